@@ -1,0 +1,39 @@
+package io.dmpo.nn;
+
+import java.util.List;
+
+/**
+ * A differentiable function of one row-batched input with three rules: value, tangent (JVP w.r.t. the input; parameters
+ * have zero tangent) and backward (vector-Jacobian product, accumulating parameter gradients).
+ *
+ * <p>{@link #forward} keeps nothing, so one layer may serve many threads at inference. {@link #trace} keeps what
+ * backward needs in the returned {@link Trace}; call its {@code backward} at most once.
+ */
+public interface Layer {
+    /** Value (and tangent, when {@code x} has one). */
+    Dual forward(Dual x);
+
+    /** Like {@link #forward} but remembers what {@link Trace#backward} needs. */
+    Trace trace(Dual x);
+
+    /** Parameters in a stable order, with their full checkpoint names ("head.l1.weight", ...). */
+    List<Param> params();
+
+    /** One recorded application of a layer. */
+    interface Trace {
+        Dual output();
+
+        /** Given dL/d(output value), accumulates parameter gradients and returns dL/d(input value). */
+        Tensor backward(Tensor gradOutput);
+    }
+
+    default Dual forward(Tensor x) {
+        return forward(Dual.of(x));
+    }
+
+    default int paramCount() {
+        int n = 0;
+        for (Param p : params()) n += p.size();
+        return n;
+    }
+}

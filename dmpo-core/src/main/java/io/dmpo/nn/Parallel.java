@@ -1,0 +1,84 @@
+package io.dmpo.nn;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The engine's worker threads. Work is split into contiguous, disjoint ranges and each output element is computed by
+ * exactly one thread with the same instruction sequence whatever the split, so results are bitwise identical for any
+ * thread count. Small jobs run on the caller: a hand-off costs more than a batch-1 layer.
+ */
+public final class Parallel {
+    /** Below this many multiply-adds a job stays on the calling thread. */
+    public static final long MIN_PARALLEL_WORK = 1L << 18;
+
+    private static volatile int threads = Math.max(1, Integer.getInteger("dmpo.threads", 1));
+    private static volatile ForkJoinPool pool;
+
+    private Parallel() {}
+
+    public static int threads() {
+        return threads;
+    }
+
+    /** Sets the number of threads the engine may use (1 = everything on the caller). */
+    public static synchronized void setThreads(int n) {
+        if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        if (n != threads) {
+            ForkJoinPool old = pool;
+            pool = null;
+            threads = n;
+            if (old != null) old.shutdown();
+        }
+    }
+
+    private static ForkJoinPool pool() {
+        ForkJoinPool p = pool;
+        if (p == null) {
+            synchronized (Parallel.class) {
+                p = pool;
+                if (p == null) {
+                    AtomicInteger id = new AtomicInteger();
+                    p = new ForkJoinPool(threads, fjp -> {
+                        var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(fjp);
+                        t.setName("dmpo-worker-" + id.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    }, null, false);
+                    pool = p;
+                }
+            }
+        }
+        return p;
+    }
+
+    /** A body over the half-open range [from, to). */
+    @FunctionalInterface
+    public interface RangeBody {
+        void run(int from, int to);
+    }
+
+    /**
+     * Runs {@code body} over [0, n) split into at most {@link #threads()} chunks whose boundaries are multiples of
+     * {@code align}; {@code work} (multiply-adds) decides whether splitting pays.
+     */
+    public static void forRange(int n, int align, long work, RangeBody body) {
+        int t = threads;
+        int blocks = (n + align - 1) / align;
+        if (t == 1 || work < MIN_PARALLEL_WORK || blocks < 2) {
+            body.run(0, n);
+            return;
+        }
+        int chunks = Math.min(t, blocks);
+        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
+        ForkJoinPool p = pool();
+        for (int c = 1; c < chunks; c++) {
+            int from = Math.min(n, (int) ((long) blocks * c / chunks) * align);
+            int to = Math.min(n, (int) ((long) blocks * (c + 1) / chunks) * align);
+            tasks[c - 1] = p.submit(() -> body.run(from, to));
+        }
+        body.run(0, Math.min(n, (int) ((long) blocks / chunks) * align));
+        for (ForkJoinTask<?> task : tasks) task.join();
+    }
+}

@@ -1,0 +1,492 @@
+package io.dmpo.nn;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The SIMD kernels: the only class in the project that uses {@code jdk.incubator.vector}. Reached through
+ * {@link Kernels}; {@link ScalarKernels} computes the same functions with plain loops for comparison.
+ *
+ * <p>Determinism: horizontal sums use a fixed butterfly of lane shuffles (not {@code reduceLanes}, whose order may
+ * differ between the interpreter and compiled code), and every output element is produced by the same sequence of
+ * operations whichever register block it falls in. So a run is bitwise repeatable and independent of thread count.
+ */
+final class VectorKernels {
+    private VectorKernels() {}
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int VL = S.length();
+    private static final VectorShuffle<Float>[] BUTTERFLY = butterfly();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] butterfly() {
+        int steps = Integer.numberOfTrailingZeros(VL);
+        VectorShuffle<Float>[] s = new VectorShuffle[steps];
+        for (int q = 0; q < steps; q++) {
+            int h = VL >> (q + 1);
+            s[q] = VectorShuffle.fromOp(S, lane -> lane ^ h);
+        }
+        return s;
+    }
+
+    /** Sum of the lanes in a fixed order. */
+    static float sum(FloatVector v) {
+        for (VectorShuffle<Float> sh : BUTTERFLY) v = v.add(v.rearrange(sh));
+        return v.lane(0);
+    }
+
+    private static float finish(FloatVector acc, float[] a, int ar, float[] b, int br, int kb, int k) {
+        float s = sum(acc);
+        for (int p = kb; p < k; p++) s = Math.fma(a[ar + p], b[br + p], s);
+        return s;
+    }
+
+    private static void store(float[] c, int idx, float s, boolean acc) {
+        c[idx] = acc ? c[idx] + s : s;
+    }
+
+    static void gemmNT(int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
+                       float[] c, int co, int ldc, boolean acc) {
+        int kb = S.loopBound(k);
+        int i = 0;
+        for (; i + 4 <= m; i += 4) {
+            int j = 0;
+            for (; j + 4 <= n; j += 4) nt4x4(i, j, k, kb, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
+            for (; j < n; j++) nt4x1(i, j, k, kb, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
+        }
+        for (; i + 2 <= m; i += 2) {
+            int j = 0;
+            for (; j + 4 <= n; j += 4) nt2x4(i, j, k, kb, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
+            for (; j < n; j++) nt2x1(i, j, k, kb, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
+        }
+        for (; i < m; i++) {
+            int j = 0;
+            for (; j + 4 <= n; j += 4) nt1x4(i, j, k, kb, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
+            for (; j < n; j++) nt1x1(i, j, k, kb, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
+        }
+    }
+
+    /** C (+)= A·B with A(i, p) = a[ao + i·ai + p·ap]: each A element is broadcast against a row of B. */
+    static void gemmBroadcastA(int m, int n, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb,
+                               float[] c, int co, int ldc, boolean acc) {
+        int i = 0;
+        for (; i + 4 <= m; i += 4) {
+            int j = 0;
+            for (; j + 2 * VL <= n; j += 2 * VL) bc4x2(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
+            for (; j + VL <= n; j += VL) bc4x1(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
+            if (j < n) for (int r = 0; r < 4; r++) bcTail(i + r, j, n, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
+        }
+        for (; i < m; i++) {
+            int j = 0;
+            for (; j + 2 * VL <= n; j += 2 * VL) bc1x2(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
+            for (; j + VL <= n; j += VL) bc1x1(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
+            if (j < n) bcTail(i, j, n, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
+        }
+    }
+
+    /** Columns [j, n), fewer than one vector: masked lanes, same per-element operation order as the full blocks. */
+    private static void bcTail(int i, int j, int n, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb,
+                               float[] c, int co, int ldc, boolean acc) {
+        VectorMask<Float> mask = S.indexInRange(j, n);
+        int cr = co + i * ldc + j;
+        FloatVector s = acc ? FloatVector.fromArray(S, c, cr, mask) : FloatVector.zero(S);
+        int ar = ao + i * ai;
+        for (int p = 0; p < k; p++) {
+            FloatVector w = FloatVector.fromArray(S, b, bo + p * ldb + j, mask);
+            s = FloatVector.broadcast(S, a[ar + p * ap]).fma(w, s);
+        }
+        s.intoArray(c, cr, mask);
+    }
+
+    private static void nt4x4(int i, int j, int k, int kb, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int a0 = ao + (i + 0) * lda;
+        int a1 = ao + (i + 1) * lda;
+        int a2 = ao + (i + 2) * lda;
+        int a3 = ao + (i + 3) * lda;
+        int b0 = bo + (j + 0) * ldb;
+        int b1 = bo + (j + 1) * ldb;
+        int b2 = bo + (j + 2) * ldb;
+        int b3 = bo + (j + 3) * ldb;
+        FloatVector s00 = FloatVector.zero(S);
+        FloatVector s01 = FloatVector.zero(S);
+        FloatVector s02 = FloatVector.zero(S);
+        FloatVector s03 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S);
+        FloatVector s11 = FloatVector.zero(S);
+        FloatVector s12 = FloatVector.zero(S);
+        FloatVector s13 = FloatVector.zero(S);
+        FloatVector s20 = FloatVector.zero(S);
+        FloatVector s21 = FloatVector.zero(S);
+        FloatVector s22 = FloatVector.zero(S);
+        FloatVector s23 = FloatVector.zero(S);
+        FloatVector s30 = FloatVector.zero(S);
+        FloatVector s31 = FloatVector.zero(S);
+        FloatVector s32 = FloatVector.zero(S);
+        FloatVector s33 = FloatVector.zero(S);
+        for (int p = 0; p < kb; p += VL) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
+            FloatVector x2 = FloatVector.fromArray(S, a, a2 + p);
+            FloatVector x3 = FloatVector.fromArray(S, a, a3 + p);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+            s00 = x0.fma(w0, s00);
+            s10 = x1.fma(w0, s10);
+            s20 = x2.fma(w0, s20);
+            s30 = x3.fma(w0, s30);
+            FloatVector w1 = FloatVector.fromArray(S, b, b1 + p);
+            s01 = x0.fma(w1, s01);
+            s11 = x1.fma(w1, s11);
+            s21 = x2.fma(w1, s21);
+            s31 = x3.fma(w1, s31);
+            FloatVector w2 = FloatVector.fromArray(S, b, b2 + p);
+            s02 = x0.fma(w2, s02);
+            s12 = x1.fma(w2, s12);
+            s22 = x2.fma(w2, s22);
+            s32 = x3.fma(w2, s32);
+            FloatVector w3 = FloatVector.fromArray(S, b, b3 + p);
+            s03 = x0.fma(w3, s03);
+            s13 = x1.fma(w3, s13);
+            s23 = x2.fma(w3, s23);
+            s33 = x3.fma(w3, s33);
+        }
+        store(c, co + (i + 0) * ldc + j + 0, finish(s00, a, a0, b, b0, kb, k), acc);
+        store(c, co + (i + 0) * ldc + j + 1, finish(s01, a, a0, b, b1, kb, k), acc);
+        store(c, co + (i + 0) * ldc + j + 2, finish(s02, a, a0, b, b2, kb, k), acc);
+        store(c, co + (i + 0) * ldc + j + 3, finish(s03, a, a0, b, b3, kb, k), acc);
+        store(c, co + (i + 1) * ldc + j + 0, finish(s10, a, a1, b, b0, kb, k), acc);
+        store(c, co + (i + 1) * ldc + j + 1, finish(s11, a, a1, b, b1, kb, k), acc);
+        store(c, co + (i + 1) * ldc + j + 2, finish(s12, a, a1, b, b2, kb, k), acc);
+        store(c, co + (i + 1) * ldc + j + 3, finish(s13, a, a1, b, b3, kb, k), acc);
+        store(c, co + (i + 2) * ldc + j + 0, finish(s20, a, a2, b, b0, kb, k), acc);
+        store(c, co + (i + 2) * ldc + j + 1, finish(s21, a, a2, b, b1, kb, k), acc);
+        store(c, co + (i + 2) * ldc + j + 2, finish(s22, a, a2, b, b2, kb, k), acc);
+        store(c, co + (i + 2) * ldc + j + 3, finish(s23, a, a2, b, b3, kb, k), acc);
+        store(c, co + (i + 3) * ldc + j + 0, finish(s30, a, a3, b, b0, kb, k), acc);
+        store(c, co + (i + 3) * ldc + j + 1, finish(s31, a, a3, b, b1, kb, k), acc);
+        store(c, co + (i + 3) * ldc + j + 2, finish(s32, a, a3, b, b2, kb, k), acc);
+        store(c, co + (i + 3) * ldc + j + 3, finish(s33, a, a3, b, b3, kb, k), acc);
+    }
+
+    private static void nt4x1(int i, int j, int k, int kb, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int a0 = ao + (i + 0) * lda;
+        int a1 = ao + (i + 1) * lda;
+        int a2 = ao + (i + 2) * lda;
+        int a3 = ao + (i + 3) * lda;
+        int b0 = bo + (j + 0) * ldb;
+        FloatVector s00 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S);
+        FloatVector s20 = FloatVector.zero(S);
+        FloatVector s30 = FloatVector.zero(S);
+        for (int p = 0; p < kb; p += VL) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
+            FloatVector x2 = FloatVector.fromArray(S, a, a2 + p);
+            FloatVector x3 = FloatVector.fromArray(S, a, a3 + p);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+            s00 = x0.fma(w0, s00);
+            s10 = x1.fma(w0, s10);
+            s20 = x2.fma(w0, s20);
+            s30 = x3.fma(w0, s30);
+        }
+        store(c, co + (i + 0) * ldc + j + 0, finish(s00, a, a0, b, b0, kb, k), acc);
+        store(c, co + (i + 1) * ldc + j + 0, finish(s10, a, a1, b, b0, kb, k), acc);
+        store(c, co + (i + 2) * ldc + j + 0, finish(s20, a, a2, b, b0, kb, k), acc);
+        store(c, co + (i + 3) * ldc + j + 0, finish(s30, a, a3, b, b0, kb, k), acc);
+    }
+
+    private static void nt2x4(int i, int j, int k, int kb, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int a0 = ao + (i + 0) * lda;
+        int a1 = ao + (i + 1) * lda;
+        int b0 = bo + (j + 0) * ldb;
+        int b1 = bo + (j + 1) * ldb;
+        int b2 = bo + (j + 2) * ldb;
+        int b3 = bo + (j + 3) * ldb;
+        FloatVector s00 = FloatVector.zero(S);
+        FloatVector s01 = FloatVector.zero(S);
+        FloatVector s02 = FloatVector.zero(S);
+        FloatVector s03 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S);
+        FloatVector s11 = FloatVector.zero(S);
+        FloatVector s12 = FloatVector.zero(S);
+        FloatVector s13 = FloatVector.zero(S);
+        for (int p = 0; p < kb; p += VL) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+            s00 = x0.fma(w0, s00);
+            s10 = x1.fma(w0, s10);
+            FloatVector w1 = FloatVector.fromArray(S, b, b1 + p);
+            s01 = x0.fma(w1, s01);
+            s11 = x1.fma(w1, s11);
+            FloatVector w2 = FloatVector.fromArray(S, b, b2 + p);
+            s02 = x0.fma(w2, s02);
+            s12 = x1.fma(w2, s12);
+            FloatVector w3 = FloatVector.fromArray(S, b, b3 + p);
+            s03 = x0.fma(w3, s03);
+            s13 = x1.fma(w3, s13);
+        }
+        store(c, co + (i + 0) * ldc + j + 0, finish(s00, a, a0, b, b0, kb, k), acc);
+        store(c, co + (i + 0) * ldc + j + 1, finish(s01, a, a0, b, b1, kb, k), acc);
+        store(c, co + (i + 0) * ldc + j + 2, finish(s02, a, a0, b, b2, kb, k), acc);
+        store(c, co + (i + 0) * ldc + j + 3, finish(s03, a, a0, b, b3, kb, k), acc);
+        store(c, co + (i + 1) * ldc + j + 0, finish(s10, a, a1, b, b0, kb, k), acc);
+        store(c, co + (i + 1) * ldc + j + 1, finish(s11, a, a1, b, b1, kb, k), acc);
+        store(c, co + (i + 1) * ldc + j + 2, finish(s12, a, a1, b, b2, kb, k), acc);
+        store(c, co + (i + 1) * ldc + j + 3, finish(s13, a, a1, b, b3, kb, k), acc);
+    }
+
+    private static void nt2x1(int i, int j, int k, int kb, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int a0 = ao + (i + 0) * lda;
+        int a1 = ao + (i + 1) * lda;
+        int b0 = bo + (j + 0) * ldb;
+        FloatVector s00 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S);
+        for (int p = 0; p < kb; p += VL) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+            s00 = x0.fma(w0, s00);
+            s10 = x1.fma(w0, s10);
+        }
+        store(c, co + (i + 0) * ldc + j + 0, finish(s00, a, a0, b, b0, kb, k), acc);
+        store(c, co + (i + 1) * ldc + j + 0, finish(s10, a, a1, b, b0, kb, k), acc);
+    }
+
+    private static void nt1x4(int i, int j, int k, int kb, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int a0 = ao + (i + 0) * lda;
+        int b0 = bo + (j + 0) * ldb;
+        int b1 = bo + (j + 1) * ldb;
+        int b2 = bo + (j + 2) * ldb;
+        int b3 = bo + (j + 3) * ldb;
+        FloatVector s00 = FloatVector.zero(S);
+        FloatVector s01 = FloatVector.zero(S);
+        FloatVector s02 = FloatVector.zero(S);
+        FloatVector s03 = FloatVector.zero(S);
+        for (int p = 0; p < kb; p += VL) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+            s00 = x0.fma(w0, s00);
+            FloatVector w1 = FloatVector.fromArray(S, b, b1 + p);
+            s01 = x0.fma(w1, s01);
+            FloatVector w2 = FloatVector.fromArray(S, b, b2 + p);
+            s02 = x0.fma(w2, s02);
+            FloatVector w3 = FloatVector.fromArray(S, b, b3 + p);
+            s03 = x0.fma(w3, s03);
+        }
+        store(c, co + (i + 0) * ldc + j + 0, finish(s00, a, a0, b, b0, kb, k), acc);
+        store(c, co + (i + 0) * ldc + j + 1, finish(s01, a, a0, b, b1, kb, k), acc);
+        store(c, co + (i + 0) * ldc + j + 2, finish(s02, a, a0, b, b2, kb, k), acc);
+        store(c, co + (i + 0) * ldc + j + 3, finish(s03, a, a0, b, b3, kb, k), acc);
+    }
+
+    private static void nt1x1(int i, int j, int k, int kb, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int a0 = ao + (i + 0) * lda;
+        int b0 = bo + (j + 0) * ldb;
+        FloatVector s00 = FloatVector.zero(S);
+        for (int p = 0; p < kb; p += VL) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+            s00 = x0.fma(w0, s00);
+        }
+        store(c, co + (i + 0) * ldc + j + 0, finish(s00, a, a0, b, b0, kb, k), acc);
+    }
+
+    private static void bc4x2(int i, int j, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int c0 = co + (i + 0) * ldc + j;
+        int c1 = co + (i + 1) * ldc + j;
+        int c2 = co + (i + 2) * ldc + j;
+        int c3 = co + (i + 3) * ldc + j;
+        int ar0 = ao + (i + 0) * ai;
+        int ar1 = ao + (i + 1) * ai;
+        int ar2 = ao + (i + 2) * ai;
+        int ar3 = ao + (i + 3) * ai;
+        FloatVector s00 = acc ? FloatVector.fromArray(S, c, c0 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s01 = acc ? FloatVector.fromArray(S, c, c0 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s10 = acc ? FloatVector.fromArray(S, c, c1 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s11 = acc ? FloatVector.fromArray(S, c, c1 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s20 = acc ? FloatVector.fromArray(S, c, c2 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s21 = acc ? FloatVector.fromArray(S, c, c2 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s30 = acc ? FloatVector.fromArray(S, c, c3 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s31 = acc ? FloatVector.fromArray(S, c, c3 + 1 * VL) : FloatVector.zero(S);
+        for (int p = 0; p < k; p++) {
+            int br = bo + p * ldb + j;
+            FloatVector w0 = FloatVector.fromArray(S, b, br + 0 * VL);
+            FloatVector w1 = FloatVector.fromArray(S, b, br + 1 * VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[ar0 + p * ap]);
+            s00 = x0.fma(w0, s00);
+            s01 = x0.fma(w1, s01);
+            FloatVector x1 = FloatVector.broadcast(S, a[ar1 + p * ap]);
+            s10 = x1.fma(w0, s10);
+            s11 = x1.fma(w1, s11);
+            FloatVector x2 = FloatVector.broadcast(S, a[ar2 + p * ap]);
+            s20 = x2.fma(w0, s20);
+            s21 = x2.fma(w1, s21);
+            FloatVector x3 = FloatVector.broadcast(S, a[ar3 + p * ap]);
+            s30 = x3.fma(w0, s30);
+            s31 = x3.fma(w1, s31);
+        }
+        s00.intoArray(c, c0 + 0 * VL);
+        s01.intoArray(c, c0 + 1 * VL);
+        s10.intoArray(c, c1 + 0 * VL);
+        s11.intoArray(c, c1 + 1 * VL);
+        s20.intoArray(c, c2 + 0 * VL);
+        s21.intoArray(c, c2 + 1 * VL);
+        s30.intoArray(c, c3 + 0 * VL);
+        s31.intoArray(c, c3 + 1 * VL);
+    }
+
+    private static void bc4x1(int i, int j, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int c0 = co + (i + 0) * ldc + j;
+        int c1 = co + (i + 1) * ldc + j;
+        int c2 = co + (i + 2) * ldc + j;
+        int c3 = co + (i + 3) * ldc + j;
+        int ar0 = ao + (i + 0) * ai;
+        int ar1 = ao + (i + 1) * ai;
+        int ar2 = ao + (i + 2) * ai;
+        int ar3 = ao + (i + 3) * ai;
+        FloatVector s00 = acc ? FloatVector.fromArray(S, c, c0 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s10 = acc ? FloatVector.fromArray(S, c, c1 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s20 = acc ? FloatVector.fromArray(S, c, c2 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s30 = acc ? FloatVector.fromArray(S, c, c3 + 0 * VL) : FloatVector.zero(S);
+        for (int p = 0; p < k; p++) {
+            int br = bo + p * ldb + j;
+            FloatVector w0 = FloatVector.fromArray(S, b, br + 0 * VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[ar0 + p * ap]);
+            s00 = x0.fma(w0, s00);
+            FloatVector x1 = FloatVector.broadcast(S, a[ar1 + p * ap]);
+            s10 = x1.fma(w0, s10);
+            FloatVector x2 = FloatVector.broadcast(S, a[ar2 + p * ap]);
+            s20 = x2.fma(w0, s20);
+            FloatVector x3 = FloatVector.broadcast(S, a[ar3 + p * ap]);
+            s30 = x3.fma(w0, s30);
+        }
+        s00.intoArray(c, c0 + 0 * VL);
+        s10.intoArray(c, c1 + 0 * VL);
+        s20.intoArray(c, c2 + 0 * VL);
+        s30.intoArray(c, c3 + 0 * VL);
+    }
+
+    private static void bc1x2(int i, int j, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int c0 = co + (i + 0) * ldc + j;
+        int ar0 = ao + (i + 0) * ai;
+        FloatVector s00 = acc ? FloatVector.fromArray(S, c, c0 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s01 = acc ? FloatVector.fromArray(S, c, c0 + 1 * VL) : FloatVector.zero(S);
+        for (int p = 0; p < k; p++) {
+            int br = bo + p * ldb + j;
+            FloatVector w0 = FloatVector.fromArray(S, b, br + 0 * VL);
+            FloatVector w1 = FloatVector.fromArray(S, b, br + 1 * VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[ar0 + p * ap]);
+            s00 = x0.fma(w0, s00);
+            s01 = x0.fma(w1, s01);
+        }
+        s00.intoArray(c, c0 + 0 * VL);
+        s01.intoArray(c, c0 + 1 * VL);
+    }
+
+    private static void bc1x1(int i, int j, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int c0 = co + (i + 0) * ldc + j;
+        int ar0 = ao + (i + 0) * ai;
+        FloatVector s00 = acc ? FloatVector.fromArray(S, c, c0 + 0 * VL) : FloatVector.zero(S);
+        for (int p = 0; p < k; p++) {
+            int br = bo + p * ldb + j;
+            FloatVector w0 = FloatVector.fromArray(S, b, br + 0 * VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[ar0 + p * ap]);
+            s00 = x0.fma(w0, s00);
+        }
+        s00.intoArray(c, c0 + 0 * VL);
+    }
+
+    static void multiply(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n, boolean acc) {
+        int i = 0, bound = S.loopBound(n);
+        for (; i < bound; i += VL) {
+            FloatVector p = FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, b, bo + i));
+            if (acc) p = p.add(FloatVector.fromArray(S, y, yo + i));
+            p.intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            float p = a[ao + i] * b[bo + i];
+            y[yo + i] = acc ? y[yo + i] + p : p;
+        }
+    }
+
+    private static final float INV_SQRT2 = (float) (1 / Math.sqrt(2));
+    private static final float INV_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
+
+    static void pointwise(Pointwise f, float[] x, int xo, float[] y, int yo, float[] d, int dOff, int n) {
+        int i = 0, bound = S.loopBound(n);
+        boolean wantDeriv = d != null;
+        switch (f) {
+            case RELU -> {
+                for (; i < bound; i += VL) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    VectorMask<Float> pos = v.compare(VectorOperators.GT, 0f);
+                    if (wantDeriv) FloatVector.zero(S).blend(1f, pos).intoArray(d, dOff + i);
+                    v.max(0f).intoArray(y, yo + i);
+                }
+            }
+            case MISH -> {
+                for (; i < bound; i += VL) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    // tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2); x is capped where the ratio is 1 in float
+                    FloatVector e = v.min(20f).lanewise(VectorOperators.EXP);
+                    FloatVector nn = e.mul(e.add(2f));
+                    FloatVector tsp = nn.div(nn.add(2f));
+                    if (wantDeriv) {
+                        FloatVector sig = e.div(e.add(1f));
+                        tsp.add(v.mul(tsp.mul(tsp).neg().add(1f)).mul(sig)).intoArray(d, dOff + i);
+                    }
+                    v.mul(tsp).intoArray(y, yo + i);
+                }
+            }
+            case GELU -> {
+                for (; i < bound; i += VL) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    FloatVector u = v.mul(INV_SQRT2);
+                    FloatVector z = u.abs();
+                    FloatVector t = FloatVector.broadcast(S, 1f).div(z.mul(0.5f).add(1f));
+                    FloatVector poly = t.mul(0.17087277f).add(-0.82215223f);
+                    poly = t.mul(poly).add(1.48851587f);
+                    poly = t.mul(poly).add(-1.13520398f);
+                    poly = t.mul(poly).add(0.27886807f);
+                    poly = t.mul(poly).add(-0.18628806f);
+                    poly = t.mul(poly).add(0.09678418f);
+                    poly = t.mul(poly).add(0.37409196f);
+                    poly = t.mul(poly).add(1.00002368f);
+                    poly = t.mul(poly).add(-1.26551223f);
+                    FloatVector erfc = t.mul(z.mul(z).neg().add(poly).lanewise(VectorOperators.EXP));
+                    FloatVector erfAbs = erfc.neg().add(1f);
+                    FloatVector erf = erfAbs.blend(erfAbs.neg(), u.compare(VectorOperators.LT, 0f));
+                    FloatVector half1pErf = erf.add(1f).mul(0.5f);
+                    if (wantDeriv) {
+                        FloatVector pdf = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP).mul(INV_SQRT_2PI);
+                        half1pErf.add(v.mul(pdf)).intoArray(d, dOff + i);
+                    }
+                    v.mul(half1pErf).intoArray(y, yo + i);
+                }
+            }
+            case SILU -> {
+                for (; i < bound; i += VL) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    FloatVector s = FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+                    if (wantDeriv) s.mul(v.mul(s.neg().add(1f)).add(1f)).intoArray(d, dOff + i);
+                    v.mul(s).intoArray(y, yo + i);
+                }
+            }
+            case TANH -> {
+                for (; i < bound; i += VL) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.TANH);
+                    if (wantDeriv) v.mul(v).neg().add(1f).intoArray(d, dOff + i);
+                    v.intoArray(y, yo + i);
+                }
+            }
+        }
+        for (; i < n; i++) {
+            double v = x[xo + i];
+            if (wantDeriv) d[dOff + i] = (float) f.derivative(v);
+            y[yo + i] = (float) f.value(v);
+        }
+    }
+}
