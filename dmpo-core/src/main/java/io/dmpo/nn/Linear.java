@@ -1,0 +1,66 @@
+package io.dmpo.nn;
+
+import java.util.List;
+
+/** y = x·Wᵀ + b with PyTorch's layout: weight [out, in], bias [out]. Tangent: dy = dx·Wᵀ. */
+public final class Linear implements Layer {
+    public final int in;
+    public final int out;
+    public final Param weight;
+    public final Param bias;
+
+    public Linear(String name, int in, int out) {
+        this.in = in;
+        this.out = out;
+        this.weight = new Param(name + ".weight", out, in);
+        this.bias = new Param(name + ".bias", out);
+    }
+
+    @Override
+    public Dual forward(Dual x) {
+        Tensor.requireCols(x.value(), in, weight.name + " input");
+        int b = x.rows();
+        Dual y = Dual.allocate(b, out, x.hasTangent());
+        if (x.stacked()) {
+            // value and tangent rows in one product: the weights are read once (batch-1 JVP costs ~ one forward)
+            multiply(2 * b, x.value(), y.value());
+        } else {
+            multiply(b, x.value(), y.value());
+            if (x.hasTangent()) multiply(b, x.tangent(), y.tangent());
+        }
+        Kernels.addRowVector(y.value().data, y.value().offset, b, out, bias.value, 0);
+        return y;
+    }
+
+    private void multiply(int rows, Tensor x, Tensor y) {
+        Kernels.gemmNT(rows, out, in, x.data, x.offset, in, weight.value, 0, in, y.data, y.offset, out, false);
+    }
+
+    @Override
+    public Trace trace(Dual x) {
+        Dual y = forward(x);
+        Tensor input = x.value();
+        return new Trace() {
+            @Override
+            public Dual output() {
+                return y;
+            }
+
+            @Override
+            public Tensor backward(Tensor gy) {
+                Tensor.requireShape(gy, input.rows, out, weight.name + " output gradient");
+                int b = input.rows;
+                Kernels.gemmTN(out, in, b, gy.data, gy.offset, out, input.data, input.offset, in, weight.grad, 0, in, true);
+                Kernels.sumRows(gy.data, gy.offset, b, out, bias.grad, 0);
+                Tensor gx = Tensor.zeros(b, in);
+                Kernels.gemmNN(b, in, out, gy.data, gy.offset, out, weight.value, 0, in, gx.data, 0, in, false);
+                return gx;
+            }
+        };
+    }
+
+    @Override
+    public List<Param> params() {
+        return List.of(weight, bias);
+    }
+}

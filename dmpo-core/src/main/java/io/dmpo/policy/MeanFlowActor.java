@@ -1,0 +1,141 @@
+package io.dmpo.policy;
+
+import io.dmpo.nn.Dual;
+import io.dmpo.nn.Layer;
+import io.dmpo.nn.Nets;
+import io.dmpo.nn.Ops;
+import io.dmpo.nn.Param;
+import io.dmpo.nn.Pointwise;
+import io.dmpo.nn.Sequential;
+import io.dmpo.nn.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The average-velocity network u_θ(z, r, t | s) of DESIGN.md §3 and §5: an observation encoder s = enc(obs), two time
+ * embeddings (for t and r) and a ResidualMLP head over concat[z, emb(t), emb(r), s].
+ *
+ * <p>State and pixel policies differ only by the encoder: an observation row is always a flat float vector (a pixel
+ * encoder splits its row into image and proprioception itself).
+ *
+ * <p>Parameter names (stable, used in checkpoints): {@code cond.*} (encoder), {@code temb.fc1/fc2}, {@code remb.fc1/fc2},
+ * {@code head.inp}, {@code head.block<i>.l1/l2}, {@code head.out}; PyTorch layouts.
+ */
+public final class MeanFlowActor {
+    public final Layer encoder;
+    public final Sequential timeEmb;
+    public final Sequential rEmb;
+    public final Sequential head;
+    public final int obsDim;
+    public final int condDim;
+    public final int actionDim;
+    public final int timeDim;
+
+    public MeanFlowActor(Layer encoder, int obsDim, int condDim, int actionDim, int timeDim, int hidden, int blocks) {
+        this.encoder = encoder;
+        this.obsDim = obsDim;
+        this.condDim = condDim;
+        this.actionDim = actionDim;
+        this.timeDim = timeDim;
+        this.timeEmb = Nets.timeEmbedding("temb", timeDim);
+        this.rEmb = Nets.timeEmbedding("remb", timeDim);
+        this.head = Nets.residualMlp("head", actionDim + 2 * timeDim + condDim, hidden, blocks, actionDim, Pointwise.MISH);
+    }
+
+    /**
+     * The state actor of DESIGN.md §5: encoder MLP [obs·condSteps → 64 → 16] (Mish), time embeddings 16, head
+     * ResidualMLP with one 512-wide block. Hopper (obs 11, Ta·Da = 12): 566,652 parameters.
+     */
+    public static MeanFlowActor state(int obsDim, int actionDim) {
+        return new MeanFlowActor(Nets.mlp("cond", Pointwise.MISH, obsDim, 64, 16), obsDim, 16, actionDim, 16, 512, 1);
+    }
+
+    public List<Param> params() {
+        List<Param> ps = new ArrayList<>(encoder.params());
+        ps.addAll(timeEmb.params());
+        ps.addAll(rEmb.params());
+        ps.addAll(head.params());
+        return ps;
+    }
+
+    public int paramCount() {
+        return Nets.paramCount(params());
+    }
+
+    /** s = enc(obs), [B, condDim]. Runs once per action, not once per denoising step. */
+    public Tensor encode(Tensor obs) {
+        Tensor.requireCols(obs, obsDim, "observation");
+        return encoder.forward(Dual.of(obs)).value();
+    }
+
+    /** u(z, r, t | s) with optional tangents on z, r and t ([B, 1] columns for r and t); s carries no tangent. */
+    public Dual velocity(Dual z, Dual r, Dual t, Tensor cond) {
+        return head.forward(headInput(z, timeEmb.forward(t), rEmb.forward(r), cond));
+    }
+
+    private Dual headInput(Dual z, Dual tEmb, Dual rEmbOut, Tensor cond) {
+        Tensor.requireCols(z.value(), actionDim, "action chunk z");
+        Tensor.requireCols(cond, condDim, "conditioning");
+        return Ops.concatCols(z, tEmb, rEmbOut, Dual.of(cond));
+    }
+
+    /**
+     * One recorded pass from observations: encoder, time embeddings and head, carrying the tangents of z, r, t so that
+     * {@code output()} holds u and du/dt together. {@link Pass#backward} propagates into every parameter.
+     */
+    public Pass trace(Tensor obs, Dual z, Dual r, Dual t) {
+        Tensor.requireCols(obs, obsDim, "observation");
+        Layer.Trace enc = encoder.trace(Dual.of(obs));
+        Layer.Trace te = timeEmb.trace(t);
+        Layer.Trace re = rEmb.trace(r);
+        Tensor cond = enc.output().value();
+        Layer.Trace h = head.trace(headInput(z, te.output(), re.output(), cond));
+        return new Pass(enc, te, re, h, cond);
+    }
+
+    /** A recorded forward pass; see {@link #trace}. */
+    public final class Pass {
+        private final Layer.Trace enc, te, re, h;
+        public final Tensor cond;
+
+        private Pass(Layer.Trace enc, Layer.Trace te, Layer.Trace re, Layer.Trace h, Tensor cond) {
+            this.enc = enc;
+            this.te = te;
+            this.re = re;
+            this.h = h;
+            this.cond = cond;
+        }
+
+        public Tensor u() {
+            return h.output().value();
+        }
+
+        /** du along the input tangents (du/dt for tangents (v, 0, 1)); null when no tangent was given. */
+        public Tensor du() {
+            return h.output().tangent();
+        }
+
+        /**
+         * Accumulates parameter gradients for dL/du = {@code gradU} plus an optional extra gradient on the conditioning
+         * embedding (e.g. from a dispersive loss on s); either may be null. Time inputs are treated as data.
+         */
+        public void backward(Tensor gradU, Tensor gradCond) {
+            Tensor gCond = null;
+            if (gradU != null) {
+                Tensor gIn = h.backward(gradU);
+                int at = actionDim;
+                te.backward(Ops.columns(gIn, at, timeDim));
+                at += timeDim;
+                re.backward(Ops.columns(gIn, at, timeDim));
+                at += timeDim;
+                gCond = Ops.columns(gIn, at, condDim);
+            }
+            if (gradCond != null) {
+                if (gCond == null) gCond = gradCond.copy();
+                else Ops.addInPlace(gCond, gradCond);
+            }
+            if (gCond != null) enc.backward(gCond);
+        }
+    }
+}
