@@ -83,4 +83,49 @@ public final class Kernels {
             for (int j = 0; j < n; j++) out[oo + j] += y[base + j];
         }
     }
+
+    // ---- single-thread variants (for callers that already split work over Parallel, e.g. attention heads) ----
+
+    /** {@link #gemmNT} on the calling thread only. */
+    public static void gemmNTSerial(int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
+                                    float[] c, int co, int ldc, boolean accumulate) {
+        if (VECTOR) VectorKernels.gemmNT(m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
+        else ScalarKernels.gemmNT(m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
+    }
+
+    /** {@link #gemmNN} on the calling thread only. */
+    public static void gemmNNSerial(int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
+                                    float[] c, int co, int ldc, boolean accumulate) {
+        if (VECTOR) VectorKernels.gemmBroadcastA(m, n, k, a, ao, lda, 1, b, bo, ldb, c, co, ldc, accumulate);
+        else ScalarKernels.gemmBroadcastA(m, n, k, a, ao, lda, 1, b, bo, ldb, c, co, ldc, accumulate);
+    }
+
+    /** {@link #gemmTN} on the calling thread only. */
+    public static void gemmTNSerial(int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
+                                    float[] c, int co, int ldc, boolean accumulate) {
+        if (VECTOR) VectorKernels.gemmBroadcastA(m, n, k, a, ao, 1, lda, b, bo, ldb, c, co, ldc, accumulate);
+        else ScalarKernels.gemmBroadcastA(m, n, k, a, ao, 1, lda, b, bo, ldb, c, co, ldc, accumulate);
+    }
+
+    /**
+     * Row softmax in place on the calling thread: for each of {@code rows} rows of {@code n} entries (row stride
+     * {@code ld}), x ← exp(scale·x − max_j scale·x) / Σ_j exp(...).
+     */
+    public static void softmaxRows(int rows, int n, float scale, float[] x, int xo, int ld) {
+        if (VECTOR) VectorKernels.softmaxRows(rows, n, scale, x, xo, ld);
+        else ScalarKernels.softmaxRows(rows, n, scale, x, xo, ld);
+    }
+
+    /**
+     * LayerNorm over rows of n (biased variance, eps added inside the square root): y = (x − μ)·rstd·w + b. When
+     * {@code xhat} is non-null the normalized values go there ([rows × n] from offset 0); when {@code rstd} is non-null
+     * the per-row 1/σ goes there. Rows are split over {@link Parallel}'s threads.
+     */
+    public static void layerNormRows(int rows, int n, float eps, float[] x, int xo, float[] w, float[] b,
+                                     float[] y, int yo, float[] xhat, float[] rstd) {
+        Parallel.forRange(rows, 1, (long) rows * n * 8, (from, to) -> {
+            if (VECTOR) VectorKernels.layerNormRows(from, to, n, eps, x, xo, w, b, y, yo, xhat, rstd);
+            else ScalarKernels.layerNormRows(from, to, n, eps, x, xo, w, b, y, yo, xhat, rstd);
+        });
+    }
 }

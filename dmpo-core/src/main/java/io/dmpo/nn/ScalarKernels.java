@@ -45,4 +45,43 @@ public final class ScalarKernels {
             y[yo + i] = accumulate ? y[yo + i] + p : p;
         }
     }
+
+    public static void softmaxRows(int rows, int n, float scale, float[] x, int xo, int ld) {
+        for (int r = 0; r < rows; r++) {
+            int base = xo + r * ld;
+            float mx = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) mx = Math.max(mx, x[base + j] * scale);
+            float sum = 0f;
+            for (int j = 0; j < n; j++) {
+                float e = (float) Math.exp(x[base + j] * scale - mx);
+                x[base + j] = e;
+                sum += e;
+            }
+            float inv = 1f / sum;
+            for (int j = 0; j < n; j++) x[base + j] *= inv;
+        }
+    }
+
+    /** Rows [from, to) of {@link Kernels#layerNormRows}. */
+    public static void layerNormRows(int from, int to, int n, float eps, float[] x, int xo, float[] w, float[] b,
+                                     float[] y, int yo, float[] xhat, float[] rstd) {
+        for (int r = from; r < to; r++) {
+            int xr = xo + r * n, yr = yo + r * n;
+            float s = 0f;
+            for (int j = 0; j < n; j++) s += x[xr + j];
+            float mean = s / n;
+            float q = 0f;
+            for (int j = 0; j < n; j++) {
+                float d = x[xr + j] - mean;
+                q = Math.fma(d, d, q);
+            }
+            float rs = (float) (1.0 / Math.sqrt(q / n + eps));
+            if (rstd != null) rstd[r] = rs;
+            for (int j = 0; j < n; j++) {
+                float h = (x[xr + j] - mean) * rs;
+                if (xhat != null) xhat[r * n + j] = h;
+                y[yr + j] = Math.fma(h, w[j], b[j]);
+            }
+        }
+    }
 }

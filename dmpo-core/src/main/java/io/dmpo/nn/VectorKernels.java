@@ -489,4 +489,76 @@ final class VectorKernels {
             y[yo + i] = (float) f.value(v);
         }
     }
+
+    /** Maximum of the lanes (exact whatever the order; same butterfly for symmetry with {@link #sum}). */
+    static float max(FloatVector v) {
+        for (VectorShuffle<Float> sh : BUTTERFLY) v = v.max(v.rearrange(sh));
+        return v.lane(0);
+    }
+
+    static void softmaxRows(int rows, int n, float scale, float[] x, int xo, int ld) {
+        int bound = S.loopBound(n);
+        for (int r = 0; r < rows; r++) {
+            int base = xo + r * ld;
+            float mx = Float.NEGATIVE_INFINITY;
+            int j = 0;
+            if (bound > 0) {
+                FloatVector m = FloatVector.fromArray(S, x, base).mul(scale);
+                for (j = VL; j < bound; j += VL) m = m.max(FloatVector.fromArray(S, x, base + j).mul(scale));
+                mx = max(m);
+            }
+            for (; j < n; j++) mx = Math.max(mx, x[base + j] * scale);
+            FloatVector acc = FloatVector.zero(S);
+            for (j = 0; j < bound; j += VL) {
+                FloatVector e = FloatVector.fromArray(S, x, base + j).mul(scale).sub(mx).lanewise(VectorOperators.EXP);
+                e.intoArray(x, base + j);
+                acc = acc.add(e);
+            }
+            float sum = sum(acc);
+            for (; j < n; j++) {
+                float e = (float) Math.exp(x[base + j] * scale - mx);
+                x[base + j] = e;
+                sum += e;
+            }
+            float inv = 1f / sum;
+            for (j = 0; j < bound; j += VL) FloatVector.fromArray(S, x, base + j).mul(inv).intoArray(x, base + j);
+            for (; j < n; j++) x[base + j] *= inv;
+        }
+    }
+
+    static void layerNormRows(int from, int to, int n, float eps, float[] x, int xo, float[] w, float[] b,
+                              float[] y, int yo, float[] xhat, float[] rstd) {
+        int bound = S.loopBound(n);
+        for (int r = from; r < to; r++) {
+            int xr = xo + r * n, yr = yo + r * n;
+            FloatVector acc = FloatVector.zero(S);
+            int j = 0;
+            for (; j < bound; j += VL) acc = acc.add(FloatVector.fromArray(S, x, xr + j));
+            float s = sum(acc);
+            for (; j < n; j++) s += x[xr + j];
+            float mean = s / n;
+            acc = FloatVector.zero(S);
+            for (j = 0; j < bound; j += VL) {
+                FloatVector d = FloatVector.fromArray(S, x, xr + j).sub(mean);
+                acc = d.fma(d, acc);
+            }
+            float q = sum(acc);
+            for (; j < n; j++) {
+                float d = x[xr + j] - mean;
+                q = Math.fma(d, d, q);
+            }
+            float rs = (float) (1.0 / Math.sqrt(q / n + eps));
+            if (rstd != null) rstd[r] = rs;
+            for (j = 0; j < bound; j += VL) {
+                FloatVector h = FloatVector.fromArray(S, x, xr + j).sub(mean).mul(rs);
+                if (xhat != null) h.intoArray(xhat, r * n + j);
+                h.fma(FloatVector.fromArray(S, w, j), FloatVector.fromArray(S, b, j)).intoArray(y, yr + j);
+            }
+            for (; j < n; j++) {
+                float h = (x[xr + j] - mean) * rs;
+                if (xhat != null) xhat[r * n + j] = h;
+                y[yr + j] = Math.fma(h, w[j], b[j]);
+            }
+        }
+    }
 }

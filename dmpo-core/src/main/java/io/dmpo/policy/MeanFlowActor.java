@@ -51,6 +51,16 @@ public final class MeanFlowActor {
         return new MeanFlowActor(Nets.mlp("cond", Pointwise.MISH, obsDim, 64, 16), obsDim, 16, actionDim, 16, 512, 1);
     }
 
+    /**
+     * The pixel actor of DESIGN.md §5: {@link io.dmpo.nn.PixelEncoder} (light ViT + SpatialEmb, cond = [spatial 128,
+     * proprio]), time embeddings 16, head ResidualMLP with one 768-wide block. Observation row: [image C·H·W in
+     * [0, 255], proprio]. RoboMimic (3×96×96, prop 9, Ta·Da = 4·7 = 28): 1,776,636 parameters.
+     */
+    public static MeanFlowActor pixel(int channels, int height, int width, int propDim, int actionDim, long dropoutSeed) {
+        io.dmpo.nn.PixelEncoder enc = new io.dmpo.nn.PixelEncoder("cond", channels, height, width, propDim, dropoutSeed);
+        return new MeanFlowActor(enc, enc.inputSize(), enc.outputSize(), actionDim, 16, 768, 1);
+    }
+
     public List<Param> params() {
         List<Param> ps = new ArrayList<>(encoder.params());
         ps.addAll(timeEmb.params());

@@ -1,0 +1,57 @@
+package io.dmpo.nn;
+
+import java.util.List;
+
+/**
+ * The light ViT encoder of DESIGN.md §5 (the PyTorch spec's {@code ViT}): x/255 − 0.5 → Conv(C→d, 8×8, stride 4) → ReLU
+ * → Conv(d→d, 3×3, stride 2) → tokens (channels-last, {@code flatten(2).transpose(1, 2)}) → + learned position
+ * embedding → one pre-LN transformer block (4 heads, MLP 4d, GELU) → LayerNorm.
+ *
+ * <p>Input: one image per row, C·H·W floats in [0, 255] (CHW). Output: {@code [B·tokens, d]} token rows (121 tokens
+ * for 96×96). Parameters {@code name.conv1, name.conv2, name.pos, name.block.*, name.ln}.
+ */
+public final class VisionTransformer implements Layer {
+    public final int channels, height, width, dim, tokens;
+    public final Conv2d conv1;
+    public final Conv2d conv2;
+    public final PositionEmbedding pos;
+    public final TransformerBlock block;
+    public final LayerNorm ln;
+    private final Sequential body;
+
+    public VisionTransformer(String name, int channels, int height, int width, int dim, int heads) {
+        this.channels = channels;
+        this.height = height;
+        this.width = width;
+        this.dim = dim;
+        this.conv1 = new Conv2d(name + ".conv1", channels, dim, 8, 4, height, width, false);
+        this.conv2 = new Conv2d(name + ".conv2", dim, dim, 3, 2, conv1.outH, conv1.outW, true);
+        this.tokens = conv2.positions();
+        this.pos = new PositionEmbedding(name + ".pos", tokens, dim);
+        this.block = new TransformerBlock(name + ".block", dim, heads, 4 * dim, tokens);
+        this.ln = new LayerNorm(name + ".ln", dim);
+        this.body = new Sequential(new ScaleShift(1f / 255f, -0.5f), conv1, new Activation(Pointwise.RELU), conv2,
+                new Reshape(dim), pos, block, ln);
+    }
+
+    public int inputSize() {
+        return channels * height * width;
+    }
+
+    @Override
+    public Dual forward(Dual x) {
+        Tensor.requireCols(x.value(), inputSize(), "image");
+        return body.forward(x);
+    }
+
+    @Override
+    public Trace trace(Dual x) {
+        Tensor.requireCols(x.value(), inputSize(), "image");
+        return body.trace(x);
+    }
+
+    @Override
+    public List<Param> params() {
+        return body.params();
+    }
+}
