@@ -1,0 +1,220 @@
+package io.dmpo.env;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
+
+/**
+ * N environments stepped in parallel by T threads (the calling thread plus T-1 workers; env {@code i} always runs on
+ * the thread that owns its contiguous slice, so per-env native state stays on one thread). Auto-reset: when an
+ * episode ends, the returned observation is the first one of the next episode, and the last observation of the
+ * finished episode is in {@link Step#finalObs()}. Finished episodes (return, length) accumulate until
+ * {@link #drainEpisodes()}.
+ *
+ * <p>An exception from one env's step (e.g. a simulator instability) does not stop the others: that env's episode
+ * is recorded as truncated with the reward so far, the env is reset, and {@link #errors()} counts it.
+ */
+public final class VectorEnv implements AutoCloseable {
+    /** One finished episode. */
+    public record Episode(int env, double ret, int length, boolean terminated) {}
+
+    /** Result of a vector step; arrays are indexed by env. {@code finalObs[i]} is non-null iff env i's episode ended. */
+    public record Step(double[][] obs, double[] rewards, boolean[] terminated, boolean[] truncated, double[][] finalObs) {}
+
+    private final Env[] envs;
+    private final int threads;
+    private final int obsDim, actDim;
+    private final double[] epReturn;
+    private final int[] epLength;
+    private final List<Episode> finished = new ArrayList<>();
+    private final AtomicInteger errors = new AtomicInteger();
+    private volatile String lastError;
+    private long totalSteps;
+
+    // worker pool
+    private final Thread[] workers;
+    private volatile long generation;
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile boolean shutdown;
+    private volatile Thread caller;
+    private volatile Runnable[] jobs;
+    private final RuntimeException[] failures;
+
+    public VectorEnv(List<? extends Env> envs, int threads) {
+        if (envs.isEmpty()) throw new IllegalArgumentException("need at least one env");
+        this.envs = envs.toArray(new Env[0]);
+        this.threads = Math.max(1, Math.min(threads, envs.size()));
+        this.obsDim = this.envs[0].obsDim();
+        this.actDim = this.envs[0].actDim();
+        for (Env e : this.envs) {
+            if (e.obsDim() != obsDim || e.actDim() != actDim) throw new IllegalArgumentException("envs differ in dims");
+        }
+        epReturn = new double[this.envs.length];
+        epLength = new int[this.envs.length];
+        failures = new RuntimeException[this.threads];
+        workers = new Thread[this.threads - 1];
+        for (int w = 0; w < workers.length; w++) {
+            final int slice = w + 1;
+            workers[w] = Thread.ofPlatform().daemon().name("dmpo-env-" + slice).unstarted(() -> workerLoop(slice));
+            workers[w].start();
+        }
+    }
+
+    /** Makes {@code n} envs with {@code factory} (called on this thread, in order). */
+    public static VectorEnv of(int n, int threads, IntFunction<? extends Env> factory) {
+        List<Env> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) list.add(factory.apply(i));
+        return new VectorEnv(list, threads);
+    }
+
+    public int numEnvs() { return envs.length; }
+    public int threads() { return threads; }
+    public int obsDim() { return obsDim; }
+    public int actDim() { return actDim; }
+    public Env env(int i) { return envs[i]; }
+    public int errors() { return errors.get(); }
+    public String lastError() { return lastError; }
+    /** Env steps taken by {@link #step} so far (all envs). */
+    public long totalSteps() { return totalSteps; }
+
+    private int from(int slice) { return (int) ((long) envs.length * slice / threads); }
+
+    /** Resets every env; env {@code i} gets seed {@code seed + i}. Clears running episode counters. */
+    public double[][] reset(long seed) {
+        double[][] obs = new double[envs.length][];
+        run(slice -> () -> {
+            for (int i = from(slice); i < from(slice + 1); i++) {
+                obs[i] = envs[i].reset(seed + i);
+                epReturn[i] = 0;
+                epLength[i] = 0;
+            }
+        });
+        return obs;
+    }
+
+    /** Steps every env with {@code actions[i]}; auto-resets finished episodes. */
+    public Step step(double[][] actions) {
+        if (actions.length != envs.length) {
+            throw new IllegalArgumentException("got " + actions.length + " actions for " + envs.length + " envs");
+        }
+        double[][] obs = new double[envs.length][];
+        double[] rew = new double[envs.length];
+        boolean[] term = new boolean[envs.length], trunc = new boolean[envs.length];
+        double[][] fin = new double[envs.length][];
+        Episode[] ended = new Episode[envs.length];
+        run(slice -> () -> {
+            for (int i = from(slice); i < from(slice + 1); i++) {
+                StepResult r;
+                try {
+                    r = envs[i].step(actions[i]);
+                } catch (RuntimeException e) {
+                    errors.incrementAndGet();
+                    lastError = "env " + i + ": " + e.getMessage();
+                    r = new StepResult(null, 0, false, true);
+                }
+                rew[i] = r.reward();
+                term[i] = r.terminated();
+                trunc[i] = r.truncated();
+                epReturn[i] += r.reward();
+                epLength[i]++;
+                if (r.done()) {
+                    ended[i] = new Episode(i, epReturn[i], epLength[i], r.terminated());
+                    fin[i] = r.obs();
+                    epReturn[i] = 0;
+                    epLength[i] = 0;
+                    obs[i] = envs[i].reset();
+                } else {
+                    obs[i] = r.obs();
+                }
+            }
+        });
+        totalSteps += envs.length;
+        synchronized (finished) {
+            for (Episode e : ended) if (e != null) finished.add(e);
+        }
+        return new Step(obs, rew, term, trunc, fin);
+    }
+
+    /** Episodes finished since the last call, in env order per step. */
+    public List<Episode> drainEpisodes() {
+        synchronized (finished) {
+            List<Episode> out = new ArrayList<>(finished);
+            finished.clear();
+            return out;
+        }
+    }
+
+    /** Runs {@code job.apply(slice)} for every slice: slice 0 on this thread, the others on the workers. */
+    private void run(IntFunction<Runnable> job) {
+        if (shutdown) throw new IllegalStateException("VectorEnv is closed");
+        Runnable[] js = new Runnable[threads];
+        for (int s = 0; s < threads; s++) js[s] = job.apply(s);
+        if (threads == 1) {
+            js[0].run();
+            return;
+        }
+        jobs = js;
+        caller = Thread.currentThread();
+        pending.set(threads - 1);
+        generation++;
+        for (Thread w : workers) LockSupport.unpark(w);
+        RuntimeException mine = null;
+        try {
+            js[0].run();
+        } catch (RuntimeException e) {
+            mine = e;
+        }
+        int spins = 0;
+        while (pending.get() != 0) {
+            if (++spins < 20_000) Thread.onSpinWait();
+            else LockSupport.parkNanos(this, 50_000);
+        }
+        if (mine != null) throw mine;
+        for (int s = 1; s < threads; s++) {
+            RuntimeException f = failures[s];
+            if (f != null) {
+                failures[s] = null;
+                throw f;
+            }
+        }
+    }
+
+    private void workerLoop(int slice) {
+        long seen = 0;
+        while (true) {
+            int spins = 0;
+            long g;
+            while ((g = generation) == seen) {
+                if (shutdown) return;
+                if (++spins < 20_000) Thread.onSpinWait();
+                else LockSupport.park(this);
+            }
+            seen = g;
+            if (shutdown) return;
+            try {
+                jobs[slice].run();
+            } catch (RuntimeException e) {
+                failures[slice] = e;
+            }
+            if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
+        }
+    }
+
+    /** Stops the workers and closes every env. */
+    @Override
+    public void close() {
+        if (shutdown) return;
+        shutdown = true;
+        for (Thread w : workers) LockSupport.unpark(w);
+        for (Thread w : workers) {
+            try {
+                w.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (Env e : envs) e.close();
+    }
+}
