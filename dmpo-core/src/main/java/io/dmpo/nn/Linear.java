@@ -13,7 +13,7 @@ public final class Linear implements Layer {
         this.in = in;
         this.out = out;
         this.weight = new Param(name + ".weight", out, in);
-        this.bias = new Param(name + ".bias", out);
+        this.bias = new Param(name + ".bias", out).initUniformFanIn(in);
     }
 
     @Override

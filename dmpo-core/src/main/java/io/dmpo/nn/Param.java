@@ -12,6 +12,12 @@ public final class Param {
     public final float[] value;
     public final float[] grad;
 
+    /** How {@link Init} fills this parameter. */
+    public enum InitKind { UNIFORM_FAN_IN, NORMAL, ONES, ZEROS }
+
+    private InitKind initKind = InitKind.UNIFORM_FAN_IN;
+    private double initScale;
+
     public Param(String name, int... shape) {
         long n = 1;
         for (int s : shape) {
@@ -22,6 +28,41 @@ public final class Param {
         this.shape = shape.clone();
         this.value = new float[Math.toIntExact(n)];
         this.grad = new float[value.length];
+        // PyTorch's default for Linear/Conv weights: U(±1/sqrt(fan_in)), fan_in = product of all dims but the first
+        long fanIn = 1;
+        for (int i = 1; i < shape.length; i++) fanIn *= shape[i];
+        this.initScale = 1 / Math.sqrt(shape.length > 1 ? fanIn : shape[0]);
+    }
+
+    /** U(±1/sqrt(fanIn)) — PyTorch's default for Linear/Conv weights and biases (bias uses its layer's fan-in). */
+    public Param initUniformFanIn(long fanIn) {
+        this.initKind = InitKind.UNIFORM_FAN_IN;
+        this.initScale = 1 / Math.sqrt(fanIn);
+        return this;
+    }
+
+    public Param initNormal(double std) {
+        this.initKind = InitKind.NORMAL;
+        this.initScale = std;
+        return this;
+    }
+
+    public Param initOnes() {
+        this.initKind = InitKind.ONES;
+        return this;
+    }
+
+    public Param initZeros() {
+        this.initKind = InitKind.ZEROS;
+        return this;
+    }
+
+    public InitKind initKind() {
+        return initKind;
+    }
+
+    public double initScale() {
+        return initScale;
     }
 
     public int size() {

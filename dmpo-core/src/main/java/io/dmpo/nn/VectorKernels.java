@@ -1,6 +1,7 @@
 package io.dmpo.nn;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -36,6 +37,38 @@ final class VectorKernels {
     static float sum(FloatVector v) {
         for (VectorShuffle<Float> sh : BUTTERFLY) v = v.add(v.rearrange(sh));
         return v.lane(0);
+    }
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND_MAGIC = 12582912f; // 1.5·2^23: adding and subtracting it rounds to an integer
+
+    /**
+     * e^x from basic lane operations only (Cody–Waite reduction, Cephes' degree-6 polynomial, ~1 ulp; inputs clamped to
+     * [−87.3, 88]). The Vector API's EXP/TANH are not used because their compiled (SVML) and interpreted results differ
+     * in the last bit, which would make a training run depend on when the JIT compiled it.
+     */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(-87.3f).min(88f);
+        FloatVector n = x.mul(LOG2E).add(ROUND_MAGIC).sub(ROUND_MAGIC);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(FloatVector.broadcast(S, 1.9875691500e-4f), FloatVector.broadcast(S, 1.3981999507e-3f));
+        p = p.fma(r, FloatVector.broadcast(S, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(S, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(S, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
+        p = p.fma(r.mul(r), r).add(1f);
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats());
+    }
+
+    /** tanh(x) = sign(x)·(1 − 2/(e^{2|x|} + 1)), from {@link #exp} (absolute error ~1e-7). */
+    static FloatVector tanh(FloatVector x) {
+        FloatVector a = x.abs();
+        FloatVector t = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(exp(a.add(a)).add(1f)));
+        return t.blend(t.neg(), x.compare(VectorOperators.LT, 0f));
     }
 
     private static float finish(FloatVector acc, float[] a, int ar, float[] b, int br, int kb, int k) {
@@ -431,7 +464,7 @@ final class VectorKernels {
                 for (; i < bound; i += VL) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i);
                     // tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2); x is capped where the ratio is 1 in float
-                    FloatVector e = v.min(20f).lanewise(VectorOperators.EXP);
+                    FloatVector e = exp(v.min(20f));
                     FloatVector nn = e.mul(e.add(2f));
                     FloatVector tsp = nn.div(nn.add(2f));
                     if (wantDeriv) {
@@ -456,12 +489,12 @@ final class VectorKernels {
                     poly = t.mul(poly).add(0.37409196f);
                     poly = t.mul(poly).add(1.00002368f);
                     poly = t.mul(poly).add(-1.26551223f);
-                    FloatVector erfc = t.mul(z.mul(z).neg().add(poly).lanewise(VectorOperators.EXP));
+                    FloatVector erfc = t.mul(exp(z.mul(z).neg().add(poly)));
                     FloatVector erfAbs = erfc.neg().add(1f);
                     FloatVector erf = erfAbs.blend(erfAbs.neg(), u.compare(VectorOperators.LT, 0f));
                     FloatVector half1pErf = erf.add(1f).mul(0.5f);
                     if (wantDeriv) {
-                        FloatVector pdf = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP).mul(INV_SQRT_2PI);
+                        FloatVector pdf = exp(v.mul(v).mul(-0.5f)).mul(INV_SQRT_2PI);
                         half1pErf.add(v.mul(pdf)).intoArray(d, dOff + i);
                     }
                     v.mul(half1pErf).intoArray(y, yo + i);
@@ -470,14 +503,14 @@ final class VectorKernels {
             case SILU -> {
                 for (; i < bound; i += VL) {
                     FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    FloatVector s = FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+                    FloatVector s = FloatVector.broadcast(S, 1f).div(exp(v.neg()).add(1f));
                     if (wantDeriv) s.mul(v.mul(s.neg().add(1f)).add(1f)).intoArray(d, dOff + i);
                     v.mul(s).intoArray(y, yo + i);
                 }
             }
             case TANH -> {
                 for (; i < bound; i += VL) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.TANH);
+                    FloatVector v = tanh(FloatVector.fromArray(S, x, xo + i));
                     if (wantDeriv) v.mul(v).neg().add(1f).intoArray(d, dOff + i);
                     v.intoArray(y, yo + i);
                 }
@@ -510,7 +543,7 @@ final class VectorKernels {
             for (; j < n; j++) mx = Math.max(mx, x[base + j] * scale);
             FloatVector acc = FloatVector.zero(S);
             for (j = 0; j < bound; j += VL) {
-                FloatVector e = FloatVector.fromArray(S, x, base + j).mul(scale).sub(mx).lanewise(VectorOperators.EXP);
+                FloatVector e = exp(FloatVector.fromArray(S, x, base + j).mul(scale).sub(mx));
                 e.intoArray(x, base + j);
                 acc = acc.add(e);
             }

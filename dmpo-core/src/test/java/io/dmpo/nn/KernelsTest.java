@@ -1,0 +1,129 @@
+package io.dmpo.nn;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The Vector API kernels against the scalar reference, and thread-count independence of the split products. */
+class KernelsTest {
+    @AfterEach
+    void oneThread() {
+        Parallel.setThreads(1);
+    }
+
+    static float[] randomArray(SplittableRandom rng, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) Init.gaussian(rng);
+        return a;
+    }
+
+    static void assertNear(float[] expected, float[] actual, double relTol, String what) {
+        double maxRef = 1e-6, maxErr = 0;
+        for (int i = 0; i < expected.length; i++) {
+            maxRef = Math.max(maxRef, Math.abs(expected[i]));
+            maxErr = Math.max(maxErr, Math.abs(expected[i] - actual[i]));
+        }
+        assertTrue(maxErr <= relTol * maxRef, what + ": max error " + maxErr + " vs max |ref| " + maxRef);
+    }
+
+    @Test
+    void vectorGemmsMatchScalar() {
+        SplittableRandom rng = new SplittableRandom(11);
+        for (int trial = 0; trial < 60; trial++) {
+            int m = 1 + rng.nextInt(13), n = 1 + rng.nextInt(70), k = 1 + rng.nextInt(90);
+            boolean acc = rng.nextBoolean();
+            int pad = rng.nextInt(3); // leading dimensions larger than the logical width, and offsets
+            int lda = k + pad, ldb = k + pad, ldc = n + pad;
+            float[] a = randomArray(rng, 3 + m * lda), b = randomArray(rng, 3 + n * ldb);
+            float[] c0 = randomArray(rng, 2 + m * ldc);
+            float[] cs = c0.clone(), cv = c0.clone();
+            ScalarKernels.gemmNT(m, n, k, a, 3, lda, b, 3, ldb, cs, 2, ldc, acc);
+            VectorKernels.gemmNT(m, n, k, a, 3, lda, b, 3, ldb, cv, 2, ldc, acc);
+            assertNear(cs, cv, 1e-5, "gemmNT " + m + "x" + n + "x" + k);
+
+            // A(i, p) at a[i·lda + p] (NN) and at a[p·ldaT + i] (TN)
+            int ldbn = n + pad, ldaT = m + pad;
+            float[] bn = randomArray(rng, 3 + k * ldbn), aT = randomArray(rng, 3 + k * ldaT);
+            cs = c0.clone();
+            cv = c0.clone();
+            ScalarKernels.gemmBroadcastA(m, n, k, a, 3, lda, 1, bn, 3, ldbn, cs, 2, ldc, acc);
+            VectorKernels.gemmBroadcastA(m, n, k, a, 3, lda, 1, bn, 3, ldbn, cv, 2, ldc, acc);
+            assertNear(cs, cv, 1e-5, "gemmNN " + m + "x" + n + "x" + k);
+            cs = c0.clone();
+            cv = c0.clone();
+            ScalarKernels.gemmBroadcastA(m, n, k, aT, 3, 1, ldaT, bn, 3, ldbn, cs, 2, ldc, acc);
+            VectorKernels.gemmBroadcastA(m, n, k, aT, 3, 1, ldaT, bn, 3, ldbn, cv, 2, ldc, acc);
+            assertNear(cs, cv, 1e-5, "gemmTN " + m + "x" + n + "x" + k);
+        }
+    }
+
+    @Test
+    void gemmAgainstNaiveDoubleProduct() {
+        SplittableRandom rng = new SplittableRandom(12);
+        int m = 5, n = 7, k = 33;
+        float[] a = randomArray(rng, m * k), b = randomArray(rng, n * k), c = new float[m * n];
+        Kernels.gemmNT(m, n, k, a, 0, k, b, 0, k, c, 0, n, false);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) s += (double) a[i * k + p] * b[j * k + p];
+                assertEquals(s, c[i * n + j], 1e-4 * Math.max(1, Math.abs(s)));
+            }
+        }
+    }
+
+    @Test
+    void vectorPointwiseMatchesDoubleReference() {
+        SplittableRandom rng = new SplittableRandom(13);
+        int n = 1000 + rng.nextInt(37);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) ((rng.nextDouble() * 2 - 1) * (i < n / 2 ? 6 : 40));
+        x[0] = 0f;
+        x[1] = -100f;
+        x[2] = 100f;
+        for (Pointwise f : Pointwise.values()) {
+            float[] ys = new float[n], ds = new float[n], yv = new float[n], dv = new float[n];
+            ScalarKernels.pointwise(f, x, 0, ys, 0, ds, 0, n);
+            VectorKernels.pointwise(f, x, 0, yv, 0, dv, 0, n);
+            for (int i = 0; i < n; i++) {
+                assertEquals(ys[i], yv[i], 2e-6 * Math.max(1, Math.abs(ys[i])), f + " value at x=" + x[i]);
+                assertEquals(ds[i], dv[i], 2e-6 * Math.max(1, Math.abs(ds[i])), f + " derivative at x=" + x[i]);
+            }
+            // the double reference itself against central differences
+            for (int i = 3; i < 40; i++) {
+                double h = 1e-5, xi = x[i];
+                if (f == Pointwise.RELU && Math.abs(xi) < 1e-3) continue;
+                double fd = (f.value(xi + h) - f.value(xi - h)) / (2 * h);
+                assertEquals(fd, f.derivative(xi), 1e-5 * Math.max(1, Math.abs(fd)), f + " reference derivative at " + xi);
+            }
+        }
+        assertEquals(0.8413447460685429 * 1.0, Pointwise.GELU.value(1.0), 1e-7, "GELU(1) = Φ(1)");
+    }
+
+    @Test
+    void splitProductsAreBitwiseIndependentOfThreadCount() {
+        SplittableRandom rng = new SplittableRandom(14);
+        int m = 130, n = 96, k = 200;
+        float[] a = randomArray(rng, m * k), b = randomArray(rng, n * k), bn = randomArray(rng, k * n);
+        float[][] results = new float[3][];
+        for (int threads = 1; threads <= 2; threads++) {
+            Parallel.setThreads(threads);
+            float[] c1 = new float[m * n], c2 = new float[m * n], c3 = new float[k * n];
+            Kernels.gemmNT(m, n, k, a, 0, k, b, 0, k, c1, 0, n, false);
+            Kernels.gemmNN(m, n, k, a, 0, k, bn, 0, n, c2, 0, n, false);
+            Kernels.gemmTN(k, n, m, a, 0, k, c1, 0, n, c3, 0, n, false);
+            if (threads == 1) {
+                results = new float[][] {c1, c2, c3};
+            } else {
+                assertArrayEquals(results[0], c1, "gemmNT 1 vs 2 threads");
+                assertArrayEquals(results[1], c2, "gemmNN 1 vs 2 threads");
+                assertArrayEquals(results[2], c3, "gemmTN 1 vs 2 threads");
+            }
+        }
+    }
+}
