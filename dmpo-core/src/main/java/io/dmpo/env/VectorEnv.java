@@ -33,6 +33,8 @@ public final class VectorEnv implements AutoCloseable {
     private volatile String lastError;
     private long totalSteps;
 
+    /** Busy-wait iterations before parking (short: the machine may have fewer free cores than threads). */
+    private static final int SPINS = 1_000;
     // worker pool
     private final Thread[] workers;
     private volatile long generation;
@@ -168,8 +170,8 @@ public final class VectorEnv implements AutoCloseable {
         }
         int spins = 0;
         while (pending.get() != 0) {
-            if (++spins < 20_000) Thread.onSpinWait();
-            else LockSupport.parkNanos(this, 50_000);
+            if (++spins < SPINS) Thread.onSpinWait();
+            else LockSupport.parkNanos(this, 200_000);
         }
         if (mine != null) throw mine;
         for (int s = 1; s < threads; s++) {
@@ -188,7 +190,7 @@ public final class VectorEnv implements AutoCloseable {
             long g;
             while ((g = generation) == seen) {
                 if (shutdown) return;
-                if (++spins < 20_000) Thread.onSpinWait();
+                if (++spins < SPINS) Thread.onSpinWait();
                 else LockSupport.park(this);
             }
             seen = g;

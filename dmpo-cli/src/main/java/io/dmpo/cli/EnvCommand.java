@@ -1,0 +1,375 @@
+package io.dmpo.cli;
+
+import io.dmpo.env.StepResult;
+import io.dmpo.env.VectorEnv;
+import io.dmpo.mujoco.MjModel;
+import io.dmpo.mujoco.MuJoCo;
+import io.dmpo.mujoco.MujocoEnv;
+import io.dmpo.mujoco.MujocoException;
+import io.dmpo.mujoco.Tasks;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** {@code dmpo env ...}: list, check and benchmark MuJoCo environments. */
+@Command(name = "env", mixinStandardHelpOptions = true,
+        description = "MuJoCo environments: list the tasks, check a task or any MJCF robot, benchmark against mujoco-testspeed.",
+        subcommands = {EnvCommand.ListCmd.class, EnvCommand.CheckCmd.class, EnvCommand.BenchCmd.class})
+public final class EnvCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    // ---------------------------------------------------------------------------------------------------- list
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the built-in tasks (Gymnasium-v4 semantics).")
+    static final class ListCmd implements Runnable {
+        @Option(names = "--json", description = "print JSON")
+        boolean json;
+
+        @Override
+        public void run() {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (Tasks.Task t : Tasks.ALL) {
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("name", t.name());
+                r.put("obs_dim", t.obsDim());
+                r.put("act_dim", t.actDim());
+                r.put("frame_skip", t.frameSkip());
+                MjModel m = model(t.name());
+                r.put("dt", m.timestep * t.frameSkip());
+                rows.add(r);
+            }
+            if (json) {
+                System.out.println(Json.of(rows));
+            } else {
+                System.out.printf("%-12s %7s %7s %10s %8s%n", "name", "obs_dim", "act_dim", "frame_skip", "dt");
+                for (var r : rows) {
+                    System.out.printf(Locale.ROOT, "%-12s %7d %7d %10d %8.4f%n", r.get("name"), r.get("obs_dim"),
+                            r.get("act_dim"), r.get("frame_skip"), (double) r.get("dt"));
+                }
+                System.out.println("plus mjcf:<path> for any MJCF robot (obs = qpos, qvel; action = actuator ctrlrange)");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- check
+    @Command(name = "check", mixinStandardHelpOptions = true,
+            description = "Random-action rollouts: dimensions, speed, episode lengths and a determinism check.")
+    static final class CheckCmd implements Runnable {
+        @Parameters(paramLabel = "<task|mjcf:path>", description = "a task name (see 'env list') or mjcf:<path to an MJCF file>")
+        String task;
+        @Option(names = "--steps", description = "env steps per env (default: ${DEFAULT-VALUE})")
+        int steps = 2000;
+        @Option(names = "--envs", description = "number of envs (default: ${DEFAULT-VALUE})")
+        int envs = 1;
+        @Option(names = "--threads", description = "threads stepping the envs (default: ${DEFAULT-VALUE})")
+        int threads = 1;
+        @Option(names = "--seed", description = "seed (default: ${DEFAULT-VALUE})")
+        long seed = 0;
+        @Option(names = "--frame-skip", description = "frame skip for mjcf: robots (default: ${DEFAULT-VALUE})")
+        int frameSkip = 5;
+        @Option(names = "--json", description = "print JSON")
+        boolean json;
+
+        @Override
+        public void run() {
+            if (steps < 1 || envs < 1 || threads < 1) throw new UserError("--steps, --envs and --threads must be >= 1", 2);
+            Map<String, Object> r = check(task, steps, envs, threads, seed, frameSkip, 0);
+            print(r, json);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- bench
+    @Command(name = "bench", mixinStandardHelpOptions = true,
+            description = "Env steps/s with 1 and 2 threads vs mujoco-testspeed on the same model, in the same run.")
+    static final class BenchCmd implements Runnable {
+        @Parameters(paramLabel = "<task|mjcf:path>", arity = "0..*",
+                description = "tasks to benchmark (default: hopper and mjcf:/usr/share/mujoco/model/humanoid/humanoid.xml)")
+        List<String> tasks = new ArrayList<>(List.of("hopper", "mjcf:/usr/share/mujoco/model/humanoid/humanoid.xml"));
+        @Option(names = "--physics-steps", description = "mj_step calls per thread for each measurement (default: ${DEFAULT-VALUE})")
+        int physicsSteps = 40_000;
+        @Option(names = "--frame-skip", description = "frame skip for mjcf: robots (default: ${DEFAULT-VALUE})")
+        int frameSkip = 5;
+        @Option(names = "--ctrl-noise", description = "actions ~ N(0, noise^2), as mujoco-testspeed's ctrlnoise (default: ${DEFAULT-VALUE})")
+        double ctrlNoise = 0.01;
+        @Option(names = "--json", description = "print JSON")
+        boolean json;
+
+        @Override
+        public void run() {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (String t : tasks) {
+                MujocoEnv probe = make(t, frameSkip);
+                int fs = probe.frameSkip();
+                Path file = modelFile(t, probe.model());
+                probe.close();
+                int envSteps = Math.max(1, physicsSteps / fs);
+                for (int th : new int[] {1, 2}) {
+                    Map<String, Object> ours = check(t, envSteps, th, th, 0, frameSkip, ctrlNoise);
+                    double ts = testspeed(file, (long) envSteps * fs, th, ctrlNoise);
+                    Map<String, Object> r = new LinkedHashMap<>();
+                    r.put("task", t);
+                    r.put("threads", th);
+                    r.put("frame_skip", fs);
+                    r.put("env_steps_per_s", ours.get("env_steps_per_s"));
+                    r.put("mujoco_steps_per_s", ours.get("mujoco_steps_per_s"));
+                    r.put("testspeed_steps_per_s", Double.isNaN(ts) ? null : Math.round(ts));
+                    r.put("ratio_vs_testspeed", Double.isNaN(ts) ? null : round3(((Number) ours.get("mujoco_steps_per_s")).doubleValue() / ts));
+                    rows.add(r);
+                }
+            }
+            for (int i = 1; i < rows.size(); i += 2) {
+                double one = ((Number) rows.get(i - 1).get("env_steps_per_s")).doubleValue();
+                double two = ((Number) rows.get(i).get("env_steps_per_s")).doubleValue();
+                rows.get(i).put("speedup_vs_1_thread", round3(two / one));
+            }
+            if (json) {
+                System.out.println(Json.of(rows));
+            } else {
+                System.out.printf("%-55s %7s %14s %18s %21s %8s %8s%n", "task", "threads", "env_steps/s", "mujoco_steps/s",
+                        "testspeed_steps/s", "ratio", "speedup");
+                for (var r : rows) {
+                    System.out.printf(Locale.ROOT, "%-55s %7d %14s %18s %21s %8s %8s%n", r.get("task"), r.get("threads"),
+                            r.get("env_steps_per_s"), r.get("mujoco_steps_per_s"), r.get("testspeed_steps_per_s"),
+                            r.get("ratio_vs_testspeed"), r.getOrDefault("speedup_vs_1_thread", ""));
+                }
+            }
+        }
+
+        /** The model file for mujoco-testspeed: the user's file, or the task's resource written to a temp file. */
+        private static Path modelFile(String t, MjModel m) {
+            if (t.startsWith("mjcf:")) return m.path();
+            Tasks.Task task = Tasks.task(t);
+            try (var in = Tasks.class.getResourceAsStream(task.resource())) {
+                Path tmp = Files.createTempFile("dmpo-" + task.name(), ".xml");
+                tmp.toFile().deleteOnExit();
+                Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                return tmp;
+            } catch (java.io.IOException e) {
+                throw new UserError("cannot write model file: " + e.getMessage(), 1);
+            }
+        }
+
+        private static final Pattern TOTAL = Pattern.compile("Total steps per second\\s*:\\s*([0-9.]+)");
+        private static final Pattern SINGLE = Pattern.compile("Steps per second\\s*:\\s*([0-9.]+)");
+
+        /** Runs mujoco-testspeed; total steps/s over all threads, NaN if it is not installed. */
+        static double testspeed(Path model, long nstep, int nthread, double noise) {
+            try {
+                Process p = new ProcessBuilder("mujoco-testspeed", model.toString(), Long.toString(nstep),
+                        Integer.toString(nthread), Double.toString(noise)).redirectErrorStream(true)
+                        .directory(Files.createTempDirectory("dmpo-testspeed").toFile()).start();
+                p.getOutputStream().close();
+                StringBuilder out = new StringBuilder();
+                try (BufferedReader br = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = br.readLine()) != null) out.append(line).append('\n');
+                }
+                if (!p.waitFor(600, TimeUnit.SECONDS)) p.destroyForcibly();
+                Matcher m = (nthread > 1 ? TOTAL : SINGLE).matcher(out);
+                return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+            } catch (java.io.IOException e) {
+                return Double.NaN;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Double.NaN;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- shared
+    static MjModel model(String spec) {
+        try {
+            return Tasks.model(spec);
+        } catch (MujocoException.LoadError e) {
+            throw new UserError(oneLine(e.getMessage()), 2);
+        } catch (MujocoException.Unavailable e) {
+            throw new UserError(oneLine(e.getMessage()), 3);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), 2);
+        }
+    }
+
+    static MujocoEnv make(String spec, int frameSkip) {
+        if (frameSkip < 1) throw new UserError("--frame-skip must be >= 1", 2);
+        model(spec);
+        return Tasks.make(spec, frameSkip);
+    }
+
+    static String oneLine(String s) {
+        return s.strip().replaceAll("\\s*\\R\\s*", "; ");
+    }
+
+    static double round3(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+
+    /**
+     * Random-action rollouts of {@code envs} envs for {@code steps} steps each on {@code threads} threads, plus a
+     * determinism check (one env, same seed twice, identical observation checksum). Actions: uniform in the bounds,
+     * or N(0, noise²) clipped when {@code noise > 0}.
+     */
+    static Map<String, Object> check(String task, int steps, int envs, int threads, long seed, int frameSkip, double noise) {
+        MujocoEnv first = make(task, frameSkip);
+        double[] lo = first.actionLow(), hi = first.actionHigh();
+        List<MujocoEnv> list = new ArrayList<>();
+        list.add(first);
+        for (int i = 1; i < envs; i++) list.add(Tasks.make(task, frameSkip));
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("task", task);
+        r.put("obs_dim", first.obsDim());
+        r.put("act_dim", first.actDim());
+        r.put("frame_skip", first.frameSkip());
+        r.put("dt", first.dt());
+        r.put("envs", envs);
+        r.put("threads", threads);
+        r.put("steps_per_env", steps);
+        double elapsed;
+        List<VectorEnv.Episode> episodes;
+        int errors;
+        try (VectorEnv venv = new VectorEnv(list, threads)) {
+            SplittableRandom[] rngs = new SplittableRandom[envs];
+            for (int i = 0; i < envs; i++) rngs[i] = new SplittableRandom(seed * 1_000_003L + i + 17);
+            double[][] act = new double[envs][first.actDim()];
+            venv.reset(seed);
+            long t0 = System.nanoTime();
+            for (int s = 0; s < steps; s++) {
+                for (int i = 0; i < envs; i++) randomAction(act[i], lo, hi, rngs[i], noise);
+                venv.step(act);
+            }
+            elapsed = (System.nanoTime() - t0) / 1e9;
+            episodes = venv.drainEpisodes();
+            errors = venv.errors();
+        }
+        long total = (long) steps * envs;
+        r.put("env_steps_per_s", Math.round(total / elapsed));
+        r.put("mujoco_steps_per_s", Math.round(total * (double) first.frameSkip() / elapsed));
+        r.put("episodes", episodes.size());
+        r.put("mean_episode_length", episodes.isEmpty() ? null
+                : round3(episodes.stream().mapToInt(VectorEnv.Episode::length).average().orElse(0)));
+        r.put("mean_episode_return", episodes.isEmpty() ? null
+                : round3(episodes.stream().mapToDouble(VectorEnv.Episode::ret).average().orElse(0)));
+        r.put("errors", errors);
+        long c1 = checksum(task, frameSkip, seed, Math.min(steps, 300));
+        long c2 = checksum(task, frameSkip, seed, Math.min(steps, 300));
+        r.put("checksum", String.format("%016x", c1));
+        r.put("deterministic", c1 == c2);
+        r.put("mujoco_version", MuJoCo.version());
+        if (c1 != c2) throw new UserError("determinism check failed for " + task + ": checksums "
+                + Long.toHexString(c1) + " != " + Long.toHexString(c2), 1);
+        return r;
+    }
+
+    static void randomAction(double[] a, double[] lo, double[] hi, SplittableRandom rng, double noise) {
+        for (int k = 0; k < a.length; k++) {
+            double l = Double.isFinite(lo[k]) ? lo[k] : -1, h = Double.isFinite(hi[k]) ? hi[k] : 1;
+            double v = noise > 0 ? noise * rng.nextGaussian() : l + rng.nextDouble() * (h - l);
+            a[k] = Math.max(l, Math.min(h, v));
+        }
+    }
+
+    /** Hash of every observation's exact bits over a seeded random-action rollout of one env. */
+    static long checksum(String task, int frameSkip, long seed, int steps) {
+        try (MujocoEnv env = Tasks.make(task, frameSkip)) {
+            double[] lo = env.actionLow(), hi = env.actionHigh();
+            SplittableRandom rng = new SplittableRandom(seed ^ 0x5DEECE66DL);
+            long h = 0x9E3779B97F4A7C15L;
+            double[] obs = env.reset(seed);
+            double[] a = new double[env.actDim()];
+            for (int s = 0; s < steps; s++) {
+                for (double v : obs) h = mix(h ^ Double.doubleToLongBits(v));
+                randomAction(a, lo, hi, rng, 0);
+                StepResult r = env.step(a);
+                h = mix(h ^ Double.doubleToLongBits(r.reward()));
+                obs = r.done() ? env.reset() : r.obs();
+            }
+            for (double v : obs) h = mix(h ^ Double.doubleToLongBits(v));
+            return h;
+        }
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    static void print(Map<String, Object> r, boolean json) {
+        if (json) {
+            System.out.println(Json.of(r));
+        } else {
+            for (var e : r.entrySet()) System.out.printf(Locale.ROOT, "%-20s %s%n", e.getKey(), e.getValue());
+        }
+    }
+
+    /** Minimal JSON writer for maps, lists, numbers, booleans and strings. */
+    static final class Json {
+        static String of(Object o) {
+            StringBuilder sb = new StringBuilder();
+            write(sb, o);
+            return sb.toString();
+        }
+
+        private static void write(StringBuilder sb, Object o) {
+            if (o == null) {
+                sb.append("null");
+            } else if (o instanceof Map<?, ?> m) {
+                sb.append('{');
+                boolean first = true;
+                for (var e : m.entrySet()) {
+                    if (!first) sb.append(", ");
+                    first = false;
+                    write(sb, String.valueOf(e.getKey()));
+                    sb.append(": ");
+                    write(sb, e.getValue());
+                }
+                sb.append('}');
+            } else if (o instanceof List<?> l) {
+                sb.append('[');
+                for (int i = 0; i < l.size(); i++) {
+                    if (i > 0) sb.append(", ");
+                    write(sb, l.get(i));
+                }
+                sb.append(']');
+            } else if (o instanceof Double d) {
+                sb.append(Double.isFinite(d) ? String.valueOf(d) : "null");
+            } else if (o instanceof Number || o instanceof Boolean) {
+                sb.append(o);
+            } else {
+                String s = o.toString();
+                sb.append('"');
+                for (char c : s.toCharArray()) {
+                    switch (c) {
+                        case '"' -> sb.append("\\\"");
+                        case '\\' -> sb.append("\\\\");
+                        case '\n' -> sb.append("\\n");
+                        default -> {
+                            if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
+                            else sb.append(c);
+                        }
+                    }
+                }
+                sb.append('"');
+            }
+        }
+    }
+}
