@@ -48,10 +48,12 @@ public final class MuJoCo {
             try {
                 Linker linker = Linker.nativeLinker();
                 SymbolLookup mj;
+                // dmpo.mujoco.library: another file name or path of libmujoco (tests use it to simulate a missing one)
+                String lib = System.getProperty("dmpo.mujoco.library", SONAME);
                 try {
-                    mj = SymbolLookup.libraryLookup(SONAME, Arena.global());
+                    mj = SymbolLookup.libraryLookup(lib, Arena.global());
                 } catch (IllegalArgumentException e) {
-                    throw new MujocoException.Unavailable("cannot load " + SONAME + " (MuJoCo 2.2.2); install it: "
+                    throw new MujocoException.Unavailable("cannot load " + lib + " (MuJoCo 2.2.2); install it: "
                             + INSTALL_HINT, e);
                 }
                 Path shimPath = shimLibrary();
