@@ -12,7 +12,8 @@ import java.util.List;
  * matrix.
  *
  * <p>Computed as im2col + GEMM: {@code cols[p, (c, ki, kj)] = x[c, oy·s + ki, ox·s + kj]} for output position
- * {@code p = (oy, ox)}, then {@code y = W·colsᵀ} (CHW) or {@code y = cols·Wᵀ} (HWC). The map is linear in x, so the
+ * {@code p = (oy, ox)}, then {@code y = W·colsᵀ} (CHW; the patch matrix is built transposed, {@code patch × positions},
+ * so the product streams rows) or {@code y = cols·Wᵀ} (HWC). The map is linear in x, so the
  * tangent is the same product without bias. Backward recomputes cols from the kept input (no patch matrix is stored).
  */
 public final class Conv2d implements Layer {
@@ -76,6 +77,42 @@ public final class Conv2d implements Layer {
         }
     }
 
+    /**
+     * colsT[(c, ki, kj) - from, p] = x[c, oy·s + ki, ox·s + kj] for patch rows [from, to): the transposed patch matrix
+     * ({@code patch × positions}), so that the CHW product W·colsT streams contiguous rows.
+     */
+    private void im2colT(float[] src, int so, int from, int to, float[] colsT, int co) {
+        int k = kernel, kk = k * k, hw = inH * inW;
+        for (int r = from; r < to; r++) {
+            int c = r / kk, ki = (r % kk) / k, kj = r % k;
+            int dst = co + (r - from) * positions;
+            int base = so + c * hw + ki * inW + kj;
+            for (int oy = 0; oy < outH; oy++) {
+                int row = base + oy * stride * inW;
+                if (stride == 1) {
+                    System.arraycopy(src, row, colsT, dst, outW);
+                    dst += outW;
+                } else {
+                    for (int ox = 0; ox < outW; ox++) colsT[dst++] = src[row + ox * stride];
+                }
+            }
+        }
+    }
+
+    /** dx[image] += scatter of dcolsT (inverse of {@link #im2colT}). */
+    private void col2imT(float[] dcolsT, float[] dx, int xo) {
+        int k = kernel, kk = k * k, hw = inH * inW;
+        for (int r = 0; r < patch; r++) {
+            int c = r / kk, ki = (r % kk) / k, kj = r % k;
+            int src = r * positions;
+            int base = xo + c * hw + ki * inW + kj;
+            for (int oy = 0; oy < outH; oy++) {
+                int row = base + oy * stride * inW;
+                for (int ox = 0; ox < outW; ox++) dx[row + ox * stride] += dcolsT[src++];
+            }
+        }
+    }
+
     /** dx[image] += scatter of dcols (inverse of {@link #im2col}); positions [0, positions). */
     private void col2im(float[] dcols, float[] dx, int xo) {
         int k = kernel, hw = inH * inW;
@@ -96,18 +133,22 @@ public final class Conv2d implements Layer {
     /** One image: y[image] = conv(x[image]) (+ bias when {@code withBias}). {@code parallel}: split the GEMM. */
     private void image(float[] x, int xo, float[] y, int yo, boolean withBias, boolean parallel) {
         float[] cols = scratch.get();
-        if (parallel) {
-            Parallel.forRange(positions, 1, (long) positions * patch * 4, (from, to) -> im2col(x, xo, from, to, cols, from * patch));
+        long copyWork = (long) positions * patch * 4;
+        if (channelsLast) {
+            if (parallel) Parallel.forRange(positions, 1, copyWork, (from, to) -> im2col(x, xo, from, to, cols, from * patch));
+            else im2col(x, xo, 0, positions, cols, 0);
         } else {
-            im2col(x, xo, 0, positions, cols, 0);
+            if (parallel) Parallel.forRange(patch, 1, copyWork, (from, to) -> im2colT(x, xo, from, to, cols, from * positions));
+            else im2colT(x, xo, 0, patch, cols, 0);
         }
         if (channelsLast) {
             if (parallel) Kernels.gemmNT(positions, outChannels, patch, cols, 0, patch, weight.value, 0, patch, y, yo, outChannels, false);
             else Kernels.gemmNTSerial(positions, outChannels, patch, cols, 0, patch, weight.value, 0, patch, y, yo, outChannels, false);
             if (withBias) Kernels.addRowVector(y, yo, positions, outChannels, bias.value, 0);
         } else {
-            if (parallel) Kernels.gemmNT(outChannels, positions, patch, weight.value, 0, patch, cols, 0, patch, y, yo, positions, false);
-            else Kernels.gemmNTSerial(outChannels, positions, patch, weight.value, 0, patch, cols, 0, patch, y, yo, positions, false);
+            // y[o, p] = Σ_r W[o, r]·colsT[r, p]
+            if (parallel) Kernels.gemmNN(outChannels, positions, patch, weight.value, 0, patch, cols, 0, positions, y, yo, positions, false);
+            else Kernels.gemmNNSerial(outChannels, positions, patch, weight.value, 0, patch, cols, 0, positions, y, yo, positions, false);
             if (withBias) {
                 for (int o = 0; o < outChannels; o++) {
                     float bo = bias.value[o];
@@ -160,25 +201,26 @@ public final class Conv2d implements Layer {
                 for (int i = 0; i < b; i++) {
                     int g = gy.offset + i * out;
                     int xo = input.offset + i * in;
-                    Parallel.forRange(positions, 1, (long) positions * patch * 4,
-                            (from, to) -> im2col(input.data, xo, from, to, cols, from * patch));
                     if (channelsLast) {
+                        im2col(input.data, xo, 0, positions, cols, 0);
                         // gy[p, o]: dW = gyᵀ·cols, db = Σ_p gy, dcols = gy·W
                         Kernels.gemmTN(outChannels, patch, positions, gy.data, g, outChannels, cols, 0, patch, weight.grad, 0, patch, true);
                         Kernels.sumRows(gy.data, g, positions, outChannels, bias.grad, 0);
                         Kernels.gemmNN(positions, patch, outChannels, gy.data, g, outChannels, weight.value, 0, patch, dcols, 0, patch, false);
+                        col2im(dcols, gx.data, i * in);
                     } else {
-                        // gy[o, p]: dW = gy·cols, db = Σ_p gy, dcols = gyᵀ·W
-                        Kernels.gemmNN(outChannels, patch, positions, gy.data, g, positions, cols, 0, patch, weight.grad, 0, patch, true);
+                        // gy[o, p], colsT[r, p]: dW = gy·colsTᵀ, db = Σ_p gy, dcolsT = Wᵀ·gy
+                        im2colT(input.data, xo, 0, patch, cols, 0);
+                        Kernels.gemmNT(outChannels, patch, positions, gy.data, g, positions, cols, 0, positions, weight.grad, 0, patch, true);
                         for (int o = 0; o < outChannels; o++) {
                             float s = 0f;
                             int r = g + o * positions;
                             for (int p = 0; p < positions; p++) s += gy.data[r + p];
                             bias.grad[o] += s;
                         }
-                        Kernels.gemmTN(positions, patch, outChannels, gy.data, g, positions, weight.value, 0, patch, dcols, 0, patch, false);
+                        Kernels.gemmTN(patch, positions, outChannels, weight.value, 0, patch, gy.data, g, positions, dcols, 0, positions, false);
+                        col2imT(dcols, gx.data, i * in);
                     }
-                    col2im(dcols, gx.data, i * in);
                 }
                 return gx;
             }

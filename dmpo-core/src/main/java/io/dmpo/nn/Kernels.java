@@ -128,4 +128,27 @@ public final class Kernels {
             else ScalarKernels.layerNormRows(from, to, n, eps, x, xo, w, b, y, yo, xhat, rstd);
         });
     }
+
+    /** Σ a[i] over [off, off + n): a streaming read, used to measure memory bandwidth. */
+    public static float sum(float[] a, int off, int n) {
+        if (VECTOR) return VectorKernels.sum(a, off, n);
+        float s = 0f;
+        for (int i = 0; i < n; i++) s += a[off + i];
+        return s;
+    }
+
+    /** dst [cols × rows] = srcᵀ, src [rows × cols] with leading dimension lds; tiled for cache locality. */
+    public static void transpose(int rows, int cols, float[] src, int so, int lds, float[] dst, int dOff) {
+        final int tile = 32;
+        for (int r0 = 0; r0 < rows; r0 += tile) {
+            int r1 = Math.min(rows, r0 + tile);
+            for (int c0 = 0; c0 < cols; c0 += tile) {
+                int c1 = Math.min(cols, c0 + tile);
+                for (int r = r0; r < r1; r++) {
+                    int sr = so + r * lds;
+                    for (int c = c0; c < c1; c++) dst[dOff + c * rows + r] = src[sr + c];
+                }
+            }
+        }
+    }
 }

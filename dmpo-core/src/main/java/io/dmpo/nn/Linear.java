@@ -21,19 +21,36 @@ public final class Linear implements Layer {
         Tensor.requireCols(x.value(), in, weight.name + " input");
         int b = x.rows();
         Dual y = Dual.allocate(b, out, x.hasTangent());
+        // the kernel is chosen by the batch size alone, so a value is bitwise the same with or without a tangent
+        boolean fewRows = b < TRANSPOSE_ROWS;
         if (x.stacked()) {
             // value and tangent rows in one product: the weights are read once (batch-1 JVP costs ~ one forward)
-            multiply(2 * b, x.value(), y.value());
+            multiply(2 * b, x.value(), y.value(), fewRows);
         } else {
-            multiply(b, x.value(), y.value());
-            if (x.hasTangent()) multiply(b, x.tangent(), y.tangent());
+            multiply(b, x.value(), y.value(), fewRows);
+            if (x.hasTangent()) multiply(b, x.tangent(), y.tangent(), fewRows);
         }
         Kernels.addRowVector(y.value().data, y.value().offset, b, out, bias.value, 0);
         return y;
     }
 
-    private void multiply(int rows, Tensor x, Tensor y) {
-        Kernels.gemmNT(rows, out, in, x.data, x.offset, in, weight.value, 0, in, y.data, y.offset, out, false);
+    /**
+     * Below this many rows each output is a dot product over a weight row (the weights stream once: batch-1 inference
+     * and its tangent); from here on the weights are transposed per call (cost ~ in·out copies, a few percent of the
+     * product) so the batch runs through the faster broadcast kernel. Both kernels compute each row independently of
+     * the others, so results per row are identical for every batch size on either side of the threshold; across it
+     * they may differ in the last bit.
+     */
+    static final int TRANSPOSE_ROWS = 8;
+
+    private void multiply(int rows, Tensor x, Tensor y, boolean fewRows) {
+        if (fewRows) {
+            Kernels.gemmNT(rows, out, in, x.data, x.offset, in, weight.value, 0, in, y.data, y.offset, out, false);
+        } else {
+            float[] wt = new float[in * out];
+            Kernels.transpose(out, in, weight.value, 0, in, wt, 0);
+            Kernels.gemmNN(rows, out, in, x.data, x.offset, in, wt, 0, out, y.data, y.offset, out, false);
+        }
     }
 
     @Override

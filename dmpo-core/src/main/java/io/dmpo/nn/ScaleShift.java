@@ -17,7 +17,7 @@ public final class ScaleShift implements Layer {
         int n = x.value().size();
         Dual y = Dual.allocate(x.rows(), x.cols(), x.hasTangent());
         Tensor xv = x.value(), yv = y.value();
-        for (int i = 0; i < n; i++) yv.data[yv.offset + i] = Math.fma(xv.data[xv.offset + i], scale, shift);
+        for (int i = 0; i < n; i++) yv.data[yv.offset + i] = xv.data[xv.offset + i] * scale + shift;
         if (x.hasTangent()) {
             Tensor xt = x.tangent(), yt = y.tangent();
             for (int i = 0; i < n; i++) yt.data[yt.offset + i] = xt.data[xt.offset + i] * scale;

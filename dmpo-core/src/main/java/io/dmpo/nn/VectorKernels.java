@@ -71,35 +71,165 @@ final class VectorKernels {
         return t.blend(t.neg(), x.compare(VectorOperators.LT, 0f));
     }
 
-    private static float finish(FloatVector acc, float[] a, int ar, float[] b, int br, int kb, int k) {
-        float s = sum(acc);
-        for (int p = kb; p < k; p++) s = Math.fma(a[ar + p], b[br + p], s);
-        return s;
-    }
-
     private static void store(float[] c, int idx, float s, boolean acc) {
         c[idx] = acc ? c[idx] + s : s;
     }
 
+    /**
+     * C (+)= A·Bᵀ, each output a dot product of two contiguous rows. Used where rows are few (batch-1 inference and its
+     * tangent: the weights are streamed once); large batches go through {@link #gemmBroadcastA} on a transposed copy.
+     */
     static void gemmNT(int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                        float[] c, int co, int ldc, boolean acc) {
         int kb = S.loopBound(k);
+        VectorMask<Float> tail = S.indexInRange(kb, k);
         int i = 0;
-        for (; i + 4 <= m; i += 4) {
-            int j = 0;
-            for (; j + 4 <= n; j += 4) nt4x4(i, j, k, kb, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
-            for (; j < n; j++) nt4x1(i, j, k, kb, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
-        }
         for (; i + 2 <= m; i += 2) {
             int j = 0;
-            for (; j + 4 <= n; j += 4) nt2x4(i, j, k, kb, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
-            for (; j < n; j++) nt2x1(i, j, k, kb, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
+            for (; j + 4 <= n; j += 4) nt2x4(i, j, k, kb, tail, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
+            for (; j < n; j++) nt2x1(i, j, k, kb, tail, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
         }
         for (; i < m; i++) {
             int j = 0;
-            for (; j + 4 <= n; j += 4) nt1x4(i, j, k, kb, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
-            for (; j < n; j++) nt1x1(i, j, k, kb, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
+            for (; j + 4 <= n; j += 4) nt1x4(i, j, k, kb, tail, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
+            for (; j < n; j++) nt1x1(i, j, k, kb, tail, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
         }
+    }
+
+    private static void nt2x4(int i, int j, int k, int kb, VectorMask<Float> tail, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int a0 = ao + (i + 0) * lda;
+        int a1 = ao + (i + 1) * lda;
+        int b0 = bo + (j + 0) * ldb;
+        int b1 = bo + (j + 1) * ldb;
+        int b2 = bo + (j + 2) * ldb;
+        int b3 = bo + (j + 3) * ldb;
+        FloatVector s00 = FloatVector.zero(S);
+        FloatVector s01 = FloatVector.zero(S);
+        FloatVector s02 = FloatVector.zero(S);
+        FloatVector s03 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S);
+        FloatVector s11 = FloatVector.zero(S);
+        FloatVector s12 = FloatVector.zero(S);
+        FloatVector s13 = FloatVector.zero(S);
+        for (int p = 0; p < kb; p += VL) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+            s00 = x0.fma(w0, s00);
+            s10 = x1.fma(w0, s10);
+            FloatVector w1 = FloatVector.fromArray(S, b, b1 + p);
+            s01 = x0.fma(w1, s01);
+            s11 = x1.fma(w1, s11);
+            FloatVector w2 = FloatVector.fromArray(S, b, b2 + p);
+            s02 = x0.fma(w2, s02);
+            s12 = x1.fma(w2, s12);
+            FloatVector w3 = FloatVector.fromArray(S, b, b3 + p);
+            s03 = x0.fma(w3, s03);
+            s13 = x1.fma(w3, s13);
+        }
+        if (kb < k) { // the last partial vector, masked: same per-element order in every block shape
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + kb, tail);
+            FloatVector x1 = FloatVector.fromArray(S, a, a1 + kb, tail);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + kb, tail);
+            s00 = x0.fma(w0, s00);
+            s10 = x1.fma(w0, s10);
+            FloatVector w1 = FloatVector.fromArray(S, b, b1 + kb, tail);
+            s01 = x0.fma(w1, s01);
+            s11 = x1.fma(w1, s11);
+            FloatVector w2 = FloatVector.fromArray(S, b, b2 + kb, tail);
+            s02 = x0.fma(w2, s02);
+            s12 = x1.fma(w2, s12);
+            FloatVector w3 = FloatVector.fromArray(S, b, b3 + kb, tail);
+            s03 = x0.fma(w3, s03);
+            s13 = x1.fma(w3, s13);
+        }
+        store(c, co + (i + 0) * ldc + j + 0, sum(s00), acc);
+        store(c, co + (i + 0) * ldc + j + 1, sum(s01), acc);
+        store(c, co + (i + 0) * ldc + j + 2, sum(s02), acc);
+        store(c, co + (i + 0) * ldc + j + 3, sum(s03), acc);
+        store(c, co + (i + 1) * ldc + j + 0, sum(s10), acc);
+        store(c, co + (i + 1) * ldc + j + 1, sum(s11), acc);
+        store(c, co + (i + 1) * ldc + j + 2, sum(s12), acc);
+        store(c, co + (i + 1) * ldc + j + 3, sum(s13), acc);
+    }
+
+    private static void nt2x1(int i, int j, int k, int kb, VectorMask<Float> tail, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int a0 = ao + (i + 0) * lda;
+        int a1 = ao + (i + 1) * lda;
+        int b0 = bo + (j + 0) * ldb;
+        FloatVector s00 = FloatVector.zero(S);
+        FloatVector s10 = FloatVector.zero(S);
+        for (int p = 0; p < kb; p += VL) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+            s00 = x0.fma(w0, s00);
+            s10 = x1.fma(w0, s10);
+        }
+        if (kb < k) { // the last partial vector, masked: same per-element order in every block shape
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + kb, tail);
+            FloatVector x1 = FloatVector.fromArray(S, a, a1 + kb, tail);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + kb, tail);
+            s00 = x0.fma(w0, s00);
+            s10 = x1.fma(w0, s10);
+        }
+        store(c, co + (i + 0) * ldc + j + 0, sum(s00), acc);
+        store(c, co + (i + 1) * ldc + j + 0, sum(s10), acc);
+    }
+
+    private static void nt1x4(int i, int j, int k, int kb, VectorMask<Float> tail, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int a0 = ao + (i + 0) * lda;
+        int b0 = bo + (j + 0) * ldb;
+        int b1 = bo + (j + 1) * ldb;
+        int b2 = bo + (j + 2) * ldb;
+        int b3 = bo + (j + 3) * ldb;
+        FloatVector s00 = FloatVector.zero(S);
+        FloatVector s01 = FloatVector.zero(S);
+        FloatVector s02 = FloatVector.zero(S);
+        FloatVector s03 = FloatVector.zero(S);
+        for (int p = 0; p < kb; p += VL) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+            s00 = x0.fma(w0, s00);
+            FloatVector w1 = FloatVector.fromArray(S, b, b1 + p);
+            s01 = x0.fma(w1, s01);
+            FloatVector w2 = FloatVector.fromArray(S, b, b2 + p);
+            s02 = x0.fma(w2, s02);
+            FloatVector w3 = FloatVector.fromArray(S, b, b3 + p);
+            s03 = x0.fma(w3, s03);
+        }
+        if (kb < k) { // the last partial vector, masked: same per-element order in every block shape
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + kb, tail);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + kb, tail);
+            s00 = x0.fma(w0, s00);
+            FloatVector w1 = FloatVector.fromArray(S, b, b1 + kb, tail);
+            s01 = x0.fma(w1, s01);
+            FloatVector w2 = FloatVector.fromArray(S, b, b2 + kb, tail);
+            s02 = x0.fma(w2, s02);
+            FloatVector w3 = FloatVector.fromArray(S, b, b3 + kb, tail);
+            s03 = x0.fma(w3, s03);
+        }
+        store(c, co + (i + 0) * ldc + j + 0, sum(s00), acc);
+        store(c, co + (i + 0) * ldc + j + 1, sum(s01), acc);
+        store(c, co + (i + 0) * ldc + j + 2, sum(s02), acc);
+        store(c, co + (i + 0) * ldc + j + 3, sum(s03), acc);
+    }
+
+    private static void nt1x1(int i, int j, int k, int kb, VectorMask<Float> tail, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int a0 = ao + (i + 0) * lda;
+        int b0 = bo + (j + 0) * ldb;
+        FloatVector s00 = FloatVector.zero(S);
+        for (int p = 0; p < kb; p += VL) {
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+            s00 = x0.fma(w0, s00);
+        }
+        if (kb < k) { // the last partial vector, masked: same per-element order in every block shape
+            FloatVector x0 = FloatVector.fromArray(S, a, a0 + kb, tail);
+            FloatVector w0 = FloatVector.fromArray(S, b, b0 + kb, tail);
+            s00 = x0.fma(w0, s00);
+        }
+        store(c, co + (i + 0) * ldc + j + 0, sum(s00), acc);
     }
 
     /** C (+)= A·B with A(i, p) = a[ao + i·ai + p·ap]: each A element is broadcast against a row of B. */
@@ -132,199 +262,6 @@ final class VectorKernels {
             s = FloatVector.broadcast(S, a[ar + p * ap]).fma(w, s);
         }
         s.intoArray(c, cr, mask);
-    }
-
-    private static void nt4x4(int i, int j, int k, int kb, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
-        int a0 = ao + (i + 0) * lda;
-        int a1 = ao + (i + 1) * lda;
-        int a2 = ao + (i + 2) * lda;
-        int a3 = ao + (i + 3) * lda;
-        int b0 = bo + (j + 0) * ldb;
-        int b1 = bo + (j + 1) * ldb;
-        int b2 = bo + (j + 2) * ldb;
-        int b3 = bo + (j + 3) * ldb;
-        FloatVector s00 = FloatVector.zero(S);
-        FloatVector s01 = FloatVector.zero(S);
-        FloatVector s02 = FloatVector.zero(S);
-        FloatVector s03 = FloatVector.zero(S);
-        FloatVector s10 = FloatVector.zero(S);
-        FloatVector s11 = FloatVector.zero(S);
-        FloatVector s12 = FloatVector.zero(S);
-        FloatVector s13 = FloatVector.zero(S);
-        FloatVector s20 = FloatVector.zero(S);
-        FloatVector s21 = FloatVector.zero(S);
-        FloatVector s22 = FloatVector.zero(S);
-        FloatVector s23 = FloatVector.zero(S);
-        FloatVector s30 = FloatVector.zero(S);
-        FloatVector s31 = FloatVector.zero(S);
-        FloatVector s32 = FloatVector.zero(S);
-        FloatVector s33 = FloatVector.zero(S);
-        for (int p = 0; p < kb; p += VL) {
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
-            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
-            FloatVector x2 = FloatVector.fromArray(S, a, a2 + p);
-            FloatVector x3 = FloatVector.fromArray(S, a, a3 + p);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
-            s00 = x0.fma(w0, s00);
-            s10 = x1.fma(w0, s10);
-            s20 = x2.fma(w0, s20);
-            s30 = x3.fma(w0, s30);
-            FloatVector w1 = FloatVector.fromArray(S, b, b1 + p);
-            s01 = x0.fma(w1, s01);
-            s11 = x1.fma(w1, s11);
-            s21 = x2.fma(w1, s21);
-            s31 = x3.fma(w1, s31);
-            FloatVector w2 = FloatVector.fromArray(S, b, b2 + p);
-            s02 = x0.fma(w2, s02);
-            s12 = x1.fma(w2, s12);
-            s22 = x2.fma(w2, s22);
-            s32 = x3.fma(w2, s32);
-            FloatVector w3 = FloatVector.fromArray(S, b, b3 + p);
-            s03 = x0.fma(w3, s03);
-            s13 = x1.fma(w3, s13);
-            s23 = x2.fma(w3, s23);
-            s33 = x3.fma(w3, s33);
-        }
-        store(c, co + (i + 0) * ldc + j + 0, finish(s00, a, a0, b, b0, kb, k), acc);
-        store(c, co + (i + 0) * ldc + j + 1, finish(s01, a, a0, b, b1, kb, k), acc);
-        store(c, co + (i + 0) * ldc + j + 2, finish(s02, a, a0, b, b2, kb, k), acc);
-        store(c, co + (i + 0) * ldc + j + 3, finish(s03, a, a0, b, b3, kb, k), acc);
-        store(c, co + (i + 1) * ldc + j + 0, finish(s10, a, a1, b, b0, kb, k), acc);
-        store(c, co + (i + 1) * ldc + j + 1, finish(s11, a, a1, b, b1, kb, k), acc);
-        store(c, co + (i + 1) * ldc + j + 2, finish(s12, a, a1, b, b2, kb, k), acc);
-        store(c, co + (i + 1) * ldc + j + 3, finish(s13, a, a1, b, b3, kb, k), acc);
-        store(c, co + (i + 2) * ldc + j + 0, finish(s20, a, a2, b, b0, kb, k), acc);
-        store(c, co + (i + 2) * ldc + j + 1, finish(s21, a, a2, b, b1, kb, k), acc);
-        store(c, co + (i + 2) * ldc + j + 2, finish(s22, a, a2, b, b2, kb, k), acc);
-        store(c, co + (i + 2) * ldc + j + 3, finish(s23, a, a2, b, b3, kb, k), acc);
-        store(c, co + (i + 3) * ldc + j + 0, finish(s30, a, a3, b, b0, kb, k), acc);
-        store(c, co + (i + 3) * ldc + j + 1, finish(s31, a, a3, b, b1, kb, k), acc);
-        store(c, co + (i + 3) * ldc + j + 2, finish(s32, a, a3, b, b2, kb, k), acc);
-        store(c, co + (i + 3) * ldc + j + 3, finish(s33, a, a3, b, b3, kb, k), acc);
-    }
-
-    private static void nt4x1(int i, int j, int k, int kb, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
-        int a0 = ao + (i + 0) * lda;
-        int a1 = ao + (i + 1) * lda;
-        int a2 = ao + (i + 2) * lda;
-        int a3 = ao + (i + 3) * lda;
-        int b0 = bo + (j + 0) * ldb;
-        FloatVector s00 = FloatVector.zero(S);
-        FloatVector s10 = FloatVector.zero(S);
-        FloatVector s20 = FloatVector.zero(S);
-        FloatVector s30 = FloatVector.zero(S);
-        for (int p = 0; p < kb; p += VL) {
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
-            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
-            FloatVector x2 = FloatVector.fromArray(S, a, a2 + p);
-            FloatVector x3 = FloatVector.fromArray(S, a, a3 + p);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
-            s00 = x0.fma(w0, s00);
-            s10 = x1.fma(w0, s10);
-            s20 = x2.fma(w0, s20);
-            s30 = x3.fma(w0, s30);
-        }
-        store(c, co + (i + 0) * ldc + j + 0, finish(s00, a, a0, b, b0, kb, k), acc);
-        store(c, co + (i + 1) * ldc + j + 0, finish(s10, a, a1, b, b0, kb, k), acc);
-        store(c, co + (i + 2) * ldc + j + 0, finish(s20, a, a2, b, b0, kb, k), acc);
-        store(c, co + (i + 3) * ldc + j + 0, finish(s30, a, a3, b, b0, kb, k), acc);
-    }
-
-    private static void nt2x4(int i, int j, int k, int kb, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
-        int a0 = ao + (i + 0) * lda;
-        int a1 = ao + (i + 1) * lda;
-        int b0 = bo + (j + 0) * ldb;
-        int b1 = bo + (j + 1) * ldb;
-        int b2 = bo + (j + 2) * ldb;
-        int b3 = bo + (j + 3) * ldb;
-        FloatVector s00 = FloatVector.zero(S);
-        FloatVector s01 = FloatVector.zero(S);
-        FloatVector s02 = FloatVector.zero(S);
-        FloatVector s03 = FloatVector.zero(S);
-        FloatVector s10 = FloatVector.zero(S);
-        FloatVector s11 = FloatVector.zero(S);
-        FloatVector s12 = FloatVector.zero(S);
-        FloatVector s13 = FloatVector.zero(S);
-        for (int p = 0; p < kb; p += VL) {
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
-            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
-            s00 = x0.fma(w0, s00);
-            s10 = x1.fma(w0, s10);
-            FloatVector w1 = FloatVector.fromArray(S, b, b1 + p);
-            s01 = x0.fma(w1, s01);
-            s11 = x1.fma(w1, s11);
-            FloatVector w2 = FloatVector.fromArray(S, b, b2 + p);
-            s02 = x0.fma(w2, s02);
-            s12 = x1.fma(w2, s12);
-            FloatVector w3 = FloatVector.fromArray(S, b, b3 + p);
-            s03 = x0.fma(w3, s03);
-            s13 = x1.fma(w3, s13);
-        }
-        store(c, co + (i + 0) * ldc + j + 0, finish(s00, a, a0, b, b0, kb, k), acc);
-        store(c, co + (i + 0) * ldc + j + 1, finish(s01, a, a0, b, b1, kb, k), acc);
-        store(c, co + (i + 0) * ldc + j + 2, finish(s02, a, a0, b, b2, kb, k), acc);
-        store(c, co + (i + 0) * ldc + j + 3, finish(s03, a, a0, b, b3, kb, k), acc);
-        store(c, co + (i + 1) * ldc + j + 0, finish(s10, a, a1, b, b0, kb, k), acc);
-        store(c, co + (i + 1) * ldc + j + 1, finish(s11, a, a1, b, b1, kb, k), acc);
-        store(c, co + (i + 1) * ldc + j + 2, finish(s12, a, a1, b, b2, kb, k), acc);
-        store(c, co + (i + 1) * ldc + j + 3, finish(s13, a, a1, b, b3, kb, k), acc);
-    }
-
-    private static void nt2x1(int i, int j, int k, int kb, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
-        int a0 = ao + (i + 0) * lda;
-        int a1 = ao + (i + 1) * lda;
-        int b0 = bo + (j + 0) * ldb;
-        FloatVector s00 = FloatVector.zero(S);
-        FloatVector s10 = FloatVector.zero(S);
-        for (int p = 0; p < kb; p += VL) {
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
-            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
-            s00 = x0.fma(w0, s00);
-            s10 = x1.fma(w0, s10);
-        }
-        store(c, co + (i + 0) * ldc + j + 0, finish(s00, a, a0, b, b0, kb, k), acc);
-        store(c, co + (i + 1) * ldc + j + 0, finish(s10, a, a1, b, b0, kb, k), acc);
-    }
-
-    private static void nt1x4(int i, int j, int k, int kb, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
-        int a0 = ao + (i + 0) * lda;
-        int b0 = bo + (j + 0) * ldb;
-        int b1 = bo + (j + 1) * ldb;
-        int b2 = bo + (j + 2) * ldb;
-        int b3 = bo + (j + 3) * ldb;
-        FloatVector s00 = FloatVector.zero(S);
-        FloatVector s01 = FloatVector.zero(S);
-        FloatVector s02 = FloatVector.zero(S);
-        FloatVector s03 = FloatVector.zero(S);
-        for (int p = 0; p < kb; p += VL) {
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
-            s00 = x0.fma(w0, s00);
-            FloatVector w1 = FloatVector.fromArray(S, b, b1 + p);
-            s01 = x0.fma(w1, s01);
-            FloatVector w2 = FloatVector.fromArray(S, b, b2 + p);
-            s02 = x0.fma(w2, s02);
-            FloatVector w3 = FloatVector.fromArray(S, b, b3 + p);
-            s03 = x0.fma(w3, s03);
-        }
-        store(c, co + (i + 0) * ldc + j + 0, finish(s00, a, a0, b, b0, kb, k), acc);
-        store(c, co + (i + 0) * ldc + j + 1, finish(s01, a, a0, b, b1, kb, k), acc);
-        store(c, co + (i + 0) * ldc + j + 2, finish(s02, a, a0, b, b2, kb, k), acc);
-        store(c, co + (i + 0) * ldc + j + 3, finish(s03, a, a0, b, b3, kb, k), acc);
-    }
-
-    private static void nt1x1(int i, int j, int k, int kb, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
-        int a0 = ao + (i + 0) * lda;
-        int b0 = bo + (j + 0) * ldb;
-        FloatVector s00 = FloatVector.zero(S);
-        for (int p = 0; p < kb; p += VL) {
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
-            s00 = x0.fma(w0, s00);
-        }
-        store(c, co + (i + 0) * ldc + j + 0, finish(s00, a, a0, b, b0, kb, k), acc);
     }
 
     private static void bc4x2(int i, int j, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
@@ -432,6 +369,20 @@ final class VectorKernels {
         s00.intoArray(c, c0 + 0 * VL);
     }
 
+    static float sum(float[] a, int off, int n) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
+        int i = 0;
+        for (; i + 4 * VL <= n; i += 4 * VL) {
+            s0 = s0.add(FloatVector.fromArray(S, a, off + i));
+            s1 = s1.add(FloatVector.fromArray(S, a, off + i + VL));
+            s2 = s2.add(FloatVector.fromArray(S, a, off + i + 2 * VL));
+            s3 = s3.add(FloatVector.fromArray(S, a, off + i + 3 * VL));
+        }
+        float s = sum(s0.add(s1).add(s2.add(s3)));
+        for (; i < n; i++) s += a[off + i];
+        return s;
+    }
+
     static void multiply(float[] a, int ao, float[] b, int bo, float[] y, int yo, int n, boolean acc) {
         int i = 0, bound = S.loopBound(n);
         for (; i < bound; i += VL) {
@@ -531,31 +482,33 @@ final class VectorKernels {
 
     static void softmaxRows(int rows, int n, float scale, float[] x, int xo, int ld) {
         int bound = S.loopBound(n);
+        VectorMask<Float> tail = S.indexInRange(bound, n);
+        boolean hasTail = bound < n;
         for (int r = 0; r < rows; r++) {
             int base = xo + r * ld;
-            float mx = Float.NEGATIVE_INFINITY;
+            // the tail is a masked vector whose unset lanes are −∞ (max) and excluded from the sum
+            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
             int j = 0;
-            if (bound > 0) {
-                FloatVector m = FloatVector.fromArray(S, x, base).mul(scale);
-                for (j = VL; j < bound; j += VL) m = m.max(FloatVector.fromArray(S, x, base + j).mul(scale));
-                mx = max(m);
+            for (; j < bound; j += VL) m = m.max(FloatVector.fromArray(S, x, base + j).mul(scale));
+            if (hasTail) {
+                FloatVector t = FloatVector.fromArray(S, x, base + bound, tail).mul(scale);
+                m = m.max(FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).blend(t, tail));
             }
-            for (; j < n; j++) mx = Math.max(mx, x[base + j] * scale);
+            float mx = max(m);
             FloatVector acc = FloatVector.zero(S);
             for (j = 0; j < bound; j += VL) {
                 FloatVector e = exp(FloatVector.fromArray(S, x, base + j).mul(scale).sub(mx));
                 e.intoArray(x, base + j);
                 acc = acc.add(e);
             }
-            float sum = sum(acc);
-            for (; j < n; j++) {
-                float e = (float) Math.exp(x[base + j] * scale - mx);
-                x[base + j] = e;
-                sum += e;
+            if (hasTail) {
+                FloatVector e = exp(FloatVector.fromArray(S, x, base + bound, tail).mul(scale).sub(mx));
+                e.intoArray(x, base + bound, tail);
+                acc = acc.add(e, tail);
             }
-            float inv = 1f / sum;
+            float inv = 1f / sum(acc);
             for (j = 0; j < bound; j += VL) FloatVector.fromArray(S, x, base + j).mul(inv).intoArray(x, base + j);
-            for (; j < n; j++) x[base + j] *= inv;
+            if (hasTail) FloatVector.fromArray(S, x, base + bound, tail).mul(inv).intoArray(x, base + bound, tail);
         }
     }
 

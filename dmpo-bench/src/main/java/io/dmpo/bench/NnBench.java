@@ -1,0 +1,178 @@
+package io.dmpo.bench;
+
+import io.dmpo.io.Json;
+import io.dmpo.loss.MeanFlowLoss;
+import io.dmpo.nn.AdamW;
+import io.dmpo.nn.Dual;
+import io.dmpo.nn.Init;
+import io.dmpo.nn.Kernels;
+import io.dmpo.nn.Ops;
+import io.dmpo.nn.Parallel;
+import io.dmpo.nn.Tensor;
+import io.dmpo.policy.MeanFlowActor;
+import io.dmpo.policy.MeanFlowSampler;
+import io.dmpo.train.MeanFlowStep;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Engine benchmark (issue 2): for the Hopper state actor and the light-ViT pixel actor, batch-1 one-step action latency,
+ * batch-1 forward with the (v, 0, 1) tangent, and a batch-128 MeanFlow training step; with {@code --vs}, the same
+ * networks and weights through PyTorch (DJL) and ONNX Runtime in this same process.
+ */
+@Command(name = "nn", mixinStandardHelpOptions = true,
+        description = "Latency of the actors' forward, forward+JVP and training step; optional PyTorch/ONNX Runtime anchors.")
+public final class NnBench implements Runnable {
+    @Option(names = "--vs", split = ",", description = "anchors to run in the same process: pytorch, onnxruntime")
+    List<String> anchors = new ArrayList<>();
+
+    @Option(names = "--json", description = "print one JSON object instead of a table")
+    boolean json;
+
+    @Option(names = "--threads", description = "engine threads (default: all cores = ${DEFAULT-VALUE})")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--samples", description = "timed calls per batch-1 figure (default ${DEFAULT-VALUE})")
+    int samples = 2000;
+
+    @Option(names = "--networks", split = ",", description = "which networks: hopper, vit (default: both)")
+    List<String> networks = new ArrayList<>(List.of("hopper", "vit"));
+
+    @Option(names = "--warmup", description = "seconds of warm-up before each figure (default ${DEFAULT-VALUE})")
+    double warmup = 2.0;
+
+    @Override
+    public void run() {
+        for (String a : anchors) {
+            if (!a.equals("pytorch") && !a.equals("onnxruntime")) throw new IllegalArgumentException("unknown anchor '" + a + "' (pytorch, onnxruntime)");
+        }
+        Parallel.setThreads(threads);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("threads", threads);
+        out.put("machine", machine());
+        out.put("kernels", Kernels.VECTOR ? "vector" : "scalar");
+        for (String net : networks) {
+            switch (net) {
+                case "hopper" -> out.put("hopper_actor", measure(NetSpec.hopper()));
+                case "vit" -> out.put("vit_actor", measure(NetSpec.vit()));
+                default -> throw new IllegalArgumentException("unknown network '" + net + "' (hopper, vit)");
+            }
+        }
+        if (json) {
+            System.out.println(Json.write(out));
+        } else {
+            printTable(out);
+        }
+    }
+
+    /** A network to benchmark, with a fixed seeded input. */
+    record NetSpec(String key, MeanFlowActor actor, int obsDim, boolean pixel) {
+        static NetSpec hopper() {
+            MeanFlowActor a = MeanFlowActor.state(11, 12);
+            Init.apply(a.params(), 1);
+            return new NetSpec("hopper_actor", a, 11, false);
+        }
+
+        static NetSpec vit() {
+            MeanFlowActor a = MeanFlowActor.pixel(3, 96, 96, 9, 28, 7);
+            Init.apply(a.params(), 1);
+            return new NetSpec("vit_actor", a, a.obsDim, true);
+        }
+
+        Tensor observations(int batch, SplittableRandom rng) {
+            Tensor t = Tensor.zeros(batch, obsDim);
+            int imageSize = pixel ? obsDim - 9 : 0;
+            for (int r = 0; r < batch; r++) {
+                for (int c = 0; c < obsDim; c++) {
+                    t.set(r, c, c < imageSize ? (float) rng.nextInt(256) : (float) MeanFlowLoss.gaussian(rng));
+                }
+            }
+            return t;
+        }
+    }
+
+    Map<String, Object> measure(NetSpec spec) {
+        MeanFlowActor actor = spec.actor();
+        SplittableRandom rng = new SplittableRandom(42);
+        Tensor obs1 = spec.observations(1, rng);
+        Tensor eps1 = Tensor.zeros(1, actor.actionDim);
+        for (int i = 0; i < eps1.size(); i++) eps1.data[i] = (float) MeanFlowLoss.gaussian(rng);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("params", actor.paramCount());
+        int b1Samples = spec.pixel() ? Math.max(50, samples / 10) : samples;
+
+        double fwd = Timing.medianNanos(() -> MeanFlowSampler.sample(actor, obs1, eps1, 1), warmup, b1Samples);
+        r.put("b1_forward_us", round(fwd / 1e3));
+
+        Tensor z1 = eps1, v1 = eps1.copy();
+        double tan = Timing.medianNanos(() -> {
+            Tensor cond = actor.encode(obs1);
+            actor.velocity(new Dual(z1, v1), new Dual(Ops.full(1, 1, 0.2f), Tensor.zeros(1, 1)),
+                    new Dual(Ops.full(1, 1, 0.8f), Ops.full(1, 1, 1f)), cond);
+        }, warmup, b1Samples);
+        r.put("b1_tangent_us", round(tan / 1e3));
+
+        if (!spec.pixel()) {
+            long bytes = 4L * actor.paramCount();
+            double gbs = l3BandwidthGBs(bytes);
+            r.put("weights_bytes", bytes);
+            r.put("l3_read_bandwidth_gb_s", round(gbs));
+            r.put("memory_floor_us", round(bytes / gbs / 1e3));
+        }
+
+        int b = 128;
+        Tensor obs = spec.observations(b, rng);
+        Tensor act = Tensor.zeros(b, actor.actionDim);
+        for (int i = 0; i < act.size(); i++) act.data[i] = (float) (2 * rng.nextDouble() - 1);
+        MeanFlowStep step = new MeanFlowStep(actor, AdamW.withDefaults(actor.params(), 1e-6), MeanFlowStep.Config.DEFAULT);
+        SplittableRandom noise = new SplittableRandom(3);
+        double train = Timing.medianNanos(() -> step.run(obs, act, noise, 1e-5), warmup, spec.pixel() ? 7 : 60);
+        r.put("b128_train_step_ms", round(train / 1e6));
+        return r;
+    }
+
+    /** Read bandwidth for a buffer the size of the weights (it stays in cache, as weights do across calls). */
+    static double l3BandwidthGBs(long bytes) {
+        float[] buf = new float[(int) (bytes / 4)];
+        for (int i = 0; i < buf.length; i++) buf[i] = i % 7;
+        float[] sink = new float[1];
+        double ns = Timing.medianNanos(() -> sink[0] += Kernels.sum(buf, 0, buf.length), 1.0, 501);
+        if (sink[0] == 42f) System.out.print("");
+        return bytes / ns;
+    }
+
+    static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+
+    static String machine() {
+        String cpu = "unknown cpu";
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    cpu = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (java.io.IOException e) {
+            cpu = "cpu model unreadable (" + e.getMessage() + ")";
+        }
+        return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores, Java " + Runtime.version();
+    }
+
+    @SuppressWarnings("unchecked")
+    static void printTable(Map<String, Object> out) {
+        System.out.printf("machine: %s%nthreads: %s, kernels: %s%n", out.get("machine"), out.get("threads"), out.get("kernels"));
+        for (var e : out.entrySet()) {
+            if (!(e.getValue() instanceof Map<?, ?> m)) continue;
+            System.out.println(e.getKey() + ":");
+            for (var f : ((Map<String, Object>) m).entrySet()) System.out.printf("  %-28s %s%n", f.getKey(), f.getValue());
+        }
+    }
+}
