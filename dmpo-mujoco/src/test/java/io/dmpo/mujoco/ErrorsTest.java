@@ -31,6 +31,30 @@ class ErrorsTest {
         }
     }
 
+    /** A real mju_error inside mj_step (stack overflow: nstack far too small) becomes an exception. */
+    @Test
+    void mjuErrorInsideMjStep(@TempDir Path dir) throws Exception {
+        Path xml = dir.resolve("tiny_stack.xml");
+        Files.writeString(xml, """
+                <mujoco>
+                  <size nstack="500"/>
+                  <worldbody>
+                    <geom type="plane" size="5 5 .1"/>
+                    <body pos="0 0 1"><freejoint/><geom type="box" size=".1 .1 .1"/></body>
+                    <body pos="0 0 1.3"><freejoint/><geom type="box" size=".1 .1 .1"/></body>
+                  </worldbody>
+                </mujoco>
+                """);
+        try (MjModel m = MjModel.load(xml); MjcfEnv env = new MjcfEnv("tiny", m, 5)) {
+            env.reset(0);
+            var e = assertThrows(MujocoException.Instability.class, () -> {
+                for (int i = 0; i < 500; i++) env.step(new double[0]);
+            });
+            assertTrue(e.getMessage().contains("Stack overflow"), e.getMessage());
+            assertTrue(env.needsReset());
+        }
+    }
+
     @Test
     void malformedAndMissingMjcf(@TempDir Path dir) throws Exception {
         Path bad = dir.resolve("bad.xml");
