@@ -111,6 +111,8 @@ public final class EnvCommand implements Runnable {
         int frameSkip = 5;
         @Option(names = "--ctrl-noise", description = "actions ~ N(0, noise^2), as mujoco-testspeed's ctrlnoise (default: ${DEFAULT-VALUE})")
         double ctrlNoise = 0.01;
+        @Option(names = "--envs-per-thread", description = "envs stepped by each thread (default: ${DEFAULT-VALUE})")
+        int envsPerThread = 4;
         @Option(names = "--repeats", description = "measurements per setting, best kept (default: ${DEFAULT-VALUE})")
         int repeats = 3;
         @Option(names = "--json", description = "print JSON")
@@ -118,7 +120,9 @@ public final class EnvCommand implements Runnable {
 
         @Override
         public void run() {
-            if (repeats < 1 || physicsSteps < 1) throw new UserError("--repeats and --physics-steps must be >= 1", 2);
+            if (repeats < 1 || physicsSteps < 1 || envsPerThread < 1) {
+                throw new UserError("--repeats, --physics-steps and --envs-per-thread must be >= 1", 2);
+            }
             List<Map<String, Object>> rows = new ArrayList<>();
             for (String t : tasks) {
                 MujocoEnv probe = make(t, frameSkip);
@@ -132,7 +136,8 @@ public final class EnvCommand implements Runnable {
                     long bestEnv = 0, bestMj = 0;
                     double ts = Double.NaN;
                     for (int rep = 0; rep < repeats; rep++) {
-                        Map<String, Object> ours = check(t, envSteps, th, th, rep, frameSkip, ctrlNoise);
+                        Map<String, Object> ours = check(t, Math.max(1, envSteps / envsPerThread), th * envsPerThread, th,
+                                rep, frameSkip, ctrlNoise);
                         long e = ((Number) ours.get("env_steps_per_s")).longValue();
                         if (e > bestEnv) {
                             bestEnv = e;
@@ -145,6 +150,7 @@ public final class EnvCommand implements Runnable {
                     r.put("task", t);
                     r.put("threads", th);
                     r.put("frame_skip", fs);
+                    r.put("envs", th * envsPerThread);
                     r.put("env_steps_per_s", bestEnv);
                     r.put("mujoco_steps_per_s", bestMj);
                     r.put("testspeed_steps_per_s", Double.isNaN(ts) ? null : Math.round(ts));
@@ -173,11 +179,11 @@ public final class EnvCommand implements Runnable {
                 System.out.println("cpus " + Runtime.getRuntime().availableProcessors() + ", 1-min load average at the end "
                         + load + " (mujoco-testspeed " + (rows.isEmpty() || rows.get(0).get("testspeed_steps_per_s") == null
                         ? "not found" : "on the same model, same run, ctrlnoise " + ctrlNoise) + ")");
-                System.out.printf("%-55s %7s %14s %18s %21s %8s %8s%n", "task", "threads", "env_steps/s", "mujoco_steps/s",
+                System.out.printf("%-55s %7s %5s %14s %18s %21s %8s %8s%n", "task", "threads", "envs", "env_steps/s", "mujoco_steps/s",
                         "testspeed_steps/s", "ratio", "speedup");
                 for (var r : rows) {
-                    System.out.printf(Locale.ROOT, "%-55s %7d %14s %18s %21s %8s %8s%n", r.get("task"), r.get("threads"),
-                            r.get("env_steps_per_s"), r.get("mujoco_steps_per_s"), r.get("testspeed_steps_per_s"),
+                    System.out.printf(Locale.ROOT, "%-55s %7d %5d %14s %18s %21s %8s %8s%n", r.get("task"), r.get("threads"),
+                            r.get("envs"), r.get("env_steps_per_s"), r.get("mujoco_steps_per_s"), r.get("testspeed_steps_per_s"),
                             r.get("ratio_vs_testspeed"), r.getOrDefault("speedup_vs_1_thread", ""));
                 }
             }
