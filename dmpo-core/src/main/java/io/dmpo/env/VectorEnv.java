@@ -14,7 +14,8 @@ import java.util.function.IntFunction;
  * {@link #drainEpisodes()}.
  *
  * <p>An exception from one env's step (e.g. a simulator instability) does not stop the others: that env's episode
- * is recorded as truncated with the reward so far, the env is reset, and {@link #errors()} counts it.
+ * is recorded as truncated with the reward so far (its {@code finalObs} is an empty array), the env is reset, and
+ * {@link #errors()} counts it.
  */
 public final class VectorEnv implements AutoCloseable {
     /** One finished episode. */
@@ -114,7 +115,7 @@ public final class VectorEnv implements AutoCloseable {
                 } catch (RuntimeException e) {
                     errors.incrementAndGet();
                     lastError = "env " + i + ": " + e.getMessage();
-                    r = new StepResult(null, 0, false, true);
+                    r = new StepResult(new double[0], 0, false, true); // finalObs: empty, the state is lost
                 }
                 rew[i] = r.reward();
                 term[i] = r.terminated();
