@@ -53,6 +53,10 @@ public final class NnBench implements Runnable {
             if (!a.equals("pytorch") && !a.equals("onnxruntime")) throw new IllegalArgumentException("unknown anchor '" + a + "' (pytorch, onnxruntime)");
         }
         Parallel.setThreads(threads);
+        // PyTorch gets the same number of intra-op threads, and must not try to download anything
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        System.setProperty("ai.djl.offline", "true");
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("threads", threads);
         out.put("machine", machine());
@@ -134,6 +138,29 @@ public final class NnBench implements Runnable {
         SplittableRandom noise = new SplittableRandom(3);
         double train = Timing.medianNanos(() -> step.run(obs, act, noise, 1e-5), warmup, spec.pixel() ? 7 : 60);
         r.put("b128_train_step_ms", round(train / 1e6));
+
+        if (anchors.contains("onnxruntime") && !spec.pixel()) {
+            try (OnnxRuntimeAnchor ort = new OnnxRuntimeAnchor(actor, 1, threads)) {
+                double of = Timing.medianNanos(ort.batch1Action(obs1, eps1), warmup, b1Samples);
+                r.put("onnxruntime_b1_forward_us", round(of / 1e3));
+                r.put("b1_forward_vs_onnxruntime", round(fwd / of));
+            } catch (ai.onnxruntime.OrtException e) {
+                throw new IllegalStateException("ONNX Runtime: " + e.getMessage(), e);
+            }
+        }
+        if (anchors.contains("pytorch") && PyTorchAnchor.isStateActor(actor)) {
+            try (PyTorchAnchor torch = new PyTorchAnchor(actor)) {
+                double pf = Timing.medianNanos(torch.batch1Action(obs1, eps1), warmup, b1Samples);
+                r.put("pytorch_b1_forward_us", round(pf / 1e3));
+                MeanFlowLoss.Times times = MeanFlowLoss.sampleTimes(new SplittableRandom(5), b, -0.4, 1.0, 0.5);
+                Tensor eps = Tensor.zeros(b, actor.actionDim);
+                for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) MeanFlowLoss.gaussian(rng);
+                double pt = Timing.medianNanos(torch.trainStep(obs, act, eps, times.t(), times.r()), warmup, 30);
+                r.put("pytorch_b128_train_step_ms", round(pt / 1e6));
+                r.put("b1_forward_vs_pytorch", round(fwd / pf));
+                r.put("b128_train_step_vs_pytorch", round(train / pt));
+            }
+        }
         return r;
     }
 

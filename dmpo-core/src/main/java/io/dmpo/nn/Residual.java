@@ -16,6 +16,11 @@ public final class Residual implements Layer {
                 new Activation(act), new Linear(name + ".l2", width, width)));
     }
 
+    /** The residual branch f. */
+    public Layer inner() {
+        return inner;
+    }
+
     @Override
     public Dual forward(Dual x) {
         return Ops.add(x, inner.forward(x));

@@ -1,0 +1,37 @@
+package io.dmpo.bench;
+
+import io.dmpo.loss.MeanFlowLoss;
+import io.dmpo.nn.Init;
+import io.dmpo.nn.Tensor;
+import io.dmpo.policy.MeanFlowActor;
+import io.dmpo.policy.MeanFlowSampler;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Our ONNX export, run by ONNX Runtime, gives our engine's actions within 1e-4 (K = 1 and K = 3, batch 1 and 5). */
+class OnnxExportTest {
+    @Test
+    void onnxRuntimeReproducesTheEngine() throws Exception {
+        MeanFlowActor actor = MeanFlowActor.state(11, 12);
+        Init.apply(actor.params(), 17);
+        SplittableRandom rng = new SplittableRandom(3);
+        for (int steps : new int[] {1, 3}) {
+            try (OnnxRuntimeAnchor ort = new OnnxRuntimeAnchor(actor, steps, 1)) {
+                for (int batch : new int[] {1, 5}) {
+                    Tensor obs = Tensor.zeros(batch, 11), eps = Tensor.zeros(batch, 12);
+                    for (int i = 0; i < obs.size(); i++) obs.data[i] = (float) (3 * MeanFlowLoss.gaussian(rng));
+                    for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) MeanFlowLoss.gaussian(rng);
+                    Tensor ours = MeanFlowSampler.sample(actor, obs, eps, steps);
+                    float[] theirs = ort.act(obs, eps);
+                    assertEquals(ours.size(), theirs.length);
+                    for (int i = 0; i < theirs.length; i++) {
+                        assertEquals(ours.data[i], theirs[i], 1e-4, "K=" + steps + " batch=" + batch + " element " + i);
+                    }
+                }
+            }
+        }
+    }
+}

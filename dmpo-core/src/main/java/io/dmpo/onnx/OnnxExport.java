@@ -1,0 +1,99 @@
+package io.dmpo.onnx;
+
+import io.dmpo.nn.Activation;
+
+import io.dmpo.nn.Layer;
+import io.dmpo.nn.Linear;
+import io.dmpo.nn.Param;
+import io.dmpo.nn.Pointwise;
+import io.dmpo.nn.Residual;
+import io.dmpo.nn.Sequential;
+import io.dmpo.nn.SinusoidalEmbedding;
+import io.dmpo.policy.MeanFlowActor;
+
+
+
+/**
+ * Exports a state MeanFlow policy as a standard ONNX model (opset 17): inputs {@code obs [batch, obs_dim]} and
+ * {@code noise [batch, Ta·Da]}, output {@code action [batch, Ta·Da]} = the K-step sampler of DESIGN.md §3 unrolled
+ * (K = 1: clip(ε − u(ε, 0, 1 | enc(obs)), −1, 1)). Runs in ONNX Runtime, TensorRT and others; the time embeddings of
+ * the fixed time grid are ordinary constant subgraphs that runtimes fold.
+ */
+public final class OnnxExport {
+    private OnnxExport() {}
+
+    public static byte[] stateActor(MeanFlowActor actor, int steps) {
+        if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+        OnnxGraph g = new OnnxGraph();
+        for (Param p : actor.params()) {
+            long[] dims = new long[p.shape.length];
+            for (int i = 0; i < dims.length; i++) dims[i] = p.shape[i];
+            g.constant(p.name, p.value, dims);
+        }
+        g.input("obs", actor.obsDim);
+        g.input("noise", actor.actionDim);
+        String cond = layer(g, actor.encoder, "obs");
+        // [batch, timeDim]: the runtime shape used to broadcast the (batch-independent) time embeddings
+        String batchDim = g.node("Slice", new String[] {g.node("Shape", new String[] {"noise"}, g.fresh("shape")),
+                g.constantInt64("zero1", new long[] {0}, 1), g.constantInt64("one1", new long[] {1}, 1)}, g.fresh("batch"));
+        String embShape = g.node("Concat", new String[] {batchDim, g.constantInt64("tdim", new long[] {actor.timeDim}, 1)},
+                g.fresh("emb_shape"), "axis", 0L);
+        String x = "noise";
+        for (int k = 0; k < steps; k++) {
+            float tk = 1f - (float) k / steps, tk1 = 1f - (float) (k + 1) / steps;
+            String t = g.constant("t_" + k, new float[] {tk}, 1, 1);
+            String r = g.constant("r_" + k, new float[] {tk1}, 1, 1);
+            String te = g.node("Expand", new String[] {layer(g, actor.timeEmb, t), embShape}, g.fresh("temb"));
+            String re = g.node("Expand", new String[] {layer(g, actor.rEmb, r), embShape}, g.fresh("remb"));
+            String in = g.node("Concat", new String[] {x, te, re, cond}, g.fresh("head_in"), "axis", 1L);
+            String u = layer(g, actor.head, in);
+            String dt = g.constant("dt_" + k, new float[] {tk - tk1}, 1);
+            x = g.node("Sub", new String[] {x, g.node("Mul", new String[] {u, dt}, g.fresh("step"))}, g.fresh("x"));
+        }
+        String lo = g.constant("minus_one", new float[] {-1f});
+        String hi = g.constant("plus_one", new float[] {1f});
+        g.node("Clip", new String[] {x, lo, hi}, "action");
+        g.output("action", actor.actionDim);
+        return g.serialize("dmpo_meanflow_policy", "dmpo");
+    }
+
+    private static String layer(OnnxGraph g, Layer l, String x) {
+        if (l instanceof Sequential s) {
+            for (Layer inner : s.layers()) x = layer(g, inner, x);
+            return x;
+        }
+        if (l instanceof Linear lin) {
+            return g.node("Gemm", new String[] {x, lin.weight.name, lin.bias.name}, g.fresh("linear"), "transB", 1L);
+        }
+        if (l instanceof Activation a) return activation(g, a.fn, x);
+        if (l instanceof Residual r) {
+            return g.node("Add", new String[] {x, layer(g, r.inner(), x)}, g.fresh("residual"));
+        }
+        if (l instanceof SinusoidalEmbedding se) {
+            int half = se.dim / 2;
+            float[] f = new float[half];
+            for (int k = 0; k < half; k++) f[k] = (float) Math.exp(-k * Math.log(10000.0) / (half - 1));
+            String arg = g.node("MatMul", new String[] {x, g.constant(g.fresh("freqs"), f, 1, half)}, g.fresh("targ"));
+            return g.node("Concat", new String[] {g.node("Sin", new String[] {arg}, g.fresh("sin")),
+                    g.node("Cos", new String[] {arg}, g.fresh("cos"))}, g.fresh("sincos"), "axis", 1L);
+        }
+        throw new IllegalArgumentException("ONNX export does not support layer " + l.getClass().getSimpleName());
+    }
+
+    private static String activation(OnnxGraph g, Pointwise fn, String x) {
+        return switch (fn) {
+            case RELU -> g.node("Relu", new String[] {x}, g.fresh("relu"));
+            case TANH -> g.node("Tanh", new String[] {x}, g.fresh("tanh"));
+            case MISH -> g.node("Mul", new String[] {x, g.node("Tanh", new String[] {
+                    g.node("Softplus", new String[] {x}, g.fresh("softplus"))}, g.fresh("tsp"))}, g.fresh("mish"));
+            case SILU -> g.node("Mul", new String[] {x, g.node("Sigmoid", new String[] {x}, g.fresh("sig"))}, g.fresh("silu"));
+            case GELU -> {
+                String scaled = g.node("Div", new String[] {x, g.constant(g.fresh("sqrt2"), new float[] {(float) Math.sqrt(2)})}, g.fresh("xs"));
+                String erf1 = g.node("Add", new String[] {g.node("Erf", new String[] {scaled}, g.fresh("erf")),
+                        g.constant(g.fresh("one"), new float[] {1f})}, g.fresh("erf1"));
+                yield g.node("Mul", new String[] {g.node("Mul", new String[] {x, erf1}, g.fresh("xe")),
+                        g.constant(g.fresh("half"), new float[] {0.5f})}, g.fresh("gelu"));
+            }
+        };
+    }
+}
