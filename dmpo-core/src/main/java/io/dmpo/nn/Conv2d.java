@@ -19,6 +19,8 @@ import java.util.List;
 public final class Conv2d implements Layer {
     public final int inChannels, outChannels, kernel, stride, inH, inW, outH, outW;
     public final boolean channelsLast;
+    /** Input transform fused into the patch gather: the convolution sees inScale·x + inShift (identity by default). */
+    public final float inScale, inShift;
     public final Param weight;
     public final Param bias;
     private final int patch; // in·k·k
@@ -27,6 +29,16 @@ public final class Conv2d implements Layer {
 
     public Conv2d(String name, int inChannels, int outChannels, int kernel, int stride, int inH, int inW,
                   boolean channelsLast) {
+        this(name, inChannels, outChannels, kernel, stride, inH, inW, channelsLast, 1f, 0f);
+    }
+
+    /**
+     * With a fused elementwise input transform: y = conv(inScale·x + inShift) (e.g. pixels: 1/255, −0.5), applied while
+     * gathering patches, so the transformed image is never materialized. Tangent: conv(inScale·dx) without bias;
+     * the input gradient is scaled by inScale.
+     */
+    public Conv2d(String name, int inChannels, int outChannels, int kernel, int stride, int inH, int inW,
+                  boolean channelsLast, float inScale, float inShift) {
         if (kernel > inH || kernel > inW || stride < 1) {
             throw new IllegalArgumentException(name + ": kernel " + kernel + " stride " + stride + " on " + inH + "x" + inW);
         }
@@ -39,6 +51,8 @@ public final class Conv2d implements Layer {
         this.outH = (inH - kernel) / stride + 1;
         this.outW = (inW - kernel) / stride + 1;
         this.channelsLast = channelsLast;
+        this.inScale = inScale;
+        this.inShift = inShift;
         this.weight = new Param(name + ".weight", outChannels, inChannels, kernel, kernel);
         this.bias = new Param(name + ".bias", outChannels);
         this.patch = inChannels * kernel * kernel;
@@ -61,7 +75,7 @@ public final class Conv2d implements Layer {
     }
 
     /** cols[p - from, :] for output positions p in [from, to) of the image at src[so ...]. */
-    private void im2col(float[] src, int so, int from, int to, float[] cols, int co) {
+    private void im2col(float[] src, int so, int from, int to, float[] cols, int co, float a, float b) {
         int k = kernel, hw = inH * inW;
         for (int p = from; p < to; p++) {
             int oy = p / outW, ox = p % outW;
@@ -75,13 +89,18 @@ public final class Conv2d implements Layer {
                 }
             }
         }
+        if (a != 1f || b != 0f) affine(cols, co, (to - from) * patch, a, b);
+    }
+
+    private static void affine(float[] v, int off, int n, float a, float b) {
+        for (int i = off, end = off + n; i < end; i++) v[i] = v[i] * a + b;
     }
 
     /**
      * colsT[(c, ki, kj) - from, p] = x[c, oy·s + ki, ox·s + kj] for patch rows [from, to): the transposed patch matrix
      * ({@code patch × positions}), so that the CHW product W·colsT streams contiguous rows.
      */
-    private void im2colT(float[] src, int so, int from, int to, float[] colsT, int co) {
+    private void im2colT(float[] src, int so, int from, int to, float[] colsT, int co, float a, float b) {
         int k = kernel, kk = k * k, hw = inH * inW;
         for (int r = from; r < to; r++) {
             int c = r / kk, ki = (r % kk) / k, kj = r % k;
@@ -97,6 +116,7 @@ public final class Conv2d implements Layer {
                 }
             }
         }
+        if (a != 1f || b != 0f) affine(colsT, co, (to - from) * positions, a, b);
     }
 
     /** dx[image] += scatter of dcolsT (inverse of {@link #im2colT}). */
@@ -133,13 +153,14 @@ public final class Conv2d implements Layer {
     /** One image: y[image] = conv(x[image]) (+ bias when {@code withBias}). {@code parallel}: split the GEMM. */
     private void image(float[] x, int xo, float[] y, int yo, boolean withBias, boolean parallel) {
         float[] cols = scratch.get();
+        float a = inScale, b = withBias ? inShift : 0f; // the tangent image gets the linear part only
         long copyWork = (long) positions * patch * 4;
         if (channelsLast) {
-            if (parallel) Parallel.forRange(positions, 1, copyWork, (from, to) -> im2col(x, xo, from, to, cols, from * patch));
-            else im2col(x, xo, 0, positions, cols, 0);
+            if (parallel) Parallel.forRange(positions, 1, copyWork, (from, to) -> im2col(x, xo, from, to, cols, from * patch, a, b));
+            else im2col(x, xo, 0, positions, cols, 0, a, b);
         } else {
-            if (parallel) Parallel.forRange(patch, 1, copyWork, (from, to) -> im2colT(x, xo, from, to, cols, from * positions));
-            else im2colT(x, xo, 0, patch, cols, 0);
+            if (parallel) Parallel.forRange(patch, 1, copyWork, (from, to) -> im2colT(x, xo, from, to, cols, from * positions, a, b));
+            else im2colT(x, xo, 0, patch, cols, 0, a, b);
         }
         if (channelsLast) {
             if (parallel) Kernels.gemmNT(positions, outChannels, patch, cols, 0, patch, weight.value, 0, patch, y, yo, outChannels, false);
@@ -202,7 +223,7 @@ public final class Conv2d implements Layer {
                     int g = gy.offset + i * out;
                     int xo = input.offset + i * in;
                     if (channelsLast) {
-                        im2col(input.data, xo, 0, positions, cols, 0);
+                        im2col(input.data, xo, 0, positions, cols, 0, inScale, inShift);
                         // gy[p, o]: dW = gyᵀ·cols, db = Σ_p gy, dcols = gy·W
                         Kernels.gemmTN(outChannels, patch, positions, gy.data, g, outChannels, cols, 0, patch, weight.grad, 0, patch, true);
                         Kernels.sumRows(gy.data, g, positions, outChannels, bias.grad, 0);
@@ -210,7 +231,7 @@ public final class Conv2d implements Layer {
                         col2im(dcols, gx.data, i * in);
                     } else {
                         // gy[o, p], colsT[r, p]: dW = gy·colsTᵀ, db = Σ_p gy, dcolsT = Wᵀ·gy
-                        im2colT(input.data, xo, 0, patch, cols, 0);
+                        im2colT(input.data, xo, 0, patch, cols, 0, inScale, inShift);
                         Kernels.gemmNT(outChannels, patch, positions, gy.data, g, positions, cols, 0, positions, weight.grad, 0, patch, true);
                         for (int o = 0; o < outChannels; o++) {
                             float s = 0f;
@@ -222,6 +243,7 @@ public final class Conv2d implements Layer {
                         col2imT(dcols, gx.data, i * in);
                     }
                 }
+                if (inScale != 1f) affine(gx.data, 0, gx.size(), inScale, 0f);
                 return gx;
             }
         };

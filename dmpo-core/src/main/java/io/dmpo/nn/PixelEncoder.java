@@ -39,6 +39,11 @@ public final class PixelEncoder implements Layer {
     }
 
     private static Dual cols(Dual x, int from, int count) {
+        if (x.rows() == 1 && !x.hasTangent()) {
+            // one row: the columns are contiguous, a view suffices
+            Tensor v = x.value();
+            return Dual.of(new Tensor(v.data, v.offset + from, 1, count));
+        }
         return new Dual(Ops.columns(x.value(), from, count), x.hasTangent() ? Ops.columns(x.tangent(), from, count) : null);
     }
 

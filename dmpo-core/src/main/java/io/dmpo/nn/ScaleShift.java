@@ -16,8 +16,10 @@ public final class ScaleShift implements Layer {
     public Dual forward(Dual x) {
         int n = x.value().size();
         Dual y = Dual.allocate(x.rows(), x.cols(), x.hasTangent());
-        Tensor xv = x.value(), yv = y.value();
-        for (int i = 0; i < n; i++) yv.data[yv.offset + i] = xv.data[xv.offset + i] * scale + shift;
+        float[] xs = x.value().data, ys = y.value().data;
+        int xo = x.value().offset;
+        float a = scale, b = shift;
+        for (int i = 0; i < n; i++) ys[i] = xs[xo + i] * a + b; // y is fresh storage at offset 0
         if (x.hasTangent()) {
             Tensor xt = x.tangent(), yt = y.tangent();
             for (int i = 0; i < n; i++) yt.data[yt.offset + i] = xt.data[xt.offset + i] * scale;

@@ -24,13 +24,14 @@ public final class VisionTransformer implements Layer {
         this.height = height;
         this.width = width;
         this.dim = dim;
-        this.conv1 = new Conv2d(name + ".conv1", channels, dim, 8, 4, height, width, false);
+        // x/255 − 0.5 is fused into conv1's patch gather
+        this.conv1 = new Conv2d(name + ".conv1", channels, dim, 8, 4, height, width, false, 1f / 255f, -0.5f);
         this.conv2 = new Conv2d(name + ".conv2", dim, dim, 3, 2, conv1.outH, conv1.outW, true);
         this.tokens = conv2.positions();
         this.pos = new PositionEmbedding(name + ".pos", tokens, dim);
         this.block = new TransformerBlock(name + ".block", dim, heads, 4 * dim, tokens);
         this.ln = new LayerNorm(name + ".ln", dim);
-        this.body = new Sequential(new ScaleShift(1f / 255f, -0.5f), conv1, new Activation(Pointwise.RELU), conv2,
+        this.body = new Sequential(conv1, new Activation(Pointwise.RELU), conv2,
                 new Reshape(dim), pos, block, ln);
     }
 

@@ -117,7 +117,8 @@ class ViTLayersTest {
                         for (int ki = 0; ki < c.kernel; ki++) {
                             for (int kj = 0; kj < c.kernel; kj++) {
                                 double w = c.weight.value[((o * c.inChannels + ch) * c.kernel + ki) * c.kernel + kj];
-                                s += w * x.get(row, (ch * c.inH + oy * c.stride + ki) * c.inW + ox * c.stride + kj);
+                                double xv = x.get(row, (ch * c.inH + oy * c.stride + ki) * c.inW + ox * c.stride + kj);
+                                s += w * (c.inScale * xv + c.inShift);
                             }
                         }
                     }
@@ -136,7 +137,8 @@ class ViTLayersTest {
             int cin = 1 + rng.nextInt(4), cout = 1 + rng.nextInt(20), k = 1 + rng.nextInt(4), s = 1 + rng.nextInt(3);
             int h = k + rng.nextInt(12), w = k + rng.nextInt(12), b = 1 + rng.nextInt(3);
             for (boolean last : new boolean[] {false, true}) {
-                Conv2d c = new Conv2d("c", cin, cout, k, s, h, w, last);
+                float a = trial % 2 == 0 ? 1f : 0.3f, sh = trial % 2 == 0 ? 0f : -0.5f; // with and without input affine
+                Conv2d c = new Conv2d("c", cin, cout, k, s, h, w, last, a, sh);
                 randomize(c.params(), trial);
                 Tensor x = GradCheck.random(rng, b, c.inputSize(), 1);
                 Tensor y = c.forward(x).value();
@@ -156,7 +158,7 @@ class ViTLayersTest {
         for (int trial = 0; trial < 6; trial++) {
             int cin = 1 + rng.nextInt(3), cout = 1 + rng.nextInt(6), k = 1 + rng.nextInt(3), s = 1 + rng.nextInt(3);
             int h = k + rng.nextInt(7), w = k + rng.nextInt(7), b = 1 + rng.nextInt(3);
-            Conv2d c = new Conv2d("conv", cin, cout, k, s, h, w, trial % 2 == 1);
+            Conv2d c = new Conv2d("conv", cin, cout, k, s, h, w, trial % 2 == 1, trial < 3 ? 1f : 0.7f, trial < 3 ? 0f : 0.2f);
             randomize(c.params(), 100 + trial);
             GradCheck.check("conv " + cin + "->" + cout + " k" + k + " s" + s + " " + h + "x" + w, c,
                     GradCheck.random(rng, b, c.inputSize(), 1), rng);
