@@ -1,0 +1,46 @@
+package io.dmpo.cli;
+
+import io.dmpo.io.AtomicFiles;
+import io.dmpo.onnx.OnnxExport;
+import io.dmpo.policy.ActorCheckpoints;
+import io.dmpo.policy.MeanFlowActor;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code ./dmpo export <weights> --onnx out.onnx}: a trained state policy as a standard ONNX model. */
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = "Export MeanFlow state-policy weights (safetensors) to ONNX (opset 17): inputs obs [batch, obs_dim] "
+                + "and noise [batch, Ta·Da], output action [batch, Ta·Da] (the K-step sampler, unrolled).")
+public final class ExportCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "WEIGHTS", description = "actor weights (.safetensors)")
+    Path weights;
+
+    @Option(names = "--onnx", required = true, paramLabel = "FILE", description = "ONNX file to write")
+    Path onnx;
+
+    @Option(names = "--steps", defaultValue = "1", description = "sampling steps K to unroll (default ${DEFAULT-VALUE})")
+    int steps;
+
+    @Override
+    public Integer call() throws IOException {
+        if (!Files.isRegularFile(weights)) throw new UserError(weights + ": no such weights file");
+        if (steps < 1) throw new UserError("--steps must be >= 1, got " + steps);
+        MeanFlowActor actor;
+        try {
+            actor = ActorCheckpoints.loadStateActor(weights);
+        } catch (IOException e) {
+            throw new UserError(e.getMessage());
+        }
+        byte[] model = OnnxExport.stateActor(actor, steps);
+        AtomicFiles.write(onnx, out -> out.write(model));
+        System.out.printf("wrote %s (%d bytes): obs [batch, %d], noise [batch, %d] -> action [batch, %d], K = %d%n",
+                onnx, model.length, actor.obsDim, actor.actionDim, actor.actionDim, steps);
+        return 0;
+    }
+}
