@@ -76,21 +76,30 @@ public final class Conv2d implements Layer {
 
     /** cols[p - from, :] for output positions p in [from, to) of the image at src[so ...]. */
     private void im2col(float[] src, int so, int from, int to, float[] cols, int co, float a, float b) {
-        int k = kernel, hw = inH * inW;
-        for (int p = from; p < to; p++) {
-            int oy = p / outW, ox = p % outW;
-            int dst = co + (p - from) * patch;
-            int base = so + oy * stride * inW + ox * stride;
+        int k = kernel, hw = inH * inW, kk = k * k;
+        int[] base = new int[POSITION_BLOCK];
+        // blocks of neighbouring positions: their patches share input cache lines, so each line is read once per block
+        for (int p0 = from; p0 < to; p0 += POSITION_BLOCK) {
+            int pb = Math.min(POSITION_BLOCK, to - p0);
+            for (int q = 0; q < pb; q++) {
+                int p = p0 + q;
+                base[q] = so + (p / outW) * stride * inW + (p % outW) * stride;
+            }
+            int dst0 = co + (p0 - from) * patch;
             for (int c = 0; c < inChannels; c++) {
-                int cb = base + c * hw;
                 for (int ki = 0; ki < k; ki++) {
-                    System.arraycopy(src, cb + ki * inW, cols, dst, k);
-                    dst += k;
+                    int off = c * hw + ki * inW, col = c * kk + ki * k;
+                    for (int q = 0; q < pb; q++) {
+                        int s = base[q] + off, d = dst0 + q * patch + col;
+                        for (int kj = 0; kj < k; kj++) cols[d + kj] = src[s + kj];
+                    }
                 }
             }
         }
         if (a != 1f || b != 0f) affine(cols, co, (to - from) * patch, a, b);
     }
+
+    private static final int POSITION_BLOCK = 8;
 
     private static void affine(float[] v, int off, int n, float a, float b) {
         for (int i = off, end = off + n; i < end; i++) v[i] = v[i] * a + b;
