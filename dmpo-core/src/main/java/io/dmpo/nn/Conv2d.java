@@ -54,7 +54,7 @@ public final class Conv2d implements Layer {
         this.inScale = inScale;
         this.inShift = inShift;
         this.weight = new Param(name + ".weight", outChannels, inChannels, kernel, kernel);
-        this.bias = new Param(name + ".bias", outChannels);
+        this.bias = new Param(name + ".bias", outChannels).initUniformFanIn((long) inChannels * kernel * kernel);
         this.patch = inChannels * kernel * kernel;
         this.positions = outH * outW;
         int scratchSize = positions * patch;

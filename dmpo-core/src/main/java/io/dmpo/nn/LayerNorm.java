@@ -24,8 +24,8 @@ public final class LayerNorm implements Layer {
     public LayerNorm(String name, int dim, float eps) {
         this.dim = dim;
         this.eps = eps;
-        this.weight = new Param(name + ".weight", dim);
-        this.bias = new Param(name + ".bias", dim);
+        this.weight = new Param(name + ".weight", dim).initOnes();
+        this.bias = new Param(name + ".bias", dim).initZeros();
         java.util.Arrays.fill(weight.value, 1f);
     }
 

@@ -14,7 +14,7 @@ public final class PositionEmbedding implements Layer {
     public PositionEmbedding(String name, int tokens, int dim) {
         this.tokens = tokens;
         this.dim = dim;
-        this.pos = new Param(name, 1, tokens, dim);
+        this.pos = new Param(name, 1, tokens, dim).initNormal(0.02); // the spec: randn(1, N, d)·0.02
     }
 
     private int samples(Tensor x) {

@@ -26,7 +26,7 @@ public final class SpatialEmb implements Layer {
         this.out = out;
         this.fc = new Linear(name + ".fc", tokens + prop, out);
         this.ln = new LayerNorm(name + ".ln", out);
-        this.weight = new Param(name + ".weight", 1, dim, out);
+        this.weight = new Param(name + ".weight", 1, dim, out).initNormal(0.02); // the spec: randn(1, d, out)·0.02
         this.dropout = new Dropout(dropoutP, dropoutSeed);
         this.perChannel = new Sequential(fc, ln, new Activation(Pointwise.RELU));
     }

@@ -419,6 +419,16 @@ class ViTLayersTest {
         assertArrayEquals(new int[] {128, 3, 8, 8}, ((PixelEncoder) actor.encoder).vit.conv1.weight.shape);
         assertArrayEquals(new int[] {1, 121, 128}, ((PixelEncoder) actor.encoder).vit.pos.pos.shape);
 
+        // PyTorch-default initialization kinds (Init.apply): LayerNorm 1/0, position and spatial weights N(0, 0.02²),
+        // conv bias U(±1/√fan_in) with fan_in = C·k·k
+        PixelEncoder pe = (PixelEncoder) actor.encoder;
+        assertEquals(Param.InitKind.ONES, pe.vit.ln.weight.initKind());
+        assertEquals(Param.InitKind.ZEROS, pe.vit.block.ln1.bias.initKind());
+        assertEquals(Param.InitKind.NORMAL, pe.vit.pos.pos.initKind());
+        assertEquals(0.02, pe.spatial.weight.initScale(), 1e-12);
+        assertEquals(1 / Math.sqrt(128 * 9), pe.vit.conv2.bias.initScale(), 1e-12);
+        assertEquals(1 / Math.sqrt(3 * 64), pe.vit.conv1.weight.initScale(), 1e-12);
+
         randomize(actor.params(), 1);
         SplittableRandom rng = new SplittableRandom(22);
         Tensor obs = pixels(rng, 2, actor.obsDim);
