@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code ./dmpo} command line. Each subcommand is one class in this package. */
 @Command(name = "dmpo", mixinStandardHelpOptions = true, version = "dmpo 0.1.0",
         description = "Dispersive MeanFlow Policy Optimization on the JVM: one-step generative robot policies.",
-        subcommands = {CommandLine.HelpCommand.class, EnvCommand.class, ExportCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, EnvCommand.class, ExportCommand.class,
+                ExpertCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

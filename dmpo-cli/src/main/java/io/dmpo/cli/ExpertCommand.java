@@ -1,0 +1,296 @@
+package io.dmpo.cli;
+
+import io.dmpo.env.VectorEnv;
+import io.dmpo.io.AtomicFiles;
+import io.dmpo.io.Json;
+import io.dmpo.mujoco.Tasks;
+import io.dmpo.nn.Layer;
+import io.dmpo.nn.Nets;
+import io.dmpo.nn.Parallel;
+import io.dmpo.nn.Pointwise;
+import io.dmpo.nn.Sequential;
+import io.dmpo.rl.GaussianPolicy;
+import io.dmpo.rl.Orthogonal;
+import io.dmpo.rl.Ppo;
+import io.dmpo.rl.PpoCheckpoint;
+import io.dmpo.rl.PpoConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code dmpo expert}: trains a Gaussian PPO demonstrator (DESIGN.md §6 machinery, {@link Ppo}) on a MuJoCo task.
+ * Policy: MLP mean (tanh) + state-independent log σ, actions clipped to the range ({@link GaussianPolicy}); critic:
+ * a plain MLP of the same hidden sizes (tanh), orthogonal init — CleanRL's ppo_continuous_action shapes.
+ */
+@Command(name = "expert", mixinStandardHelpOptions = true,
+        description = "Train a Gaussian PPO demonstrator; checkpoints, evaluations and metrics go to the run directory.")
+public final class ExpertCommand implements Runnable {
+    @Option(names = "--env", required = true, description = "task name (see 'env list')")
+    String env;
+    @Option(names = "--steps", description = "total env steps (default: ${DEFAULT-VALUE})")
+    long steps = 3_000_000;
+    @Option(names = "--envs", description = "parallel envs (default: ${DEFAULT-VALUE})")
+    int envs = 8;
+    @Option(names = "--threads", description = "threads stepping the envs and running the network (default: ${DEFAULT-VALUE})")
+    int threads = 1;
+    @Option(names = "--seed", description = "seed (default: ${DEFAULT-VALUE})")
+    long seed = 1;
+    @Option(names = "--out", description = "run directory (default: runs/expert-<env>-s<seed>)")
+    Path out;
+    @Option(names = "--resume", description = "continue from the run directory's latest checkpoint")
+    boolean resume;
+    @Option(names = "--rollout", description = "steps per env per iteration (default: ${DEFAULT-VALUE})")
+    int rollout = 256;
+    @Option(names = "--minibatch", description = "minibatch size (default: ${DEFAULT-VALUE})")
+    int minibatch = 64;
+    @Option(names = "--epochs", description = "epochs per iteration (default: ${DEFAULT-VALUE})")
+    int epochs = 10;
+    @Option(names = "--lr", description = "learning rate, actor and critic (default: ${DEFAULT-VALUE})")
+    double lr = 3e-4;
+    @Option(names = "--hidden", split = ",", description = "hidden sizes of actor and critic (default: 64,64)")
+    int[] hidden = {64, 64};
+    @Option(names = "--ent", description = "entropy coefficient (default: ${DEFAULT-VALUE})")
+    double ent = 0.0;
+    @Option(names = "--target-kl", description = "approx-KL early stop, 0 = off (default: ${DEFAULT-VALUE})")
+    double targetKl = 0.0;
+    @Option(names = "--eval-every", description = "iterations between deterministic evaluations + checkpoints (default: ${DEFAULT-VALUE})")
+    int evalEvery = 20;
+    @Option(names = "--eval-episodes", description = "episodes per evaluation (default: ${DEFAULT-VALUE})")
+    int evalEpisodes = 5;
+
+    static final double LOG_STD_INIT = 0.0;
+    static final long EVAL_SEED_OFFSET = 1_000_000_007L;
+
+    @Override
+    public void run() {
+        if (Tasks.task(env) == null) throw new UserError("unknown task '" + env + "'; known: " + Tasks.names(), 2);
+        if (steps < 1 || envs < 1 || threads < 1 || rollout < 1 || evalEvery < 1 || evalEpisodes < 1) {
+            throw new UserError("--steps, --envs, --threads, --rollout, --eval-every and --eval-episodes must be >= 1", 2);
+        }
+        String task = Tasks.task(env).name();
+        Path dir = out != null ? out : Path.of("runs", "expert-" + task + "-s" + seed);
+        try {
+            train(task, dir);
+        } catch (IOException e) {
+            throw new UserError(dir + ": " + e.getMessage(), 1);
+        }
+    }
+
+    private Map<String, Object> newConfig(String task, PpoConfig ppo) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("kind", "dmpo-expert");
+        c.put("env", task);
+        c.put("seed", seed);
+        c.put("steps", steps);
+        c.put("envs", envs);
+        c.put("threads", threads);
+        c.put("hidden", Arrays.stream(hidden).boxed().toList());
+        c.put("activation", Pointwise.TANH.name());
+        c.put("log_std_init", LOG_STD_INIT);
+        c.put("eval_every", evalEvery);
+        c.put("eval_episodes", evalEpisodes);
+        c.put("ppo", ppo.toMap());
+        c.put("git_commit", ExpertRuns.gitCommit());
+        c.put("java", System.getProperty("java.version"));
+        return c;
+    }
+
+    @SuppressWarnings("unchecked")
+    private void train(String task, Path dir) throws IOException {
+        Map<String, Object> cfg;
+        Path latest = null;
+        if (resume) {
+            cfg = ExpertRuns.config(dir);
+            latest = ExpertRuns.latest(dir);
+            if (!task.equals(cfg.get("env"))) throw new UserError(dir + ": run is for env '" + cfg.get("env") + "', not '" + task + "'", 2);
+            // the run's own settings win, except the budget and thread count
+            seed = ((Number) cfg.get("seed")).longValue();
+            envs = ((Number) cfg.get("envs")).intValue();
+            hidden = ExpertRuns.ints(cfg.get("hidden"));
+            evalEvery = ((Number) cfg.get("eval_every")).intValue();
+            evalEpisodes = ((Number) cfg.get("eval_episodes")).intValue();
+            cfg.put("steps", steps);
+        } else {
+            if (Files.exists(dir.resolve("config.json"))) {
+                throw new UserError(dir + " already holds a run; pass --resume to continue it or --out for a new directory", 2);
+            }
+            PpoConfig p = new PpoConfig();
+            p.rolloutSteps = rollout;
+            p.minibatchSize = minibatch;
+            p.epochs = epochs;
+            p.actorLr = lr;
+            p.criticLr = lr;
+            p.entropyCoef = ent;
+            p.targetKl = targetKl;
+            cfg = newConfig(task, p);
+        }
+        PpoConfig pc = PpoConfig.fromMap((Map<String, Object>) cfg.get("ppo"));
+        Files.createDirectories(dir);
+        AtomicFiles.writeString(dir.resolve("config.json"), Json.write(cfg) + "\n");
+        Parallel.setThreads(threads);
+
+        long perIter = (long) pc.rolloutSteps * envs;
+        long totalIters = Math.max(1, (steps + perIter - 1) / perIter);
+        try (VectorEnv venv = VectorEnv.of(envs, threads, i -> Tasks.make(task));
+             VectorEnv evalEnv = VectorEnv.of(evalEpisodes, threads, i -> Tasks.make(task))) {
+            GaussianPolicy policy = new GaussianPolicy(venv.obsDim(), venv.actDim(), hidden, Pointwise.TANH,
+                    venv.env(0).actionLow(), venv.env(0).actionHigh(), LOG_STD_INIT).initialize(seed, LOG_STD_INIT);
+            int[] cdims = new int[hidden.length + 2];
+            cdims[0] = venv.obsDim();
+            System.arraycopy(hidden, 0, cdims, 1, hidden.length);
+            cdims[cdims.length - 1] = 1;
+            Sequential critic = Nets.mlp("critic", Pointwise.TANH, cdims);
+            Orthogonal.apply(critic, Math.sqrt(2), 1.0, seed + 1);
+            Ppo ppo = new Ppo(pc, policy, critic, venv, totalIters, seed);
+            double best = Double.NEGATIVE_INFINITY;
+            if (latest != null) {
+                Map<String, Object> st = PpoCheckpoint.load(latest, policy.params(), critic.params(), ppo.actorOptimizer(),
+                        ppo.criticOptimizer(), ppo.obsStats(), ppo.rewardScaler());
+                int it = ((Number) st.get("iteration")).intValue();
+                ppo.reseed(seed, it);
+                ppo.setProgress(it, ((Number) st.get("env_steps")).longValue());
+                trimJsonl(dir.resolve("metrics.jsonl"), it);
+                trimJsonl(dir.resolve("evals.jsonl"), it);
+                for (Map<String, Object> e : ExpertRuns.evals(dir)) best = Math.max(best, ((Number) e.get("eval_return")).doubleValue());
+                System.err.printf(Locale.ROOT, "dmpo expert: resumed %s at iteration %d (%d env steps)%n", latest, it, ppo.envSteps());
+            } else if (resume) {
+                System.err.println("dmpo expert: no checkpoint in " + dir + " yet; starting from scratch");
+            }
+            System.err.printf(Locale.ROOT, "dmpo expert: %s, %d envs x %d steps/iteration, %d iterations, %d actor + %d critic params, run dir %s%n",
+                    task, envs, pc.rolloutSteps, totalIters, Nets.paramCount(policy.params()), Nets.paramCount(critic.params()), dir);
+            Progress bar = new Progress(totalIters, ppo.iteration());
+            double lastEval = Double.NaN;
+            while (ppo.iteration() < totalIters) {
+                Ppo.Stats s = ppo.iterate();
+                Map<String, Object> m = statsMap(s);
+                boolean evalNow = s.iteration() % evalEvery == 0 || s.iteration() == totalIters;
+                if (evalNow) {
+                    double[] r = Ppo.evaluate(policy, ppo.obsStats(), pc.obsClip, evalEnv, seed + EVAL_SEED_OFFSET);
+                    double mean = Arrays.stream(r).average().orElse(Double.NaN);
+                    double std = Math.sqrt(Arrays.stream(r).map(x -> (x - mean) * (x - mean)).average().orElse(0));
+                    lastEval = mean;
+                    String name = String.format(Locale.ROOT, "iter_%06d", s.iteration());
+                    Map<String, Object> extra = new LinkedHashMap<>();
+                    extra.put("iteration", s.iteration());
+                    extra.put("env_steps", s.envSteps());
+                    extra.put("eval_return", mean);
+                    extra.put("eval_return_std", std);
+                    extra.put("seed", seed);
+                    extra.put("env", task);
+                    extra.put("git_commit", cfg.get("git_commit"));
+                    PpoCheckpoint.save(dir.resolve("checkpoints").resolve(name), policy.params(), critic.params(),
+                            ppo.actorOptimizer(), ppo.criticOptimizer(), ppo.obsStats(), ppo.rewardScaler(), extra);
+                    Map<String, Object> ev = new LinkedHashMap<>();
+                    ev.put("iteration", s.iteration());
+                    ev.put("env_steps", s.envSteps());
+                    ev.put("eval_return", mean);
+                    ev.put("eval_return_std", std);
+                    ev.put("eval_returns", Arrays.stream(r).boxed().toList());
+                    ev.put("checkpoint", name);
+                    append(dir.resolve("evals.jsonl"), Json.write(ev));
+                    AtomicFiles.writeString(dir.resolve("latest"), name + "\n");
+                    if (mean > best) {
+                        best = mean;
+                        AtomicFiles.writeString(dir.resolve("best"), name + "\n");
+                    }
+                    m.put("eval_return", mean);
+                }
+                append(dir.resolve("metrics.jsonl"), Json.write(m));
+                bar.update(s, lastEval, best, evalNow);
+            }
+            bar.finish();
+            System.out.printf(Locale.ROOT, "expert %s: %d env steps, last eval %.1f, best eval %.1f, wall %.0f s (this session), run dir %s%n",
+                    task, ppo.envSteps(), lastEval, best, bar.elapsed(), dir);
+        }
+    }
+
+    static Map<String, Object> statsMap(Ppo.Stats s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (var c : Ppo.Stats.class.getRecordComponents()) {
+            try {
+                m.put(c.getName(), c.getAccessor().invoke(s));
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return m;
+    }
+
+    static void append(Path f, String line) throws IOException {
+        Files.writeString(f, line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    /** Drops lines whose iteration is past {@code iteration} (work after the checkpoint a resume starts from). */
+    @SuppressWarnings("unchecked")
+    static void trimJsonl(Path f, int iteration) throws IOException {
+        if (!Files.isRegularFile(f)) return;
+        List<String> keep = new ArrayList<>();
+        for (String line : Files.readAllLines(f)) {
+            if (line.isBlank()) continue;
+            try {
+                Map<String, Object> m = (Map<String, Object>) Json.parse(line);
+                if (((Number) m.get("iteration")).intValue() <= iteration) keep.add(line);
+            } catch (RuntimeException e) {
+                // a torn last line from a kill: drop it
+            }
+        }
+        AtomicFiles.writeString(f, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
+    }
+
+    /** A one-line progress bar (redrawn on a terminal; a plain line every few iterations otherwise). */
+    static final class Progress {
+        private final long total;
+        private final long startIter;
+        private final long t0 = System.nanoTime();
+        private final boolean tty = System.console() != null;
+        private long lastPrint;
+
+        Progress(long total, long startIter) {
+            this.total = total;
+            this.startIter = startIter;
+        }
+
+        double elapsed() {
+            return (System.nanoTime() - t0) / 1e9;
+        }
+
+        void update(Ppo.Stats s, double lastEval, double best, boolean evalNow) {
+            double el = elapsed();
+            long done = s.iteration() - startIter;
+            double eta = done > 0 ? el / done * (total - s.iteration()) : Double.NaN;
+            int width = 24, fill = (int) (width * s.iteration() / total);
+            String line = String.format(Locale.ROOT,
+                    "[%s%s] %3d%% it %d/%d | %.2fM steps | ret %7.1f | eval %7.1f (best %7.1f) | kl %.4f clip %.3f ev %.2f | %.0f sps | %s elapsed, ETA %s",
+                    "#".repeat(fill), ".".repeat(width - fill), 100 * s.iteration() / total, s.iteration(), total,
+                    s.envSteps() / 1e6, s.episodeReturn(), lastEval, best, s.approxKl(), s.clipFraction(), s.explainedVariance(),
+                    done > 0 ? (double) (done * (s.envSteps() / Math.max(1, s.iteration()))) / el : 0.0, fmt(el), fmt(eta));
+            if (tty) {
+                System.err.print("\r" + line);
+            } else if (evalNow || el - lastPrint >= 30) {
+                System.err.println(line);
+                lastPrint = (long) el;
+            }
+        }
+
+        void finish() {
+            if (tty) System.err.println();
+        }
+
+        static String fmt(double s) {
+            if (!Double.isFinite(s)) return "?";
+            long x = Math.round(s);
+            return x >= 3600 ? String.format("%dh%02dm", x / 3600, x % 3600 / 60) : String.format("%dm%02ds", x / 60, x % 60);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package io.dmpo.cli;
+
+import io.dmpo.env.RunningMeanStd;
+import io.dmpo.io.Json;
+import io.dmpo.nn.Pointwise;
+import io.dmpo.rl.GaussianPolicy;
+import io.dmpo.rl.PpoCheckpoint;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Expert run directories written by {@code dmpo expert}: {@code config.json}, {@code metrics.jsonl},
+ * {@code evals.jsonl}, {@code checkpoints/iter_NNNNNN/} and {@code latest} (the name of the newest checkpoint).
+ */
+final class ExpertRuns {
+    private ExpertRuns() {}
+
+    /** A policy restored from a checkpoint, ready for deterministic or noisy actions. */
+    record Loaded(Path runDir, Path checkpoint, Map<String, Object> config, Map<String, Object> state,
+                  GaussianPolicy policy, RunningMeanStd obsStats, double obsClip, String weightsSha256) {}
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> config(Path runDir) {
+        Path f = runDir.resolve("config.json");
+        if (!Files.isRegularFile(f)) throw new UserError(runDir + ": not an expert run (no config.json)", 2);
+        try {
+            return (Map<String, Object>) Json.parse(Files.readString(f));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new UserError(f + ": unreadable: " + e.getMessage(), 2);
+        }
+    }
+
+    static Path latest(Path runDir) {
+        Path f = runDir.resolve("latest");
+        try {
+            if (!Files.isRegularFile(f)) return null;
+            Path c = runDir.resolve("checkpoints").resolve(Files.readString(f).strip());
+            return Files.isDirectory(c) ? c : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Every checkpoint's evaluation record (from evals.jsonl), in training order. */
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> evals(Path runDir) throws IOException {
+        Path f = runDir.resolve("evals.jsonl");
+        List<Map<String, Object>> out = new ArrayList<>();
+        if (!Files.isRegularFile(f)) return out;
+        for (String line : Files.readAllLines(f)) if (!line.isBlank()) out.add((Map<String, Object>) Json.parse(line));
+        return out;
+    }
+
+    static int[] ints(Object list) {
+        List<?> l = (List<?>) list;
+        int[] x = new int[l.size()];
+        for (int i = 0; i < x.length; i++) x[i] = ((Number) l.get(i)).intValue();
+        return x;
+    }
+
+    static GaussianPolicy newPolicy(Map<String, Object> cfg, int obsDim, int actDim, double[] low, double[] high) {
+        int[] hidden = ints(cfg.get("hidden"));
+        Pointwise act = Pointwise.valueOf(String.valueOf(cfg.get("activation")));
+        return new GaussianPolicy(obsDim, actDim, hidden, act, low, high, ((Number) cfg.get("log_std_init")).doubleValue());
+    }
+
+    /**
+     * Loads a policy from {@code path}: a run directory (its latest checkpoint, or {@code checkpointName} under it) or a
+     * checkpoint directory inside a run.
+     */
+    @SuppressWarnings("unchecked")
+    static Loaded load(Path path, String checkpointName, int obsDim, int actDim, double[] low, double[] high) {
+        Path runDir, ckpt;
+        if (Files.isRegularFile(path.resolve("state.json"))) {
+            ckpt = path;
+            runDir = path.toAbsolutePath().getParent().getParent();
+        } else {
+            runDir = path;
+            ckpt = checkpointName != null ? path.resolve("checkpoints").resolve(checkpointName) : latest(path);
+            if (ckpt == null || !Files.isDirectory(ckpt)) {
+                throw new UserError(path + ": no checkpoint " + (checkpointName != null ? "'" + checkpointName + "'" : "yet")
+                        + " (expected " + path.resolve("checkpoints") + "/iter_*)", 2);
+            }
+        }
+        Map<String, Object> cfg = config(runDir);
+        GaussianPolicy policy = newPolicy(cfg, obsDim, actDim, low, high);
+        Map<String, Object> ppo = (Map<String, Object>) cfg.get("ppo");
+        boolean norm = Boolean.TRUE.equals(ppo.get("normalizeObs"));
+        RunningMeanStd stats = norm ? new RunningMeanStd(obsDim) : null;
+        try {
+            Map<String, Object> st = PpoCheckpoint.load(ckpt, policy.params(), null, null, null, stats, null);
+            byte[] w = Files.readAllBytes(ckpt.resolve("weights.safetensors"));
+            String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(w));
+            return new Loaded(runDir, ckpt, cfg, st, policy, stats, ((Number) ppo.get("obsClip")).doubleValue(), sha);
+        } catch (IOException e) {
+            throw new UserError(ckpt + ": cannot load checkpoint: " + e.getMessage(), 2);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The git commit of the dmpo checkout (dmpo.home), or "unknown". */
+    static String gitCommit() {
+        try {
+            String home = System.getProperty("dmpo.home", ".");
+            Process p = new ProcessBuilder("git", "-C", home, "rev-parse", "HEAD").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            Process d = new ProcessBuilder("git", "-C", home, "status", "--porcelain", "--untracked-files=no")
+                    .redirectErrorStream(true).start();
+            String dirty = new String(d.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (p.waitFor() == 0 && out.matches("[0-9a-f]{40}")) return out + (dirty.isEmpty() ? "" : "-dirty");
+        } catch (IOException | InterruptedException e) {
+            // fall through
+        }
+        return "unknown";
+    }
+}

@@ -1,0 +1,324 @@
+package io.dmpo.rl;
+
+import io.dmpo.env.RunningMeanStd;
+import io.dmpo.env.VectorEnv;
+import io.dmpo.nn.AdamW;
+import io.dmpo.nn.Dual;
+import io.dmpo.nn.Layer;
+import io.dmpo.nn.Param;
+import io.dmpo.nn.Schedules;
+import io.dmpo.nn.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Proximal policy optimization over a {@link VectorEnv} for any {@link StochasticPolicy} (DESIGN.md §6). One
+ * {@link #iterate()} = one rollout of {@code rolloutSteps} steps in every env, GAE, then {@code epochs} passes of
+ * shuffled minibatches. The policy is only asked to sample, re-evaluate log-probabilities and report entropy.
+ *
+ * <p>Determinism: everything that mixes envs (normalization statistics, reward scaling, minibatch shuffles, sampling
+ * noise) runs on the calling thread in env order from seeded streams, so the same seed and thread counts give the
+ * same numbers bit for bit.
+ *
+ * <p>Ratio check: before the update, the old log-probabilities are recomputed with the same code path as the
+ * minibatches (same parameters, batch ≥ 8 rows, so every row is computed identically), and the first minibatch
+ * asserts |ρ − 1| ≤ 1e-6. The difference to the log-probabilities reported while sampling is a diagnostic.
+ */
+public final class Ppo {
+    /** Diagnostics of one iteration. Episode returns are raw env returns of episodes finished during the rollout. */
+    public record Stats(int iteration, long envSteps, int episodes, double episodeReturn, double episodeLength,
+                        double policyLoss, double valueLoss, double entropy, double approxKl, double clipFraction,
+                        double explainedVariance, double firstRatioDeviation, double sampleLogProbDrift,
+                        double actorLr, double criticLr, double gradNorm, int minibatches, boolean klStopped,
+                        double rolloutSeconds, double updateSeconds) {}
+
+    private final PpoConfig cfg;
+    private final StochasticPolicy policy;
+    private final Layer critic;
+    private final VectorEnv envs;
+    private final int n, obsDim, actDim, recDim;
+    private final long totalIterations;
+    private final AdamW actorOpt, criticOpt;
+    private final List<Param> allParams = new ArrayList<>();
+    private final RunningMeanStd obsStats;
+    private final RewardScaler rewardScaler;
+    private SplittableRandom rng;
+    private double[][] obs; // current raw observations
+    private int iteration;
+    private long envSteps;
+    private long seed;
+
+    // rollout buffer, time-major (index t·n + i)
+    private final float[] bObs, bRec, bLogp, bVal, bNextVal, bRew;
+    private final boolean[] bTerm, bDone;
+
+    public Ppo(PpoConfig cfg, StochasticPolicy policy, Layer critic, VectorEnv envs, long totalIterations, long seed) {
+        this.cfg = cfg;
+        this.policy = policy;
+        this.critic = critic;
+        this.envs = envs;
+        this.n = envs.numEnvs();
+        this.obsDim = envs.obsDim();
+        this.actDim = envs.actDim();
+        this.recDim = policy.recordDim();
+        if (policy.obsDim() != obsDim || policy.actDim() != actDim) {
+            throw new IllegalArgumentException("policy dims (" + policy.obsDim() + ", " + policy.actDim()
+                    + ") do not match the env (" + obsDim + ", " + actDim + ")");
+        }
+        int len = cfg.rolloutSteps * n;
+        if (cfg.minibatchSize < 8 || cfg.minibatchSize > len) {
+            throw new IllegalArgumentException("minibatchSize must be in [8, rolloutSteps*envs = " + len + "]");
+        }
+        this.totalIterations = Math.max(1, totalIterations);
+        this.actorOpt = AdamW.withDefaults(policy.params(), 0);
+        this.criticOpt = AdamW.withDefaults(critic.params(), 0);
+        allParams.addAll(policy.params());
+        allParams.addAll(critic.params());
+        this.obsStats = cfg.normalizeObs ? new RunningMeanStd(obsDim) : null;
+        this.rewardScaler = cfg.scaleRewards ? new RewardScaler(n, cfg.gamma, cfg.rewardClip) : null;
+        bObs = new float[len * obsDim];
+        bRec = new float[len * recDim];
+        bLogp = new float[len];
+        bVal = new float[len];
+        bNextVal = new float[len];
+        bRew = new float[len];
+        bTerm = new boolean[len];
+        bDone = new boolean[len];
+        reseed(seed, 0);
+    }
+
+    /** Restarts the env and noise streams from {@code seed} at iteration {@code iter} (used on resume). */
+    public void reseed(long seed, int iter) {
+        this.seed = seed;
+        this.iteration = iter;
+        this.rng = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (iter + 1)));
+        this.obs = envs.reset(seed + 1_000_003L * iter);
+        if (obsStats != null) for (double[] o : obs) obsStats.update(o);
+    }
+
+    public int iteration() { return iteration; }
+    public long envSteps() { return envSteps; }
+    public void setProgress(int iteration, long envSteps) { this.iteration = iteration; this.envSteps = envSteps; }
+    public RunningMeanStd obsStats() { return obsStats; }
+    public RewardScaler rewardScaler() { return rewardScaler; }
+    public AdamW actorOptimizer() { return actorOpt; }
+    public AdamW criticOptimizer() { return criticOpt; }
+    public PpoConfig config() { return cfg; }
+
+    /** The observation as the policy sees it (normalized with frozen current statistics). */
+    public static float[] normalize(RunningMeanStd stats, double[] raw, double clip, float[] out, int offset) {
+        double[] x = stats == null ? raw : stats.normalize(raw, 1e-8, clip);
+        for (int j = 0; j < x.length; j++) out[offset + j] = (float) x[j];
+        return out;
+    }
+
+    private float[] criticValues(Tensor o) {
+        Tensor v = critic.forward(Dual.of(o)).value();
+        return v.toArray();
+    }
+
+    /** One rollout and one PPO update. */
+    public Stats iterate() {
+        long t0 = System.nanoTime();
+        int T = cfg.rolloutSteps;
+        double lrf = cfg.lrFactor((double) iteration / totalIterations);
+        double actorLr = cfg.actorLr * lrf, criticLr = cfg.criticLr * lrf;
+        Tensor o = Tensor.zeros(n, obsDim), acts = Tensor.zeros(n, actDim), recs = Tensor.zeros(n, recDim);
+        float[] lp = new float[n];
+        double[][] a = new double[n][actDim];
+        for (int t = 0; t < T; t++) {
+            for (int i = 0; i < n; i++) normalize(obsStats, obs[i], cfg.obsClip, o.data, i * obsDim);
+            policy.sample(o, rng, acts, recs, lp);
+            float[] v = criticValues(o);
+            int base = t * n;
+            System.arraycopy(o.data, 0, bObs, base * obsDim, n * obsDim);
+            System.arraycopy(recs.data, 0, bRec, base * recDim, n * recDim);
+            System.arraycopy(lp, 0, bLogp, base, n);
+            System.arraycopy(v, 0, bVal, base, n);
+            for (int i = 0; i < n; i++) for (int d = 0; d < actDim; d++) a[i][d] = acts.get(i, d);
+            VectorEnv.Step s = envs.step(a);
+            envSteps += n;
+            List<Integer> truncatedRows = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int k = base + i;
+                boolean done = s.terminated()[i] || s.truncated()[i];
+                boolean lost = done && s.finalObs()[i] != null && s.finalObs()[i].length == 0; // env error: no final state
+                bTerm[k] = s.terminated()[i] || lost;
+                bDone[k] = done;
+                double r = s.rewards()[i];
+                bRew[k] = (float) (rewardScaler != null ? rewardScaler.scale(i, r, done) : r);
+                if (done && !bTerm[k]) truncatedRows.add(i);
+                if (obsStats != null) obsStats.update(s.obs()[i]);
+            }
+            // truncation bootstraps from V(final observation of the cut episode)
+            if (!truncatedRows.isEmpty()) {
+                Tensor fo = Tensor.zeros(truncatedRows.size(), obsDim);
+                for (int j = 0; j < truncatedRows.size(); j++) {
+                    normalize(obsStats, s.finalObs()[truncatedRows.get(j)], cfg.obsClip, fo.data, j * obsDim);
+                }
+                float[] fv = criticValues(fo);
+                for (int j = 0; j < truncatedRows.size(); j++) bNextVal[base + truncatedRows.get(j)] = fv[j];
+            }
+            obs = s.obs();
+        }
+        // next values of non-final steps: V(s_{t+1}); of the last step: V(current observation)
+        Tensor last = Tensor.zeros(n, obsDim);
+        for (int i = 0; i < n; i++) normalize(obsStats, obs[i], cfg.obsClip, last.data, i * obsDim);
+        float[] lastV = criticValues(last);
+        for (int t = 0; t < T; t++) {
+            for (int i = 0; i < n; i++) {
+                int k = t * n + i;
+                if (bDone[k]) {
+                    if (bTerm[k]) bNextVal[k] = 0;
+                } else {
+                    bNextVal[k] = t + 1 < T ? bVal[k + n] : lastV[i];
+                }
+            }
+        }
+        List<VectorEnv.Episode> eps = envs.drainEpisodes();
+        double epRet = Double.NaN, epLen = Double.NaN;
+        if (!eps.isEmpty()) {
+            epRet = eps.stream().mapToDouble(VectorEnv.Episode::ret).average().orElse(Double.NaN);
+            epLen = eps.stream().mapToDouble(VectorEnv.Episode::length).average().orElse(Double.NaN);
+        }
+        Gae.Result gae = Gae.compute(T, n, bRew, bVal, bNextVal, bTerm, bDone, cfg.gamma, cfg.gaeLambda);
+        long t1 = System.nanoTime();
+        Update u = update(gae, actorLr, criticLr);
+        long t2 = System.nanoTime();
+        iteration++;
+        return new Stats(iteration, envSteps, eps.size(), epRet, epLen, u.policyLoss, u.valueLoss, u.entropy, u.approxKl,
+                u.clipFraction, explainedVariance(bVal, gae.returns()), u.firstRatioDev, u.drift, actorLr, criticLr,
+                u.gradNorm, u.minibatches, u.klStopped, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+    }
+
+    private record Update(double policyLoss, double valueLoss, double entropy, double approxKl, double clipFraction,
+                          double firstRatioDev, double drift, double gradNorm, int minibatches, boolean klStopped) {}
+
+    private Update update(Gae.Result gae, double actorLr, double criticLr) {
+        int len = bLogp.length, mb = cfg.minibatchSize;
+        boolean actorOn = iteration >= cfg.criticWarmupIterations;
+        // old log-probabilities through the update's own code path (see the class comment)
+        float[] oldLogp = policy.evaluate(new Tensor(bObs, 0, len, obsDim), new Tensor(bRec, 0, len, recDim)).logProb();
+        double drift = 0;
+        for (int k = 0; k < len; k++) drift = Math.max(drift, Math.abs(oldLogp[k] - bLogp[k]));
+        int[] perm = new int[len];
+        for (int k = 0; k < len; k++) perm[k] = k;
+        Tensor mo = Tensor.zeros(mb, obsDim), mr = Tensor.zeros(mb, recDim);
+        float[] mOld = new float[mb], mAdv = new float[mb], mRet = new float[mb], mVal = new float[mb];
+        double sPg = 0, sV = 0, sEnt = 0, sKl = 0, sClip = 0, sNorm = 0, firstDev = Double.NaN;
+        int count = 0;
+        boolean stop = false;
+        for (int epoch = 0; epoch < cfg.epochs && !stop; epoch++) {
+            for (int k = len - 1; k > 0; k--) { // Fisher–Yates
+                int j = rng.nextInt(k + 1);
+                int tmp = perm[k];
+                perm[k] = perm[j];
+                perm[j] = tmp;
+            }
+            for (int start = 0; start + mb <= len; start += mb) {
+                for (int r = 0; r < mb; r++) {
+                    int k = perm[start + r];
+                    System.arraycopy(bObs, k * obsDim, mo.data, r * obsDim, obsDim);
+                    System.arraycopy(bRec, k * recDim, mr.data, r * recDim, recDim);
+                    mOld[r] = oldLogp[k];
+                    mAdv[r] = gae.advantages()[k];
+                    mRet[r] = gae.returns()[k];
+                    mVal[r] = bVal[k];
+                }
+                if (cfg.normalizeAdvantages) normalizeInPlace(mAdv);
+                StochasticPolicy.Evaluation ev = policy.evaluate(mo, mr);
+                Layer.Trace vt = critic.trace(Dual.of(mo));
+                float[] v = vt.output().value().toArray();
+                PpoLoss.Result L = PpoLoss.compute(ev.logProb(), mOld, mAdv, ev.entropy(), v, mVal, mRet,
+                        cfg.clip, cfg.valueClip, cfg.valueCoef, cfg.entropyCoef);
+                if (count == 0) {
+                    firstDev = L.maxRatioDeviation();
+                    if (firstDev > 1e-6) {
+                        throw new IllegalStateException("PPO ratio at the first minibatch is not 1 (max |ratio-1| = "
+                                + firstDev + "): the policy's sample and evaluate paths disagree");
+                    }
+                }
+                if (cfg.targetKl > 0 && L.approxKl() > cfg.targetKl) { // stops the rest of the update, all epochs
+                    stop = true;
+                    break;
+                }
+                Schedules.zeroGrad(allParams);
+                if (actorOn) ev.backward(L.gradLogProb(), L.gradEntropy());
+                vt.backward(new Tensor(L.gradValue(), 0, mb, 1));
+                sNorm += Schedules.clipGradNorm(allParams, cfg.maxGradNorm);
+                if (actorOn) actorOpt.step(actorLr);
+                criticOpt.step(criticLr);
+                sPg += L.policyLoss();
+                sV += L.valueLoss();
+                sEnt += L.entropy();
+                sKl += L.approxKl();
+                sClip += L.clipFraction();
+                count++;
+            }
+        }
+        int c = Math.max(1, count);
+        return new Update(sPg / c, sV / c, sEnt / c, sKl / c, sClip / c, firstDev, drift, sNorm / c, count, stop);
+    }
+
+    static void normalizeInPlace(float[] x) {
+        double m = 0, s = 0;
+        for (float v : x) m += v;
+        m /= x.length;
+        for (float v : x) s += (v - m) * (v - m);
+        double std = Math.sqrt(s / Math.max(1, x.length - 1)); // unbiased, like torch.std
+        for (int i = 0; i < x.length; i++) x[i] = (float) ((x[i] - m) / (std + 1e-8));
+    }
+
+    /** 1 − Var(R − V) / Var(R) (NaN when the returns are constant). */
+    public static double explainedVariance(float[] values, float[] returns) {
+        double mr = 0, md = 0;
+        int n = returns.length;
+        for (int i = 0; i < n; i++) {
+            mr += returns[i];
+            md += returns[i] - values[i];
+        }
+        mr /= n;
+        md /= n;
+        double vr = 0, vd = 0;
+        for (int i = 0; i < n; i++) {
+            vr += (returns[i] - mr) * (returns[i] - mr);
+            double d = returns[i] - values[i] - md;
+            vd += d * d;
+        }
+        return vr == 0 ? Double.NaN : 1 - vd / vr;
+    }
+
+    /**
+     * Deterministic evaluation: every env of {@code evalEnvs} runs one episode with the policy's deterministic
+     * actions (observations normalized with {@code stats}, frozen). Returns the episode returns in env order.
+     */
+    public static double[] evaluate(StochasticPolicy policy, RunningMeanStd stats, double obsClip, VectorEnv evalEnvs, long seed) {
+        int m = evalEnvs.numEnvs(), od = evalEnvs.obsDim(), ad = evalEnvs.actDim();
+        double[][] o = evalEnvs.reset(seed);
+        evalEnvs.drainEpisodes();
+        double[] ret = new double[m];
+        boolean[] finished = new boolean[m];
+        int left = m;
+        Tensor x = Tensor.zeros(m, od), act = Tensor.zeros(m, ad);
+        double[][] a = new double[m][ad];
+        while (left > 0) {
+            for (int i = 0; i < m; i++) normalize(stats, o[i], obsClip, x.data, i * od);
+            policy.act(x, act);
+            for (int i = 0; i < m; i++) for (int d = 0; d < ad; d++) a[i][d] = act.get(i, d);
+            VectorEnv.Step s = evalEnvs.step(a);
+            for (int i = 0; i < m; i++) {
+                if (finished[i]) continue;
+                ret[i] += s.rewards()[i];
+                if (s.terminated()[i] || s.truncated()[i]) {
+                    finished[i] = true;
+                    left--;
+                }
+            }
+            o = s.obs();
+        }
+        evalEnvs.drainEpisodes();
+        return ret;
+    }
+}
