@@ -31,7 +31,7 @@ public final class Kernels {
                               float[] c, int co, int ldc, boolean accumulate) {
         Parallel.forRange(m, 4, (long) m * n * k, (from, to) -> {
             if (VECTOR) {
-                VectorKernels.gemmBroadcastA(to - from, n, k, a, ao + from * lda, lda, 1, b, bo, ldb, c, co + from * ldc, ldc, accumulate);
+                VectorKernels.gemmBroadcastAWide(to - from, n, k, a, ao + from * lda, lda, 1, b, bo, ldb, c, co + from * ldc, ldc, accumulate);
             } else {
                 ScalarKernels.gemmBroadcastA(to - from, n, k, a, ao + from * lda, lda, 1, b, bo, ldb, c, co + from * ldc, ldc, accumulate);
             }
@@ -43,7 +43,7 @@ public final class Kernels {
                               float[] c, int co, int ldc, boolean accumulate) {
         Parallel.forRange(m, 4, (long) m * n * k, (from, to) -> {
             if (VECTOR) {
-                VectorKernels.gemmBroadcastA(to - from, n, k, a, ao + from, 1, lda, b, bo, ldb, c, co + from * ldc, ldc, accumulate);
+                VectorKernels.gemmBroadcastAWide(to - from, n, k, a, ao + from, 1, lda, b, bo, ldb, c, co + from * ldc, ldc, accumulate);
             } else {
                 ScalarKernels.gemmBroadcastA(to - from, n, k, a, ao + from, 1, lda, b, bo, ldb, c, co + from * ldc, ldc, accumulate);
             }
@@ -96,14 +96,14 @@ public final class Kernels {
     /** {@link #gemmNN} on the calling thread only. */
     public static void gemmNNSerial(int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                                     float[] c, int co, int ldc, boolean accumulate) {
-        if (VECTOR) VectorKernels.gemmBroadcastA(m, n, k, a, ao, lda, 1, b, bo, ldb, c, co, ldc, accumulate);
+        if (VECTOR) VectorKernels.gemmBroadcastAWide(m, n, k, a, ao, lda, 1, b, bo, ldb, c, co, ldc, accumulate);
         else ScalarKernels.gemmBroadcastA(m, n, k, a, ao, lda, 1, b, bo, ldb, c, co, ldc, accumulate);
     }
 
     /** {@link #gemmTN} on the calling thread only. */
     public static void gemmTNSerial(int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                                     float[] c, int co, int ldc, boolean accumulate) {
-        if (VECTOR) VectorKernels.gemmBroadcastA(m, n, k, a, ao, 1, lda, b, bo, ldb, c, co, ldc, accumulate);
+        if (VECTOR) VectorKernels.gemmBroadcastAWide(m, n, k, a, ao, 1, lda, b, bo, ldb, c, co, ldc, accumulate);
         else ScalarKernels.gemmBroadcastA(m, n, k, a, ao, 1, lda, b, bo, ldb, c, co, ldc, accumulate);
     }
 

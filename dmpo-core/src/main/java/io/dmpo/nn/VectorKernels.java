@@ -547,4 +547,165 @@ final class VectorKernels {
             }
         }
     }
+
+    /**
+     * {@link #gemmBroadcastA} with 6-row register blocks of 3 or 2 vectors (18/12 accumulators: fewer loads per FMA
+     * than the 4×2 blocks) where they fit, the plain kernel for the remaining rows and columns. Every output element is
+     * the same fma chain over p in the same order as in {@link #gemmBroadcastA}, so the results are bitwise identical.
+     */
+    static void gemmBroadcastAWide(int m, int n, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb,
+                                   float[] c, int co, int ldc, boolean acc) {
+        int n3 = n / (3 * VL) * (3 * VL);
+        int n2 = n3 + (n - n3) / (2 * VL) * (2 * VL);
+        int m6 = m / 6 * 6;
+        for (int i = 0; i < m6; i += 6) {
+            for (int j = 0; j < n3; j += 3 * VL) bc6x3(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
+            if (n2 > n3) bc6x2(i, n3, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
+        }
+        if (m6 < m && n2 > 0) gemmBroadcastA(m - m6, n2, k, a, ao + m6 * ai, ai, ap, b, bo, ldb, c, co + m6 * ldc, ldc, acc);
+        if (n2 < n) gemmBroadcastA(m, n - n2, k, a, ao, ai, ap, b, bo + n2, ldb, c, co + n2, ldc, acc);
+    }
+
+    private static void bc6x3(int i, int j, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int c0 = co + (i + 0) * ldc + j;
+        int ar0 = ao + (i + 0) * ai;
+        int c1 = co + (i + 1) * ldc + j;
+        int ar1 = ao + (i + 1) * ai;
+        int c2 = co + (i + 2) * ldc + j;
+        int ar2 = ao + (i + 2) * ai;
+        int c3 = co + (i + 3) * ldc + j;
+        int ar3 = ao + (i + 3) * ai;
+        int c4 = co + (i + 4) * ldc + j;
+        int ar4 = ao + (i + 4) * ai;
+        int c5 = co + (i + 5) * ldc + j;
+        int ar5 = ao + (i + 5) * ai;
+        FloatVector s00 = acc ? FloatVector.fromArray(S, c, c0 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s01 = acc ? FloatVector.fromArray(S, c, c0 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s02 = acc ? FloatVector.fromArray(S, c, c0 + 2 * VL) : FloatVector.zero(S);
+        FloatVector s10 = acc ? FloatVector.fromArray(S, c, c1 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s11 = acc ? FloatVector.fromArray(S, c, c1 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s12 = acc ? FloatVector.fromArray(S, c, c1 + 2 * VL) : FloatVector.zero(S);
+        FloatVector s20 = acc ? FloatVector.fromArray(S, c, c2 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s21 = acc ? FloatVector.fromArray(S, c, c2 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s22 = acc ? FloatVector.fromArray(S, c, c2 + 2 * VL) : FloatVector.zero(S);
+        FloatVector s30 = acc ? FloatVector.fromArray(S, c, c3 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s31 = acc ? FloatVector.fromArray(S, c, c3 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s32 = acc ? FloatVector.fromArray(S, c, c3 + 2 * VL) : FloatVector.zero(S);
+        FloatVector s40 = acc ? FloatVector.fromArray(S, c, c4 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s41 = acc ? FloatVector.fromArray(S, c, c4 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s42 = acc ? FloatVector.fromArray(S, c, c4 + 2 * VL) : FloatVector.zero(S);
+        FloatVector s50 = acc ? FloatVector.fromArray(S, c, c5 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s51 = acc ? FloatVector.fromArray(S, c, c5 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s52 = acc ? FloatVector.fromArray(S, c, c5 + 2 * VL) : FloatVector.zero(S);
+        for (int p = 0; p < k; p++) {
+            int br = bo + p * ldb + j;
+            FloatVector w0 = FloatVector.fromArray(S, b, br + 0 * VL);
+            FloatVector w1 = FloatVector.fromArray(S, b, br + 1 * VL);
+            FloatVector w2 = FloatVector.fromArray(S, b, br + 2 * VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[ar0 + p * ap]);
+            s00 = x0.fma(w0, s00);
+            s01 = x0.fma(w1, s01);
+            s02 = x0.fma(w2, s02);
+            FloatVector x1 = FloatVector.broadcast(S, a[ar1 + p * ap]);
+            s10 = x1.fma(w0, s10);
+            s11 = x1.fma(w1, s11);
+            s12 = x1.fma(w2, s12);
+            FloatVector x2 = FloatVector.broadcast(S, a[ar2 + p * ap]);
+            s20 = x2.fma(w0, s20);
+            s21 = x2.fma(w1, s21);
+            s22 = x2.fma(w2, s22);
+            FloatVector x3 = FloatVector.broadcast(S, a[ar3 + p * ap]);
+            s30 = x3.fma(w0, s30);
+            s31 = x3.fma(w1, s31);
+            s32 = x3.fma(w2, s32);
+            FloatVector x4 = FloatVector.broadcast(S, a[ar4 + p * ap]);
+            s40 = x4.fma(w0, s40);
+            s41 = x4.fma(w1, s41);
+            s42 = x4.fma(w2, s42);
+            FloatVector x5 = FloatVector.broadcast(S, a[ar5 + p * ap]);
+            s50 = x5.fma(w0, s50);
+            s51 = x5.fma(w1, s51);
+            s52 = x5.fma(w2, s52);
+        }
+        s00.intoArray(c, c0 + 0 * VL);
+        s01.intoArray(c, c0 + 1 * VL);
+        s02.intoArray(c, c0 + 2 * VL);
+        s10.intoArray(c, c1 + 0 * VL);
+        s11.intoArray(c, c1 + 1 * VL);
+        s12.intoArray(c, c1 + 2 * VL);
+        s20.intoArray(c, c2 + 0 * VL);
+        s21.intoArray(c, c2 + 1 * VL);
+        s22.intoArray(c, c2 + 2 * VL);
+        s30.intoArray(c, c3 + 0 * VL);
+        s31.intoArray(c, c3 + 1 * VL);
+        s32.intoArray(c, c3 + 2 * VL);
+        s40.intoArray(c, c4 + 0 * VL);
+        s41.intoArray(c, c4 + 1 * VL);
+        s42.intoArray(c, c4 + 2 * VL);
+        s50.intoArray(c, c5 + 0 * VL);
+        s51.intoArray(c, c5 + 1 * VL);
+        s52.intoArray(c, c5 + 2 * VL);
+    }
+
+    private static void bc6x2(int i, int j, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int c0 = co + (i + 0) * ldc + j;
+        int ar0 = ao + (i + 0) * ai;
+        int c1 = co + (i + 1) * ldc + j;
+        int ar1 = ao + (i + 1) * ai;
+        int c2 = co + (i + 2) * ldc + j;
+        int ar2 = ao + (i + 2) * ai;
+        int c3 = co + (i + 3) * ldc + j;
+        int ar3 = ao + (i + 3) * ai;
+        int c4 = co + (i + 4) * ldc + j;
+        int ar4 = ao + (i + 4) * ai;
+        int c5 = co + (i + 5) * ldc + j;
+        int ar5 = ao + (i + 5) * ai;
+        FloatVector s00 = acc ? FloatVector.fromArray(S, c, c0 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s01 = acc ? FloatVector.fromArray(S, c, c0 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s10 = acc ? FloatVector.fromArray(S, c, c1 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s11 = acc ? FloatVector.fromArray(S, c, c1 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s20 = acc ? FloatVector.fromArray(S, c, c2 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s21 = acc ? FloatVector.fromArray(S, c, c2 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s30 = acc ? FloatVector.fromArray(S, c, c3 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s31 = acc ? FloatVector.fromArray(S, c, c3 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s40 = acc ? FloatVector.fromArray(S, c, c4 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s41 = acc ? FloatVector.fromArray(S, c, c4 + 1 * VL) : FloatVector.zero(S);
+        FloatVector s50 = acc ? FloatVector.fromArray(S, c, c5 + 0 * VL) : FloatVector.zero(S);
+        FloatVector s51 = acc ? FloatVector.fromArray(S, c, c5 + 1 * VL) : FloatVector.zero(S);
+        for (int p = 0; p < k; p++) {
+            int br = bo + p * ldb + j;
+            FloatVector w0 = FloatVector.fromArray(S, b, br + 0 * VL);
+            FloatVector w1 = FloatVector.fromArray(S, b, br + 1 * VL);
+            FloatVector x0 = FloatVector.broadcast(S, a[ar0 + p * ap]);
+            s00 = x0.fma(w0, s00);
+            s01 = x0.fma(w1, s01);
+            FloatVector x1 = FloatVector.broadcast(S, a[ar1 + p * ap]);
+            s10 = x1.fma(w0, s10);
+            s11 = x1.fma(w1, s11);
+            FloatVector x2 = FloatVector.broadcast(S, a[ar2 + p * ap]);
+            s20 = x2.fma(w0, s20);
+            s21 = x2.fma(w1, s21);
+            FloatVector x3 = FloatVector.broadcast(S, a[ar3 + p * ap]);
+            s30 = x3.fma(w0, s30);
+            s31 = x3.fma(w1, s31);
+            FloatVector x4 = FloatVector.broadcast(S, a[ar4 + p * ap]);
+            s40 = x4.fma(w0, s40);
+            s41 = x4.fma(w1, s41);
+            FloatVector x5 = FloatVector.broadcast(S, a[ar5 + p * ap]);
+            s50 = x5.fma(w0, s50);
+            s51 = x5.fma(w1, s51);
+        }
+        s00.intoArray(c, c0 + 0 * VL);
+        s01.intoArray(c, c0 + 1 * VL);
+        s10.intoArray(c, c1 + 0 * VL);
+        s11.intoArray(c, c1 + 1 * VL);
+        s20.intoArray(c, c2 + 0 * VL);
+        s21.intoArray(c, c2 + 1 * VL);
+        s30.intoArray(c, c3 + 0 * VL);
+        s31.intoArray(c, c3 + 1 * VL);
+        s40.intoArray(c, c4 + 0 * VL);
+        s41.intoArray(c, c4 + 1 * VL);
+        s50.intoArray(c, c5 + 0 * VL);
+        s51.intoArray(c, c5 + 1 * VL);
+    }
 }

@@ -479,6 +479,27 @@ class ViTLayersTest {
     }
 
     @Test
+    void wideBroadcastGemmIsBitwiseThePlainKernelAndMatchesScalar() {
+        SplittableRandom rng = new SplittableRandom(25);
+        for (int trial = 0; trial < 30; trial++) {
+            int m = 1 + rng.nextInt(20), n = 1 + rng.nextInt(120), k = 1 + rng.nextInt(40);
+            boolean transA = rng.nextBoolean(), acc = rng.nextBoolean();
+            int lda = (transA ? m : k) + rng.nextInt(3), ldb = n + rng.nextInt(3), ldc = n + rng.nextInt(3);
+            int ai = transA ? 1 : lda, ap = transA ? lda : 1;
+            float[] a = new float[(transA ? k : m) * lda + 1], b = new float[k * ldb + 2], c0 = new float[m * ldc + 3];
+            for (int i = 0; i < a.length; i++) a[i] = (float) rng.nextGaussian();
+            for (int i = 0; i < b.length; i++) b[i] = (float) rng.nextGaussian();
+            for (int i = 0; i < c0.length; i++) c0[i] = (float) rng.nextGaussian();
+            float[] plain = c0.clone(), wide = c0.clone(), scalar = c0.clone();
+            VectorKernels.gemmBroadcastA(m, n, k, a, 1, ai, ap, b, 2, ldb, plain, 3, ldc, acc);
+            VectorKernels.gemmBroadcastAWide(m, n, k, a, 1, ai, ap, b, 2, ldb, wide, 3, ldc, acc);
+            ScalarKernels.gemmBroadcastA(m, n, k, a, 1, ai, ap, b, 2, ldb, scalar, 3, ldc, acc);
+            assertArrayEquals(plain, wide, "wide kernel m" + m + " n" + n + " k" + k);
+            for (int i = 0; i < wide.length; i++) assertEquals(scalar[i], wide[i], 1e-5 * (1 + Math.abs(scalar[i])) * Math.sqrt(k));
+        }
+    }
+
+    @Test
     void layerNormRowsIndependentOfThreadCount() {
         SplittableRandom rng = new SplittableRandom(24);
         int rows = 600, n = 128;
