@@ -64,12 +64,17 @@ public final class ExpertCommand implements Runnable {
     double ent = 0.0;
     @Option(names = "--target-kl", description = "approx-KL early stop, 0 = off (default: ${DEFAULT-VALUE})")
     double targetKl = 0.0;
+    @Option(names = "--log-std-init", description = "initial log σ of the Gaussian policy (default: ${DEFAULT-VALUE})")
+    double logStdInit = 0.0;
+    @Option(names = "--gamma", description = "discount γ (default: ${DEFAULT-VALUE})")
+    double gamma = 0.99;
+    @Option(names = "--gae-lambda", description = "GAE λ (default: ${DEFAULT-VALUE})")
+    double gaeLambda = 0.95;
     @Option(names = "--eval-every", description = "iterations between deterministic evaluations + checkpoints (default: ${DEFAULT-VALUE})")
     int evalEvery = 20;
     @Option(names = "--eval-episodes", description = "episodes per evaluation (default: ${DEFAULT-VALUE})")
     int evalEpisodes = 5;
 
-    static final double LOG_STD_INIT = 0.0;
     static final long EVAL_SEED_OFFSET = 1_000_000_007L;
 
     @Override
@@ -97,7 +102,7 @@ public final class ExpertCommand implements Runnable {
         c.put("threads", threads);
         c.put("hidden", Arrays.stream(hidden).boxed().toList());
         c.put("activation", Pointwise.TANH.name());
-        c.put("log_std_init", LOG_STD_INIT);
+        c.put("log_std_init", logStdInit);
         c.put("eval_every", evalEvery);
         c.put("eval_episodes", evalEpisodes);
         c.put("ppo", ppo.toMap());
@@ -120,6 +125,7 @@ public final class ExpertCommand implements Runnable {
             hidden = ExpertRuns.ints(cfg.get("hidden"));
             evalEvery = ((Number) cfg.get("eval_every")).intValue();
             evalEpisodes = ((Number) cfg.get("eval_episodes")).intValue();
+            logStdInit = ((Number) cfg.get("log_std_init")).doubleValue();
             cfg.put("steps", steps);
         } else {
             if (Files.exists(dir.resolve("config.json"))) {
@@ -133,6 +139,8 @@ public final class ExpertCommand implements Runnable {
             p.criticLr = lr;
             p.entropyCoef = ent;
             p.targetKl = targetKl;
+            p.gamma = gamma;
+            p.gaeLambda = gaeLambda;
             cfg = newConfig(task, p);
         }
         PpoConfig pc = PpoConfig.fromMap((Map<String, Object>) cfg.get("ppo"));
@@ -145,7 +153,7 @@ public final class ExpertCommand implements Runnable {
         try (VectorEnv venv = VectorEnv.of(envs, threads, i -> Tasks.make(task));
              VectorEnv evalEnv = VectorEnv.of(evalEpisodes, threads, i -> Tasks.make(task))) {
             GaussianPolicy policy = new GaussianPolicy(venv.obsDim(), venv.actDim(), hidden, Pointwise.TANH,
-                    venv.env(0).actionLow(), venv.env(0).actionHigh(), LOG_STD_INIT).initialize(seed, LOG_STD_INIT);
+                    venv.env(0).actionLow(), venv.env(0).actionHigh(), logStdInit).initialize(seed, logStdInit);
             int[] cdims = new int[hidden.length + 2];
             cdims[0] = venv.obsDim();
             System.arraycopy(hidden, 0, cdims, 1, hidden.length);

@@ -1,0 +1,116 @@
+package io.dmpo.data;
+
+import io.jhdf.HdfFile;
+import io.jhdf.api.Attribute;
+import io.jhdf.api.Dataset;
+import io.jhdf.api.Group;
+import io.jhdf.api.Node;
+
+import java.lang.reflect.Array;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Conversions from what jhdf returns to flat float / boolean arrays, with one-line errors naming file and field.
+ * Booleans written by h5py are an HDF5 enum {FALSE, TRUE}, which jhdf returns as the strings "FALSE"/"TRUE"
+ * (DESIGN.md §9); integer flags (0/1) and jhdf's own boolean arrays are accepted too.
+ */
+final class Hdf5 {
+    private Hdf5() {}
+
+    /** A 1-D or 2-D numeric dataset: flat row-major values plus the column count (1 for 1-D). */
+    record Matrix(float[] values, int rows, int cols) {}
+
+    static Dataset dataset(Group g, String path, String source, boolean required) {
+        Node n;
+        try {
+            n = g.getByPath(path);
+        } catch (RuntimeException e) {
+            n = null;
+        }
+        if (n == null) {
+            if (required) throw DataException.field(source, fieldName(g, path), "missing");
+            return null;
+        }
+        if (!(n instanceof Dataset d)) throw DataException.field(source, fieldName(g, path), "is a group, expected a dataset");
+        return d;
+    }
+
+    static String fieldName(Group g, String path) {
+        String p = g.getPath();
+        return (p == null || p.equals("/") ? "" : p.replaceAll("^/", "")) + path;
+    }
+
+    static Matrix matrix(Dataset d, String source, String field) {
+        int[] dims = d.getDimensions();
+        if (dims.length < 1 || dims.length > 2) {
+            throw DataException.field(source, field, "has " + dims.length + " dimensions, expected 1 or 2");
+        }
+        int rows = dims[0], cols = dims.length == 2 ? dims[1] : 1;
+        Object flat;
+        try {
+            flat = d.getDataFlat();
+        } catch (RuntimeException e) {
+            throw DataException.field(source, field, "unreadable (" + e.getMessage() + ")");
+        }
+        float[] v = new float[Math.multiplyExact(rows, cols)];
+        if (flat instanceof float[] f) {
+            System.arraycopy(f, 0, v, 0, v.length);
+        } else if (flat instanceof double[] x) {
+            for (int i = 0; i < v.length; i++) v[i] = (float) x[i];
+        } else if (flat != null && flat.getClass().isArray() && flat.getClass().getComponentType().isPrimitive()
+                && flat.getClass().getComponentType() != boolean.class) {
+            for (int i = 0; i < v.length; i++) v[i] = ((Number) Array.get(flat, i)).floatValue();
+        } else {
+            throw DataException.field(source, field, "has type " + d.getJavaType().getSimpleName() + ", expected numbers");
+        }
+        return new Matrix(v, rows, cols);
+    }
+
+    static boolean[] flags(Dataset d, String source, String field) {
+        int[] dims = d.getDimensions();
+        if (dims.length != 1 && !(dims.length == 2 && dims[1] == 1)) {
+            throw DataException.field(source, field, "has shape " + java.util.Arrays.toString(dims) + ", expected (N,)");
+        }
+        Object flat = d.getDataFlat();
+        int n = dims[0];
+        boolean[] b = new boolean[n];
+        if (flat instanceof boolean[] x) {
+            System.arraycopy(x, 0, b, 0, n);
+        } else if (flat instanceof String[] s) {
+            for (int i = 0; i < n; i++) {
+                String t = s[i] == null ? "" : s[i].strip().toUpperCase(java.util.Locale.ROOT);
+                if (t.equals("TRUE") || t.equals("1")) b[i] = true;
+                else if (!(t.equals("FALSE") || t.equals("0"))) {
+                    throw DataException.field(source, field, "value '" + s[i] + "' at row " + i + " is not a boolean");
+                }
+            }
+        } else if (flat != null && flat.getClass().isArray() && flat.getClass().getComponentType().isPrimitive()) {
+            for (int i = 0; i < n; i++) {
+                double v = ((Number) Array.get(flat, i)).doubleValue();
+                if (v != 0 && v != 1) throw DataException.field(source, field, "value " + v + " at row " + i + " is not 0 or 1");
+                b[i] = v == 1;
+            }
+        } else {
+            throw DataException.field(source, field, "has type " + d.getJavaType().getSimpleName() + ", expected booleans");
+        }
+        return b;
+    }
+
+    /** Root attributes with byte strings decoded and scalars unwrapped. */
+    static Map<String, Object> attributes(HdfFile f) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Attribute> e : f.getAttributes().entrySet()) {
+            if (e.getKey().equals("_jHDF")) continue;
+            try {
+                Object v = e.getValue().getData();
+                if (v != null && v.getClass().isArray() && Array.getLength(v) == 1) v = Array.get(v, 0);
+                if (v instanceof byte[] bytes) v = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+                out.put(e.getKey(), v);
+            } catch (RuntimeException ex) {
+                out.put(e.getKey(), "<unreadable>");
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,128 @@
+package io.dmpo.data;
+
+import io.jhdf.HdfFile;
+import io.jhdf.api.Dataset;
+import io.jhdf.api.Group;
+import io.jhdf.api.Node;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The robomimic layout (DESIGN.md §9): {@code data/demo_<i>/obs/<key>}, {@code actions}, {@code rewards},
+ * {@code dones}. Demos are read in numeric order and concatenated; each demo is one episode (terminal when its last
+ * {@code dones} flag is set, else a timeout). The observation is the concatenation of the chosen low-dimensional keys
+ * (default: every 1-D/2-D key, sorted by name; image keys are skipped).
+ */
+public final class Robomimic {
+    private Robomimic() {}
+
+    static boolean matches(HdfFile f) {
+        return f.getChildren().get("data") instanceof Group;
+    }
+
+    public static ArrayDataset read(Path file, List<String> obsKeys) {
+        String src = file.toString();
+        try (HdfFile f = new HdfFile(file)) {
+            return read(f, src, obsKeys);
+        } catch (DataException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new DataException(src + ": not a readable HDF5 file (" + e.getMessage() + ")", e);
+        }
+    }
+
+    static ArrayDataset read(HdfFile f, String src, List<String> obsKeys) {
+        if (!(f.getChildren().get("data") instanceof Group data)) throw DataException.field(src, "data", "missing (robomimic layout)");
+        List<String> demos = new ArrayList<>();
+        for (String k : data.getChildren().keySet()) if (k.startsWith("demo_")) demos.add(k);
+        if (demos.isEmpty()) throw DataException.field(src, "data/demo_*", "missing: no demos");
+        demos.sort(Comparator.comparingLong(k -> {
+            try {
+                return Long.parseLong(k.substring(5));
+            } catch (NumberFormatException e) {
+                return Long.MAX_VALUE;
+            }
+        }));
+        List<String> keys = obsKeys;
+        if (keys == null || keys.isEmpty()) {
+            Node o = ((Group) data.getChild(demos.get(0))).getChild("obs");
+            if (!(o instanceof Group og)) throw DataException.field(src, "data/" + demos.get(0) + "/obs", "missing");
+            keys = new ArrayList<>();
+            for (Map.Entry<String, Node> e : og.getChildren().entrySet()) {
+                if (e.getValue() instanceof Dataset d && d.getDimensions().length <= 2) keys.add(e.getKey());
+            }
+            keys.sort(String::compareTo);
+            if (keys.isEmpty()) throw DataException.field(src, "data/" + demos.get(0) + "/obs", "has no low-dimensional keys");
+        }
+        List<float[]> obsParts = new ArrayList<>(), actParts = new ArrayList<>(), rewParts = new ArrayList<>();
+        List<boolean[]> doneParts = new ArrayList<>();
+        List<io.dmpo.data.Dataset.Episode> episodes = new ArrayList<>();
+        int obsDim = -1, actDim = -1, total = 0;
+        for (String demo : demos) {
+            String p = "data/" + demo + "/";
+            Hdf5.Matrix act = Hdf5.matrix(Hdf5.dataset(f, p + "actions", src, true), src, p + "actions");
+            int n = act.rows();
+            Hdf5.Matrix rew = Hdf5.matrix(Hdf5.dataset(f, p + "rewards", src, true), src, p + "rewards");
+            if (rew.rows() != n || rew.cols() != 1) {
+                throw DataException.field(src, p + "rewards", "has shape (" + rew.rows() + ", " + rew.cols() + "), actions has " + n + " rows");
+            }
+            boolean[] dones = Hdf5.flags(Hdf5.dataset(f, p + "dones", src, true), src, p + "dones");
+            if (dones.length != n) throw DataException.field(src, p + "dones", "has " + dones.length + " rows, actions has " + n);
+            List<Hdf5.Matrix> cols = new ArrayList<>();
+            int od = 0;
+            for (String k : keys) {
+                Hdf5.Matrix m = Hdf5.matrix(Hdf5.dataset(f, p + "obs/" + k, src, true), src, p + "obs/" + k);
+                if (m.rows() != n) throw DataException.field(src, p + "obs/" + k, "has " + m.rows() + " rows, actions has " + n);
+                cols.add(m);
+                od += m.cols();
+            }
+            if (obsDim >= 0 && (od != obsDim || act.cols() != actDim)) {
+                throw DataException.field(src, p + "obs", "dims (" + od + ", " + act.cols() + ") differ from the first demo's ("
+                        + obsDim + ", " + actDim + ")");
+            }
+            obsDim = od;
+            actDim = act.cols();
+            float[] obs = new float[n * od];
+            int off = 0;
+            for (Hdf5.Matrix m : cols) {
+                for (int i = 0; i < n; i++) System.arraycopy(m.values(), i * m.cols(), obs, i * od + off, m.cols());
+                off += m.cols();
+            }
+            obsParts.add(obs);
+            actParts.add(act.values());
+            rewParts.add(rew.values());
+            doneParts.add(dones);
+            double ret = 0;
+            for (float r : rew.values()) ret += r;
+            episodes.add(new io.dmpo.data.Dataset.Episode(total, n, n > 0 && dones[n - 1], ret));
+            total += n;
+        }
+        float[] obs = concat(obsParts, total * obsDim), act = concat(actParts, total * actDim), rew = concat(rewParts, total);
+        boolean[] term = new boolean[total], tmo = new boolean[total];
+        for (io.dmpo.data.Dataset.Episode e : episodes) {
+            if (e.length() == 0) continue;
+            if (e.terminated()) term[e.end() - 1] = true;
+            else tmo[e.end() - 1] = true;
+        }
+        Map<String, Object> attrs = new LinkedHashMap<>(Hdf5.attributes(f));
+        attrs.put("obs_keys", String.join(",", keys));
+        attrs.put("demos", demos.size());
+        return new ArrayDataset(src, "robomimic", obsDim, actDim, obs, act, rew, term, tmo, null, attrs,
+                episodes.stream().filter(e -> e.length() > 0).toList());
+    }
+
+    private static float[] concat(List<float[]> parts, int total) {
+        float[] out = new float[total];
+        int off = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, off, p.length);
+            off += p.length;
+        }
+        return out;
+    }
+}
