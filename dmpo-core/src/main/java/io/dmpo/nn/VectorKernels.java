@@ -20,22 +20,72 @@ final class VectorKernels {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int VL = S.length();
-    private static final VectorShuffle<Float>[] BUTTERFLY = butterfly();
+    // Butterfly shuffles as constants (static final fields, unlike array elements, are folded by the JIT).
+    private static final VectorShuffle<Float> XOR8 = VL >= 16 ? VectorShuffle.fromOp(S, lane -> lane ^ 8) : null;
+    private static final VectorShuffle<Float> XOR4 = VL >= 8 ? VectorShuffle.fromOp(S, lane -> lane ^ 4) : null;
+    private static final VectorShuffle<Float> XOR2 = VectorShuffle.fromOp(S, lane -> lane ^ 2);
+    private static final VectorShuffle<Float> XOR1 = VectorShuffle.fromOp(S, lane -> lane ^ 1);
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] butterfly() {
-        int steps = Integer.numberOfTrailingZeros(VL);
-        VectorShuffle<Float>[] s = new VectorShuffle[steps];
-        for (int q = 0; q < steps; q++) {
-            int h = VL >> (q + 1);
-            s[q] = VectorShuffle.fromOp(S, lane -> lane ^ h);
-        }
-        return s;
+    static {
+        if (VL > 16 || VL < 4) throw new ExceptionInInitializerError("unsupported float vector length " + VL);
     }
 
-    /** Sum of the lanes in a fixed order. */
+    /**
+     * The first {@code valid} lanes at {@code off} (the rest zero). A masked load whose full vector would run past the
+     * array's end takes a very slow path in the Vector API, so such a load goes through a small copy instead; both
+     * give the same lanes.
+     */
+    static FloatVector loadPartial(float[] arr, int off, int valid, VectorMask<Float> mask) {
+        if (off + VL <= arr.length) return FloatVector.fromArray(S, arr, off, mask);
+        float[] tmp = new float[VL];
+        System.arraycopy(arr, off, tmp, 0, valid);
+        return FloatVector.fromArray(S, tmp, 0);
+    }
+
+    /** Stores the first {@code valid} lanes at {@code off} (see {@link #loadPartial}). */
+    static void storePartial(FloatVector v, float[] arr, int off, int valid, VectorMask<Float> mask) {
+        if (off + VL <= arr.length) {
+            v.intoArray(arr, off, mask);
+        } else {
+            for (int i = 0; i < valid; i++) arr[off + i] = v.lane(i);
+        }
+    }
+
+    private static final VectorMask<Float> HI8 = VL == 16 ? VectorMask.fromLong(S, 0xFF00L) : null;
+    private static final VectorMask<Float> ODD_QUARTETS = VL == 16 ? VectorMask.fromLong(S, 0xF0F0L) : null;
+
+    /**
+     * Stores sum(s0) .. sum(s3) to c[idx .. idx+3]. With 16 lanes the four butterflies are folded into one vector (two
+     * blends save half the shuffles); each total is formed by exactly the same additions as {@link #sum}, so results
+     * are bitwise identical to summing one by one.
+     */
+    private static void store4(FloatVector s0, FloatVector s1, FloatVector s2, FloatVector s3, float[] c, int idx, boolean acc) {
+        if (VL != 16) {
+            store(c, idx, sum(s0), acc);
+            store(c, idx + 1, sum(s1), acc);
+            store(c, idx + 2, sum(s2), acc);
+            store(c, idx + 3, sum(s3), acc);
+            return;
+        }
+        FloatVector f01 = s0.add(s0.rearrange(XOR8)).blend(s1.add(s1.rearrange(XOR8)), HI8);
+        FloatVector f23 = s2.add(s2.rearrange(XOR8)).blend(s3.add(s3.rearrange(XOR8)), HI8);
+        f01 = f01.add(f01.rearrange(XOR4));
+        f23 = f23.add(f23.rearrange(XOR4));
+        FloatVector f = f01.blend(f23, ODD_QUARTETS); // lanes 0-3: s0, 4-7: s2, 8-11: s1, 12-15: s3
+        f = f.add(f.rearrange(XOR2));
+        f = f.add(f.rearrange(XOR1));
+        store(c, idx, f.lane(0), acc);
+        store(c, idx + 1, f.lane(8), acc);
+        store(c, idx + 2, f.lane(4), acc);
+        store(c, idx + 3, f.lane(12), acc);
+    }
+
+    /** Sum of the lanes in a fixed order (a butterfly of lane swaps). */
     static float sum(FloatVector v) {
-        for (VectorShuffle<Float> sh : BUTTERFLY) v = v.add(v.rearrange(sh));
+        if (VL >= 16) v = v.add(v.rearrange(XOR8));
+        if (VL >= 8) v = v.add(v.rearrange(XOR4));
+        v = v.add(v.rearrange(XOR2));
+        v = v.add(v.rearrange(XOR1));
         return v.lane(0);
     }
 
@@ -81,155 +131,142 @@ final class VectorKernels {
      */
     static void gemmNT(int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                        float[] c, int co, int ldc, boolean acc) {
-        int kb = S.loopBound(k);
-        VectorMask<Float> tail = S.indexInRange(kb, k);
         int i = 0;
-        for (; i + 2 <= m; i += 2) {
-            int j = 0;
-            for (; j + 4 <= n; j += 4) nt2x4(i, j, k, kb, tail, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
-            for (; j < n; j++) nt2x1(i, j, k, kb, tail, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
-        }
-        for (; i < m; i++) {
-            int j = 0;
-            for (; j + 4 <= n; j += 4) nt1x4(i, j, k, kb, tail, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
-            for (; j < n; j++) nt1x1(i, j, k, kb, tail, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
-        }
+        for (; i + 2 <= m; i += 2) ntRows2(i, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
+        for (; i < m; i++) ntRows1(i, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
     }
 
-    private static void nt2x4(int i, int j, int k, int kb, VectorMask<Float> tail, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+    /** Rows i..i+1 of C against all n rows of B; A's partial last vector is loaded once per row. */
+    private static void ntRows2(int i, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int kb = S.loopBound(k);
+        boolean hasTail = kb < k;
+        VectorMask<Float> tail = S.indexInRange(kb, k);
         int a0 = ao + (i + 0) * lda;
+        FloatVector xt0 = hasTail ? loadPartial(a, a0 + kb, k - kb, tail) : FloatVector.zero(S);
         int a1 = ao + (i + 1) * lda;
-        int b0 = bo + (j + 0) * ldb;
-        int b1 = bo + (j + 1) * ldb;
-        int b2 = bo + (j + 2) * ldb;
-        int b3 = bo + (j + 3) * ldb;
-        FloatVector s00 = FloatVector.zero(S);
-        FloatVector s01 = FloatVector.zero(S);
-        FloatVector s02 = FloatVector.zero(S);
-        FloatVector s03 = FloatVector.zero(S);
-        FloatVector s10 = FloatVector.zero(S);
-        FloatVector s11 = FloatVector.zero(S);
-        FloatVector s12 = FloatVector.zero(S);
-        FloatVector s13 = FloatVector.zero(S);
-        for (int p = 0; p < kb; p += VL) {
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
-            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
-            s00 = x0.fma(w0, s00);
-            s10 = x1.fma(w0, s10);
-            FloatVector w1 = FloatVector.fromArray(S, b, b1 + p);
-            s01 = x0.fma(w1, s01);
-            s11 = x1.fma(w1, s11);
-            FloatVector w2 = FloatVector.fromArray(S, b, b2 + p);
-            s02 = x0.fma(w2, s02);
-            s12 = x1.fma(w2, s12);
-            FloatVector w3 = FloatVector.fromArray(S, b, b3 + p);
-            s03 = x0.fma(w3, s03);
-            s13 = x1.fma(w3, s13);
+        FloatVector xt1 = hasTail ? loadPartial(a, a1 + kb, k - kb, tail) : FloatVector.zero(S);
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            int b0 = bo + (j + 0) * ldb;
+            int b1 = bo + (j + 1) * ldb;
+            int b2 = bo + (j + 2) * ldb;
+            int b3 = bo + (j + 3) * ldb;
+            FloatVector s00 = FloatVector.zero(S);
+            FloatVector s01 = FloatVector.zero(S);
+            FloatVector s02 = FloatVector.zero(S);
+            FloatVector s03 = FloatVector.zero(S);
+            FloatVector s10 = FloatVector.zero(S);
+            FloatVector s11 = FloatVector.zero(S);
+            FloatVector s12 = FloatVector.zero(S);
+            FloatVector s13 = FloatVector.zero(S);
+            for (int p = 0; p < kb; p += VL) {
+                FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+                FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
+                FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+                s00 = x0.fma(w0, s00);
+                s10 = x1.fma(w0, s10);
+                FloatVector w1 = FloatVector.fromArray(S, b, b1 + p);
+                s01 = x0.fma(w1, s01);
+                s11 = x1.fma(w1, s11);
+                FloatVector w2 = FloatVector.fromArray(S, b, b2 + p);
+                s02 = x0.fma(w2, s02);
+                s12 = x1.fma(w2, s12);
+                FloatVector w3 = FloatVector.fromArray(S, b, b3 + p);
+                s03 = x0.fma(w3, s03);
+                s13 = x1.fma(w3, s13);
+            }
+            if (hasTail) { // the last partial vector, masked: same per-element order in every block shape
+                FloatVector w0 = loadPartial(b, b0 + kb, k - kb, tail);
+                s00 = xt0.fma(w0, s00);
+                s10 = xt1.fma(w0, s10);
+                FloatVector w1 = loadPartial(b, b1 + kb, k - kb, tail);
+                s01 = xt0.fma(w1, s01);
+                s11 = xt1.fma(w1, s11);
+                FloatVector w2 = loadPartial(b, b2 + kb, k - kb, tail);
+                s02 = xt0.fma(w2, s02);
+                s12 = xt1.fma(w2, s12);
+                FloatVector w3 = loadPartial(b, b3 + kb, k - kb, tail);
+                s03 = xt0.fma(w3, s03);
+                s13 = xt1.fma(w3, s13);
+            }
+            store4(s00, s01, s02, s03, c, co + (i + 0) * ldc + j, acc);
+            store4(s10, s11, s12, s13, c, co + (i + 1) * ldc + j, acc);
         }
-        if (kb < k) { // the last partial vector, masked: same per-element order in every block shape
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + kb, tail);
-            FloatVector x1 = FloatVector.fromArray(S, a, a1 + kb, tail);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + kb, tail);
-            s00 = x0.fma(w0, s00);
-            s10 = x1.fma(w0, s10);
-            FloatVector w1 = FloatVector.fromArray(S, b, b1 + kb, tail);
-            s01 = x0.fma(w1, s01);
-            s11 = x1.fma(w1, s11);
-            FloatVector w2 = FloatVector.fromArray(S, b, b2 + kb, tail);
-            s02 = x0.fma(w2, s02);
-            s12 = x1.fma(w2, s12);
-            FloatVector w3 = FloatVector.fromArray(S, b, b3 + kb, tail);
-            s03 = x0.fma(w3, s03);
-            s13 = x1.fma(w3, s13);
+        for (; j < n; j++) {
+            int b0 = bo + (j + 0) * ldb;
+            FloatVector s00 = FloatVector.zero(S);
+            FloatVector s10 = FloatVector.zero(S);
+            for (int p = 0; p < kb; p += VL) {
+                FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+                FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
+                FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+                s00 = x0.fma(w0, s00);
+                s10 = x1.fma(w0, s10);
+            }
+            if (hasTail) { // the last partial vector, masked: same per-element order in every block shape
+                FloatVector w0 = loadPartial(b, b0 + kb, k - kb, tail);
+                s00 = xt0.fma(w0, s00);
+                s10 = xt1.fma(w0, s10);
+            }
+            store(c, co + (i + 0) * ldc + j + 0, sum(s00), acc);
+            store(c, co + (i + 1) * ldc + j + 0, sum(s10), acc);
         }
-        store(c, co + (i + 0) * ldc + j + 0, sum(s00), acc);
-        store(c, co + (i + 0) * ldc + j + 1, sum(s01), acc);
-        store(c, co + (i + 0) * ldc + j + 2, sum(s02), acc);
-        store(c, co + (i + 0) * ldc + j + 3, sum(s03), acc);
-        store(c, co + (i + 1) * ldc + j + 0, sum(s10), acc);
-        store(c, co + (i + 1) * ldc + j + 1, sum(s11), acc);
-        store(c, co + (i + 1) * ldc + j + 2, sum(s12), acc);
-        store(c, co + (i + 1) * ldc + j + 3, sum(s13), acc);
     }
 
-    private static void nt2x1(int i, int j, int k, int kb, VectorMask<Float> tail, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+    /** Rows i..i+0 of C against all n rows of B; A's partial last vector is loaded once per row. */
+    private static void ntRows1(int i, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        int kb = S.loopBound(k);
+        boolean hasTail = kb < k;
+        VectorMask<Float> tail = S.indexInRange(kb, k);
         int a0 = ao + (i + 0) * lda;
-        int a1 = ao + (i + 1) * lda;
-        int b0 = bo + (j + 0) * ldb;
-        FloatVector s00 = FloatVector.zero(S);
-        FloatVector s10 = FloatVector.zero(S);
-        for (int p = 0; p < kb; p += VL) {
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
-            FloatVector x1 = FloatVector.fromArray(S, a, a1 + p);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
-            s00 = x0.fma(w0, s00);
-            s10 = x1.fma(w0, s10);
+        FloatVector xt0 = hasTail ? loadPartial(a, a0 + kb, k - kb, tail) : FloatVector.zero(S);
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            int b0 = bo + (j + 0) * ldb;
+            int b1 = bo + (j + 1) * ldb;
+            int b2 = bo + (j + 2) * ldb;
+            int b3 = bo + (j + 3) * ldb;
+            FloatVector s00 = FloatVector.zero(S);
+            FloatVector s01 = FloatVector.zero(S);
+            FloatVector s02 = FloatVector.zero(S);
+            FloatVector s03 = FloatVector.zero(S);
+            for (int p = 0; p < kb; p += VL) {
+                FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+                FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+                s00 = x0.fma(w0, s00);
+                FloatVector w1 = FloatVector.fromArray(S, b, b1 + p);
+                s01 = x0.fma(w1, s01);
+                FloatVector w2 = FloatVector.fromArray(S, b, b2 + p);
+                s02 = x0.fma(w2, s02);
+                FloatVector w3 = FloatVector.fromArray(S, b, b3 + p);
+                s03 = x0.fma(w3, s03);
+            }
+            if (hasTail) { // the last partial vector, masked: same per-element order in every block shape
+                FloatVector w0 = loadPartial(b, b0 + kb, k - kb, tail);
+                s00 = xt0.fma(w0, s00);
+                FloatVector w1 = loadPartial(b, b1 + kb, k - kb, tail);
+                s01 = xt0.fma(w1, s01);
+                FloatVector w2 = loadPartial(b, b2 + kb, k - kb, tail);
+                s02 = xt0.fma(w2, s02);
+                FloatVector w3 = loadPartial(b, b3 + kb, k - kb, tail);
+                s03 = xt0.fma(w3, s03);
+            }
+            store4(s00, s01, s02, s03, c, co + (i + 0) * ldc + j, acc);
         }
-        if (kb < k) { // the last partial vector, masked: same per-element order in every block shape
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + kb, tail);
-            FloatVector x1 = FloatVector.fromArray(S, a, a1 + kb, tail);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + kb, tail);
-            s00 = x0.fma(w0, s00);
-            s10 = x1.fma(w0, s10);
+        for (; j < n; j++) {
+            int b0 = bo + (j + 0) * ldb;
+            FloatVector s00 = FloatVector.zero(S);
+            for (int p = 0; p < kb; p += VL) {
+                FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
+                FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
+                s00 = x0.fma(w0, s00);
+            }
+            if (hasTail) { // the last partial vector, masked: same per-element order in every block shape
+                FloatVector w0 = loadPartial(b, b0 + kb, k - kb, tail);
+                s00 = xt0.fma(w0, s00);
+            }
+            store(c, co + (i + 0) * ldc + j + 0, sum(s00), acc);
         }
-        store(c, co + (i + 0) * ldc + j + 0, sum(s00), acc);
-        store(c, co + (i + 1) * ldc + j + 0, sum(s10), acc);
-    }
-
-    private static void nt1x4(int i, int j, int k, int kb, VectorMask<Float> tail, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
-        int a0 = ao + (i + 0) * lda;
-        int b0 = bo + (j + 0) * ldb;
-        int b1 = bo + (j + 1) * ldb;
-        int b2 = bo + (j + 2) * ldb;
-        int b3 = bo + (j + 3) * ldb;
-        FloatVector s00 = FloatVector.zero(S);
-        FloatVector s01 = FloatVector.zero(S);
-        FloatVector s02 = FloatVector.zero(S);
-        FloatVector s03 = FloatVector.zero(S);
-        for (int p = 0; p < kb; p += VL) {
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
-            s00 = x0.fma(w0, s00);
-            FloatVector w1 = FloatVector.fromArray(S, b, b1 + p);
-            s01 = x0.fma(w1, s01);
-            FloatVector w2 = FloatVector.fromArray(S, b, b2 + p);
-            s02 = x0.fma(w2, s02);
-            FloatVector w3 = FloatVector.fromArray(S, b, b3 + p);
-            s03 = x0.fma(w3, s03);
-        }
-        if (kb < k) { // the last partial vector, masked: same per-element order in every block shape
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + kb, tail);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + kb, tail);
-            s00 = x0.fma(w0, s00);
-            FloatVector w1 = FloatVector.fromArray(S, b, b1 + kb, tail);
-            s01 = x0.fma(w1, s01);
-            FloatVector w2 = FloatVector.fromArray(S, b, b2 + kb, tail);
-            s02 = x0.fma(w2, s02);
-            FloatVector w3 = FloatVector.fromArray(S, b, b3 + kb, tail);
-            s03 = x0.fma(w3, s03);
-        }
-        store(c, co + (i + 0) * ldc + j + 0, sum(s00), acc);
-        store(c, co + (i + 0) * ldc + j + 1, sum(s01), acc);
-        store(c, co + (i + 0) * ldc + j + 2, sum(s02), acc);
-        store(c, co + (i + 0) * ldc + j + 3, sum(s03), acc);
-    }
-
-    private static void nt1x1(int i, int j, int k, int kb, VectorMask<Float> tail, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
-        int a0 = ao + (i + 0) * lda;
-        int b0 = bo + (j + 0) * ldb;
-        FloatVector s00 = FloatVector.zero(S);
-        for (int p = 0; p < kb; p += VL) {
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + p);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + p);
-            s00 = x0.fma(w0, s00);
-        }
-        if (kb < k) { // the last partial vector, masked: same per-element order in every block shape
-            FloatVector x0 = FloatVector.fromArray(S, a, a0 + kb, tail);
-            FloatVector w0 = FloatVector.fromArray(S, b, b0 + kb, tail);
-            s00 = x0.fma(w0, s00);
-        }
-        store(c, co + (i + 0) * ldc + j + 0, sum(s00), acc);
     }
 
     /** C (+)= A·B with A(i, p) = a[ao + i·ai + p·ap]: each A element is broadcast against a row of B. */
@@ -255,13 +292,13 @@ final class VectorKernels {
                                float[] c, int co, int ldc, boolean acc) {
         VectorMask<Float> mask = S.indexInRange(j, n);
         int cr = co + i * ldc + j;
-        FloatVector s = acc ? FloatVector.fromArray(S, c, cr, mask) : FloatVector.zero(S);
+        FloatVector s = acc ? loadPartial(c, cr, n - j, mask) : FloatVector.zero(S);
         int ar = ao + i * ai;
         for (int p = 0; p < k; p++) {
-            FloatVector w = FloatVector.fromArray(S, b, bo + p * ldb + j, mask);
+            FloatVector w = loadPartial(b, bo + p * ldb + j, n - j, mask);
             s = FloatVector.broadcast(S, a[ar + p * ap]).fma(w, s);
         }
-        s.intoArray(c, cr, mask);
+        storePartial(s, c, cr, n - j, mask);
     }
 
     private static void bc4x2(int i, int j, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
@@ -474,10 +511,9 @@ final class VectorKernels {
         }
     }
 
-    /** Maximum of the lanes (exact whatever the order; same butterfly for symmetry with {@link #sum}). */
+    /** Maximum of the lanes (exact in any order, so the library reduction is deterministic here). */
     static float max(FloatVector v) {
-        for (VectorShuffle<Float> sh : BUTTERFLY) v = v.max(v.rearrange(sh));
-        return v.lane(0);
+        return v.reduceLanes(VectorOperators.MAX);
     }
 
     static void softmaxRows(int rows, int n, float scale, float[] x, int xo, int ld) {
@@ -491,7 +527,7 @@ final class VectorKernels {
             int j = 0;
             for (; j < bound; j += VL) m = m.max(FloatVector.fromArray(S, x, base + j).mul(scale));
             if (hasTail) {
-                FloatVector t = FloatVector.fromArray(S, x, base + bound, tail).mul(scale);
+                FloatVector t = loadPartial(x, base + bound, n - bound, tail).mul(scale);
                 m = m.max(FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).blend(t, tail));
             }
             float mx = max(m);
@@ -502,13 +538,13 @@ final class VectorKernels {
                 acc = acc.add(e);
             }
             if (hasTail) {
-                FloatVector e = exp(FloatVector.fromArray(S, x, base + bound, tail).mul(scale).sub(mx));
-                e.intoArray(x, base + bound, tail);
+                FloatVector e = exp(loadPartial(x, base + bound, n - bound, tail).mul(scale).sub(mx));
+                storePartial(e, x, base + bound, n - bound, tail);
                 acc = acc.add(e, tail);
             }
             float inv = 1f / sum(acc);
             for (j = 0; j < bound; j += VL) FloatVector.fromArray(S, x, base + j).mul(inv).intoArray(x, base + j);
-            if (hasTail) FloatVector.fromArray(S, x, base + bound, tail).mul(inv).intoArray(x, base + bound, tail);
+            if (hasTail) storePartial(loadPartial(x, base + bound, n - bound, tail).mul(inv), x, base + bound, n - bound, tail);
         }
     }
 

@@ -62,6 +62,28 @@ class KernelsTest {
         }
     }
 
+    /**
+     * Each output is bitwise independent of where it falls in a register block (4-column folds vs single columns,
+     * 2-row vs 1-row blocks), and of masked tails that end exactly at the array's end.
+     */
+    @Test
+    void dotKernelOutputsDoNotDependOnBlocking() {
+        SplittableRandom rng = new SplittableRandom(15);
+        for (int k : new int[] {5, 16, 60, 64, 100}) {
+            int m = 3, n = 9;
+            float[] a = randomArray(rng, m * k), b = randomArray(rng, n * k); // exact sizes: tails touch the end
+            float[] whole = new float[m * n];
+            VectorKernels.gemmNT(m, n, k, a, 0, k, b, 0, k, whole, 0, n, false);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    float[] one = new float[1];
+                    VectorKernels.gemmNT(1, 1, k, a, i * k, k, b, j * k, k, one, 0, 1, false);
+                    assertEquals(Float.floatToIntBits(one[0]), Float.floatToIntBits(whole[i * n + j]), "k=" + k + " (" + i + "," + j + ")");
+                }
+            }
+        }
+    }
+
     @Test
     void gemmAgainstNaiveDoubleProduct() {
         SplittableRandom rng = new SplittableRandom(12);
