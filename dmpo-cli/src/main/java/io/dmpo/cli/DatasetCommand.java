@@ -16,7 +16,7 @@ import java.util.Map;
 
 /** {@code dmpo dataset ...}: inspect offline datasets (D4RL or robomimic HDF5 layouts, DESIGN.md §9). */
 @Command(name = "dataset", mixinStandardHelpOptions = true, description = "Offline datasets (D4RL / robomimic HDF5).",
-        subcommands = {DatasetCommand.InfoCmd.class})
+        subcommands = {DatasetCommand.InfoCmd.class, DatasetCommand.ConcatCmd.class})
 public final class DatasetCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -93,6 +93,65 @@ public final class DatasetCommand implements Runnable {
             @SuppressWarnings("unchecked")
             Map<String, Object> attrs = (Map<String, Object>) r.get("attributes");
             for (var e : attrs.entrySet()) System.out.printf(Locale.ROOT, "attr %-15s %s%n", e.getKey(), e.getValue());
+        }
+    }
+
+    @Command(name = "concat", mixinStandardHelpOptions = true,
+            description = "Concatenate D4RL-layout files (e.g. medium + expert = medium-expert) into one D4RL file.")
+    static final class ConcatCmd implements Runnable {
+        @Parameters(paramLabel = "<file>", arity = "2..*", description = "input files, in order")
+        List<Path> files;
+        @Option(names = "--out", required = true, description = "output .h5 file (written atomically)")
+        Path out;
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            List<Dataset> parts = new java.util.ArrayList<>();
+            for (Path f : files) parts.add(open(f, null));
+            Dataset first = parts.get(0);
+            int n = 0;
+            boolean next = true;
+            for (Dataset d : parts) {
+                if (d.obsDim() != first.obsDim() || d.actDim() != first.actDim()) {
+                    throw new UserError(d.source() + ": dims (" + d.obsDim() + ", " + d.actDim() + ") differ from "
+                            + first.source() + " (" + first.obsDim() + ", " + first.actDim() + ")", 2);
+                }
+                n += d.size();
+                next &= d.nextObservations() != null;
+            }
+            int od = first.obsDim(), ad = first.actDim();
+            float[] o = new float[n * od], a = new float[n * ad], r = new float[n], no = next ? new float[n * od] : null;
+            boolean[] t = new boolean[n], to = new boolean[n];
+            int off = 0;
+            List<String> sources = new java.util.ArrayList<>();
+            for (Dataset d : parts) {
+                System.arraycopy(d.observations(), 0, o, off * od, d.size() * od);
+                System.arraycopy(d.actions(), 0, a, off * ad, d.size() * ad);
+                System.arraycopy(d.rewards(), 0, r, off, d.size());
+                System.arraycopy(d.terminals(), 0, t, off, d.size());
+                System.arraycopy(d.timeouts(), 0, to, off, d.size());
+                if (no != null) System.arraycopy(d.nextObservations(), 0, no, off * od, d.size() * od);
+                // a part that ends mid-episode must not run into the next part's first episode
+                if (!t[off + d.size() - 1]) to[off + d.size() - 1] = true;
+                off += d.size();
+                sources.add(d.source());
+            }
+            io.dmpo.data.ArrayDataset cat = new io.dmpo.data.ArrayDataset(out.toString(), "d4rl", od, ad, o, a, r, t, to, no, null);
+            Map<String, Object> attrs = new LinkedHashMap<>();
+            Object env = first.attributes().get("env");
+            if (env != null) attrs.put("env", String.valueOf(env));
+            attrs.put("sources", String.join(",", sources));
+            attrs.put("command_line", "dmpo " + String.join(" ", spec.root().commandLine().getParseResult().originalArgs()));
+            attrs.put("format", "d4rl");
+            try {
+                io.dmpo.data.D4rl.write(out, cat, attrs);
+            } catch (java.io.IOException e) {
+                throw new UserError(out + ": cannot write: " + e.getMessage(), 1);
+            }
+            System.out.printf(Locale.ROOT, "concat: %d files, %d transitions, %d episodes -> %s%n", parts.size(), n,
+                    cat.episodes().size(), out);
         }
     }
 }
