@@ -88,11 +88,13 @@ public final class CollectCommand implements Runnable {
             attrs.put("env", task.name());
             attrs.put("quality", quality);
             if (!quality.equals("random")) {
+                Path runDir = Files.isRegularFile(policy.resolve("state.json")) ? policy.toAbsolutePath().getParent().getParent() : policy;
+                Object trainedOn = ExpertRuns.config(runDir).get("env");
+                if (!task.name().equals(trainedOn)) {
+                    throw new UserError(policy + ": the expert was trained on '" + trainedOn + "', not '" + task.name() + "'", 2);
+                }
                 String name = checkpoint != null ? checkpoint : choose(policy, quality);
                 loaded = ExpertRuns.load(policy, name, od, ad, low, high);
-                if (!task.name().equals(loaded.config().get("env"))) {
-                    throw new UserError(policy + ": the expert was trained on '" + loaded.config().get("env") + "', not '" + task.name() + "'", 2);
-                }
                 attrs.put("policy", loaded.checkpoint().toString());
                 attrs.put("policy_checkpoint_sha256", loaded.weightsSha256());
                 attrs.put("policy_iteration", ((Number) loaded.state().get("iteration")).longValue());

@@ -1,0 +1,100 @@
+package io.dmpo.cli;
+
+import io.dmpo.io.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static io.dmpo.cli.EnvCommandTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** dmpo expert / collect / dataset: a few-second expert run, determinism, resume, collection and one-line errors. */
+class ExpertDataCommandsTest {
+    private static final String[] TINY = {"--env", "hopper", "--envs", "4", "--rollout", "128", "--minibatch", "64",
+            "--epochs", "2", "--eval-every", "2", "--eval-episodes", "2", "--hidden", "16,16"};
+
+    private static String[] expert(Path out, long steps, String... more) {
+        List<String> a = new java.util.ArrayList<>(List.of("expert", "--out", out.toString(), "--steps", String.valueOf(steps)));
+        a.addAll(List.of(TINY));
+        a.addAll(List.of(more));
+        return a.toArray(new String[0]);
+    }
+
+    /** metrics.jsonl without the wall-clock fields. */
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> metrics(Path dir) throws Exception {
+        List<Map<String, Object>> out = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve("metrics.jsonl"))) {
+            Map<String, Object> m = (Map<String, Object>) Json.parse(line);
+            m.remove("rolloutSeconds");
+            m.remove("updateSeconds");
+            out.add(m);
+        }
+        return out;
+    }
+
+    @Test
+    void expertIsDeterministicResumesAndFeedsCollect(@TempDir Path tmp) throws Exception {
+        Path a = tmp.resolve("a"), b = tmp.resolve("b"), c = tmp.resolve("c");
+        var r = run(expert(a, 2048));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(0, run(expert(b, 2048)).code());
+        assertEquals(metrics(a), metrics(b), "same seed, same threads => identical metrics");
+        assertEquals(4, metrics(a).size());
+        for (String f : new String[] {"config.json", "evals.jsonl", "latest", "best", "checkpoints/iter_000004/weights.safetensors",
+                "checkpoints/iter_000004/optimizer.safetensors", "checkpoints/iter_000004/state.json"}) {
+            assertTrue(Files.exists(a.resolve(f)), f);
+        }
+        assertTrue(Files.readString(a.resolve("checkpoints/iter_000004/state.json")).contains("\"git_commit\""));
+        // refuses to overwrite a run; resumes from the latest checkpoint
+        assertEquals(2, run(expert(a, 2048)).code());
+        assertEquals(0, run(expert(c, 1024)).code());
+        assertEquals(2, metrics(c).size());
+        r = run(expert(c, 2048, "--resume"));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(4, metrics(c).size());
+        assertEquals(List.of(1.0, 2.0, 3.0, 4.0), metrics(c).stream().map(m -> ((Number) m.get("iteration")).doubleValue()).toList());
+
+        Path h5 = tmp.resolve("d.h5");
+        r = run("collect", "--policy", a.toString(), "--env", "hopper", "--transitions", "300", "--quality", "expert", "--out", h5.toString());
+        assertEquals(0, r.code(), r.err());
+        r = run("dataset", "info", h5.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"layout\":\"d4rl\",\"transitions\":300"), r.out());
+        assertTrue(r.out().contains("\"obs_dim\":11,\"act_dim\":3"), r.out());
+        assertTrue(r.out().contains("\"policy_checkpoint_sha256\""), r.out());
+        assertTrue(r.out().contains("\"command_line\":\"dmpo collect --policy"), r.out());
+
+        r = run("collect", "--policy", a.toString(), "--env", "walker2d", "--transitions", "10", "--out", tmp.resolve("w.h5").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("trained on 'hopper'"), r.err());
+        r = run("collect", "--policy", tmp.resolve("nothing").toString(), "--env", "hopper", "--out", tmp.resolve("n.h5").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("dmpo: error: ") && r.err().strip().lines().count() == 1, r.err());
+    }
+
+    @Test
+    void datasetInfoAndErrors(@TempDir Path tmp) throws Exception {
+        Path fixtures = Path.of("..", "dmpo-core", "src", "test", "resources", "fixtures");
+        var r = run("dataset", "info", fixtures.resolve("robomimic_h5py.h5").toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"layout\":\"robomimic\",\"transitions\":10,\"episodes\":3,\"obs_dim\":5,\"act_dim\":2"), r.out());
+        r = run("dataset", "info", fixtures.resolve("d4rl_h5py.h5").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("episodes             3"), r.out());
+
+        r = run("dataset", "info", tmp.resolve("missing.h5").toString());
+        assertEquals(2, r.code());
+        assertEquals("dmpo: error: " + tmp.resolve("missing.h5") + ": no such file", r.err().strip());
+        Path junk = tmp.resolve("junk.h5");
+        Files.writeString(junk, "junk");
+        r = run("dataset", "info", junk.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("not a readable HDF5 file") && r.err().strip().lines().count() == 1, r.err());
+    }
+}
