@@ -148,14 +148,19 @@ public final class NnBench implements Runnable {
                 throw new IllegalStateException("ONNX Runtime: " + e.getMessage(), e);
             }
         }
-        if (anchors.contains("pytorch") && PyTorchAnchor.isStateActor(actor)) {
+        if (anchors.contains("pytorch")) {
             try (PyTorchAnchor torch = new PyTorchAnchor(actor)) {
+                float[] theirs = torch.action(obs1, eps1);
+                float[] ours = MeanFlowSampler.sample(actor, obs1, eps1, 1).toArray();
+                double maxDiff = 0;
+                for (int i = 0; i < ours.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
+                r.put("pytorch_b1_action_max_abs_diff", maxDiff);
                 double pf = Timing.medianNanos(torch.batch1Action(obs1, eps1), warmup, b1Samples);
                 r.put("pytorch_b1_forward_us", round(pf / 1e3));
                 MeanFlowLoss.Times times = MeanFlowLoss.sampleTimes(new SplittableRandom(5), b, -0.4, 1.0, 0.5);
                 Tensor eps = Tensor.zeros(b, actor.actionDim);
                 for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) MeanFlowLoss.gaussian(rng);
-                double pt = Timing.medianNanos(torch.trainStep(obs, act, eps, times.t(), times.r()), warmup, 30);
+                double pt = Timing.medianNanos(torch.trainStep(obs, act, eps, times.t(), times.r()), warmup, spec.pixel() ? 5 : 30);
                 r.put("pytorch_b128_train_step_ms", round(pt / 1e6));
                 r.put("b1_forward_vs_pytorch", round(fwd / pf));
                 r.put("b128_train_step_vs_pytorch", round(train / pt));

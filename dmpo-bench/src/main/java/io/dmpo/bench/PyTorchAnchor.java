@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The Hopper actor in PyTorch 2.7.1 (CPU, through DJL 0.36), with the SAME weights and inputs as our engine, for
+ * A MeanFlow actor (state or pixel) in PyTorch 2.7.1 (CPU, through DJL 0.36), with the SAME weights and inputs as our engine, for
  * same-process latency ratios. PyTorch has no public forward-mode AD from Java, so the MeanFlow training step uses the
  * double-backward trick through DJL's JNI: backward(u, w, create_graph) gives Jᵀw as a function of w, and
  * backward((Jᵀw)·(v, 1)) w.r.t. w gives the JVP J·(v, 1) = du/dt.
@@ -44,8 +44,16 @@ final class PyTorchAnchor implements AutoCloseable {
         freqs = manager.create(f, new Shape(1, half));
     }
 
-    static boolean isStateActor(MeanFlowActor a) {
-        return a.params().get(0).name.equals("cond.fc1.weight") && a.params().get(2).name.equals("cond.fc2.weight");
+    private boolean pixel() {
+        return w.containsKey("cond.vit.conv1.weight");
+    }
+
+    /**
+     * Mish = x·tanh(softplus(x)), spelled out: DJL 0.36's {@code Activation.mish} does not compute it (it returns
+     * −0.362 at x = −2, where Mish is −0.2525).
+     */
+    private static NDArray mish(NDArray x) {
+        return x.mul(x.exp().add(1f).log().tanh());
     }
 
     private NDArray linear(NDArray x, String name) {
@@ -55,17 +63,52 @@ final class PyTorchAnchor implements AutoCloseable {
     private NDArray timeEmbedding(NDArray t, String name) {
         NDArray arg = t.matMul(freqs);
         NDArray sincos = arg.sin().concat(arg.cos(), 1);
-        return linear(Activation.mish(linear(sincos, name + ".fc1")), name + ".fc2");
+        return linear(mish(linear(sincos, name + ".fc1")), name + ".fc2");
     }
 
     private NDArray encode(NDArray obs) {
-        return linear(Activation.mish(linear(obs, "cond.fc1")), "cond.fc2");
+        if (pixel()) return encodePixels(obs);
+        return linear(mish(linear(obs, "cond.fc1")), "cond.fc2");
+    }
+
+    private NDArray layerNorm(NDArray x, String name) {
+        return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(x.getShape().get(x.getShape().dimension() - 1)),
+                w.get(name + ".weight"), w.get(name + ".bias"), 1e-5f).singletonOrThrow();
+    }
+
+    /**
+     * The light ViT + SpatialEmb encoder of DESIGN.md §5, written from the spec with PyTorch ops (as in
+     * make_golden.py's ViT / Block / SpatialEmb): observation row = [image 3·96·96 in 0..255, proprio 9].
+     */
+    private NDArray encodePixels(NDArray obs) {
+        long b = obs.getShape().get(0);
+        long chw = 3 * 96 * 96, prop = obs.getShape().get(1) - chw;
+        NDArray img = obs.get(":, :" + chw).reshape(b, 3, 96, 96).div(255f).sub(0.5f);
+        NDArray pr = obs.get(":, " + chw + ":");
+        NDArray x = ai.djl.nn.convolutional.Conv2d.conv2d(img, w.get("cond.vit.conv1.weight"), w.get("cond.vit.conv1.bias"),
+                new Shape(4, 4)).singletonOrThrow();
+        x = ai.djl.nn.convolutional.Conv2d.conv2d(Activation.relu(x), w.get("cond.vit.conv2.weight"), w.get("cond.vit.conv2.bias"),
+                new Shape(2, 2)).singletonOrThrow();
+        long d = x.getShape().get(1), n = x.getShape().get(2) * x.getShape().get(3), heads = 4, hd = d / heads;
+        x = x.reshape(b, d, n).transpose(0, 2, 1).add(w.get("cond.vit.pos"));
+        NDArray qkv = linear(layerNorm(x, "cond.vit.block.ln1"), "cond.vit.block.qkv").reshape(b, n, 3, heads, hd).transpose(2, 0, 3, 1, 4);
+        NDArray q = qkv.get(0), k = qkv.get(1), v = qkv.get(2);
+        NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).div((float) Math.sqrt(hd)).softmax(-1);
+        NDArray y = att.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, d);
+        x = x.add(linear(y, "cond.vit.block.proj"));
+        x = x.add(linear(Activation.gelu(linear(layerNorm(x, "cond.vit.block.ln2"), "cond.vit.block.fc1")), "cond.vit.block.fc2"));
+        x = layerNorm(x, "cond.vit.ln");
+        NDArray f = x.transpose(0, 2, 1); // [b, d, n]
+        f = f.concat(pr.reshape(b, 1, prop).broadcast(b, d, prop), 2);
+        NDArray s = Activation.relu(layerNorm(linear(f, "cond.spatial.fc"), "cond.spatial.ln"));
+        NDArray spatial = s.mul(w.get("cond.spatial.weight")).sum(new int[] {1});
+        return spatial.concat(pr, 1);
     }
 
     private NDArray velocity(NDArray z, NDArray r, NDArray t, NDArray cond) {
         NDArray h = NDArrays.concat(new NDList(z, timeEmbedding(t, "temb"), timeEmbedding(r, "remb"), cond), 1);
         h = linear(h, "head.inp");
-        h = h.add(linear(Activation.mish(linear(Activation.mish(h), "head.block0.l1")), "head.block0.l2"));
+        h = h.add(linear(mish(linear(mish(h), "head.block0.l1")), "head.block0.l2"));
         return linear(h, "head.out");
     }
 
@@ -82,6 +125,16 @@ final class PyTorchAnchor implements AutoCloseable {
                 a.toFloatArray();
             }
         };
+    }
+
+    /** The batch-1 one-step action as PyTorch computes it (for parity checks). */
+    float[] action(Tensor obs, Tensor eps) {
+        try (NDManager sub = manager.newSubManager()) {
+            NDArray o = sub.create(obs.toArray(), new Shape(obs.rows, obs.cols));
+            NDArray e = sub.create(eps.toArray(), new Shape(eps.rows, eps.cols));
+            NDArray zero = sub.zeros(new Shape(obs.rows, 1)), one = sub.ones(new Shape(obs.rows, 1));
+            return e.sub(velocity(e, zero, one, encode(o))).clip(-1, 1).toFloatArray();
+        }
     }
 
     /**
