@@ -99,6 +99,11 @@ final class Hdf5 {
 
     /** Root attributes with byte strings decoded and scalars unwrapped. */
     static Map<String, Object> attributes(HdfFile f) {
+        return attributes(f, "");
+    }
+
+    /** A group's attributes (names prefixed with {@code prefix}), byte strings decoded and scalars unwrapped. */
+    static Map<String, Object> attributes(io.jhdf.api.Node f, String prefix) {
         Map<String, Object> out = new LinkedHashMap<>();
         for (Map.Entry<String, Attribute> e : f.getAttributes().entrySet()) {
             if (e.getKey().equals("_jHDF")) continue;
@@ -106,9 +111,9 @@ final class Hdf5 {
                 Object v = e.getValue().getData();
                 if (v != null && v.getClass().isArray() && Array.getLength(v) == 1) v = Array.get(v, 0);
                 if (v instanceof byte[] bytes) v = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
-                out.put(e.getKey(), v);
+                out.put(prefix + e.getKey(), v);
             } catch (RuntimeException ex) {
-                out.put(e.getKey(), "<unreadable>");
+                out.put(prefix + e.getKey(), "<unreadable>");
             }
         }
         return out;

@@ -110,6 +110,7 @@ public final class Robomimic {
             else tmo[e.end() - 1] = true;
         }
         Map<String, Object> attrs = new LinkedHashMap<>(Hdf5.attributes(f));
+        attrs.putAll(Hdf5.attributes(data, "data.")); // robomimic keeps env_args / total on the data group
         attrs.put("obs_keys", String.join(",", keys));
         attrs.put("demos", demos.size());
         return new ArrayDataset(src, "robomimic", obsDim, actDim, obs, act, rew, term, tmo, null, attrs,

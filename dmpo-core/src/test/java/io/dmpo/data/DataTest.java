@@ -59,6 +59,7 @@ class DataTest {
         assertEquals(10, d.size());
         assertEquals(5, d.obsDim()); // object (2) + robot0_eef_pos (3), sorted by key; the image key is skipped
         assertEquals("object,robot0_eef_pos", d.attributes().get("obs_keys"));
+        assertEquals("{\"env_name\": \"Toy\"}", d.attributes().get("data.env_args"));
         // demo order is numeric: demo_0 (t 0..4), demo_1 (5..7), demo_10 (8..9)
         assertArrayEquals(new float[] {-6, 12, 6, 6.5f, 6.25f}, java.util.Arrays.copyOfRange(d.observations(), 30, 35));
         assertEquals(-0.9f, d.actions()[19], 1e-6);
