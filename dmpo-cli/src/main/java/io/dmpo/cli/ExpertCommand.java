@@ -206,6 +206,7 @@ public final class ExpertCommand implements Runnable {
                     ev.put("eval_return_std", std);
                     ev.put("eval_returns", Arrays.stream(r).boxed().toList());
                     ev.put("checkpoint", name);
+                    ev.put("wall_seconds", bar.elapsed()); // since this session (start or resume) began
                     append(dir.resolve("evals.jsonl"), Json.write(ev));
                     AtomicFiles.writeString(dir.resolve("latest"), name + "\n");
                     if (mean > best) {
