@@ -32,7 +32,23 @@ public final class Ppo {
                         double policyLoss, double valueLoss, double entropy, double approxKl, double clipFraction,
                         double explainedVariance, double firstRatioDeviation, double sampleLogProbDrift,
                         double actorLr, double criticLr, double gradNorm, int minibatches, boolean klStopped,
-                        double rolloutSeconds, double updateSeconds) {}
+                        double extraLoss, double rolloutSeconds, double updateSeconds) {}
+
+    /**
+     * An extra loss term added to every minibatch (e.g. Stage 2's behavior-cloning regularizer, DESIGN.md §6): it
+     * accumulates its gradients into the parameters (after the PPO gradients, before clipping) and returns its value
+     * for the diagnostics. {@code obs} are the normalized observations, {@code records} the stored samples.
+     */
+    @FunctionalInterface
+    public interface ExtraLoss {
+        double accumulate(Tensor obs, Tensor records, int iteration);
+    }
+
+    private ExtraLoss extraLoss;
+
+    public void setExtraLoss(ExtraLoss extraLoss) {
+        this.extraLoss = extraLoss;
+    }
 
     private final PpoConfig cfg;
     private final StochasticPolicy policy;
@@ -190,11 +206,12 @@ public final class Ppo {
         iteration++;
         return new Stats(iteration, envSteps, eps.size(), epRet, epLen, u.policyLoss, u.valueLoss, u.entropy, u.approxKl,
                 u.clipFraction, explainedVariance(bVal, gae.returns()), u.firstRatioDev, u.drift, actorLr, criticLr,
-                u.gradNorm, u.minibatches, u.klStopped, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+                u.gradNorm, u.minibatches, u.klStopped, u.extraLoss, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
     }
 
     private record Update(double policyLoss, double valueLoss, double entropy, double approxKl, double clipFraction,
-                          double firstRatioDev, double drift, double gradNorm, int minibatches, boolean klStopped) {}
+                          double firstRatioDev, double drift, double gradNorm, int minibatches, boolean klStopped,
+                          double extraLoss) {}
 
     private Update update(Gae.Result gae, double actorLr, double criticLr) {
         int len = bLogp.length, mb = cfg.minibatchSize;
@@ -207,7 +224,7 @@ public final class Ppo {
         for (int k = 0; k < len; k++) perm[k] = k;
         Tensor mo = Tensor.zeros(mb, obsDim), mr = Tensor.zeros(mb, recDim);
         float[] mOld = new float[mb], mAdv = new float[mb], mRet = new float[mb], mVal = new float[mb];
-        double sPg = 0, sV = 0, sEnt = 0, sKl = 0, sClip = 0, sNorm = 0, firstDev = Double.NaN;
+        double sPg = 0, sV = 0, sEnt = 0, sKl = 0, sClip = 0, sNorm = 0, sExtra = 0, firstDev = Double.NaN;
         int count = 0;
         boolean stop = false;
         for (int epoch = 0; epoch < cfg.epochs && !stop; epoch++) {
@@ -247,6 +264,7 @@ public final class Ppo {
                 Schedules.zeroGrad(allParams);
                 if (actorOn) ev.backward(L.gradLogProb(), L.gradEntropy());
                 vt.backward(new Tensor(L.gradValue(), 0, mb, 1));
+                if (extraLoss != null && actorOn) sExtra += extraLoss.accumulate(mo, mr, iteration);
                 sNorm += Schedules.clipGradNorm(allParams, cfg.maxGradNorm);
                 if (actorOn) actorOpt.step(actorLr);
                 criticOpt.step(criticLr);
@@ -259,7 +277,7 @@ public final class Ppo {
             }
         }
         int c = Math.max(1, count);
-        return new Update(sPg / c, sV / c, sEnt / c, sKl / c, sClip / c, firstDev, drift, sNorm / c, count, stop);
+        return new Update(sPg / c, sV / c, sEnt / c, sKl / c, sClip / c, firstDev, drift, sNorm / c, count, stop, sExtra / c);
     }
 
     static void normalizeInPlace(float[] x) {

@@ -70,6 +70,33 @@ class PpoTest {
     }
 
     @Test
+    void klEarlyStopEndsTheWholeUpdateAndExtraLossRunsPerMinibatch() {
+        try (VectorEnv venv = VectorEnv.of(4, 1, i -> new LineEnv())) {
+            GaussianPolicy pi = new GaussianPolicy(2, 1, new int[] {8}, Pointwise.TANH, new double[] {-1}, new double[] {1}, 0)
+                    .initialize(1, 0);
+            Sequential critic = Nets.mlp("critic", Pointwise.TANH, 2, 8, 1);
+            PpoConfig cfg = smallConfig();
+            cfg.minibatchSize = 32; // 8 minibatches per epoch, 4 epochs
+            int[] calls = {0};
+            Ppo ppo = new Ppo(cfg, pi, critic, venv, 10, 1);
+            ppo.setExtraLoss((obs, rec, it) -> {
+                calls[0]++;
+                assertEquals(32, obs.rows);
+                return 0.5;
+            });
+            Ppo.Stats full = ppo.iterate();
+            assertEquals(32, full.minibatches());
+            assertEquals(32, calls[0]);
+            assertEquals(0.5, full.extraLoss(), 1e-12);
+            assertTrue(!full.klStopped());
+            cfg.targetKl = 1e-12; // the first minibatch has KL 0; any later one exceeds this: stop everything
+            Ppo.Stats stopped = ppo.iterate();
+            assertTrue(stopped.klStopped());
+            assertEquals(1, stopped.minibatches(), "the stop ends all remaining epochs, not just one");
+        }
+    }
+
+    @Test
     void lossGradientsMatchFiniteDifferences() {
         SplittableRandom rng = new SplittableRandom(3);
         int b = 12;
