@@ -25,7 +25,9 @@ import java.util.SplittableRandom;
  * {@code dmpo collect}: rolls out a demonstrator and writes a D4RL-layout HDF5 dataset (DESIGN.md §9).
  *
  * <p>Qualities: {@code expert} = the run's best-evaluated checkpoint; {@code medium} = the earliest checkpoint of the
- * same run whose deterministic evaluation return is within [1/3, 1/2] of the best (else the one closest to 40%);
+ * same run whose deterministic evaluation return is within [1/3, 1/2] of the best (else the one closest to 40%).
+ * Sampled (stochastic) returns are usually below deterministic ones, so the command reports the collected data's
+ * return as a fraction of the best evaluation and says when it falls outside 1/3–1/2 (then pass {@code --checkpoint});
  * {@code random} = uniform actions in the action range. Actions: without {@code --noise} they are sampled from the
  * policy's own Gaussian (clipped to the range, like the env sees them); with {@code --noise σ} they are the
  * deterministic mean plus N(0, σ²) noise, clipped. Episodes are written whole and in completion order; the last one
@@ -114,6 +116,13 @@ public final class CollectCommand implements Runnable {
             attrs.put("command_line", commandLine());
             attrs.put("dmpo_git_commit", ExpertRuns.gitCommit());
             attrs.put("format", "d4rl");
+            if (loaded != null && quality.equals("medium")) {
+                double best = bestEval(loaded.runDir());
+                double frac = mean(r.completeReturns) / best;
+                attrs.put("fraction_of_expert_eval", frac);
+                System.err.printf(Locale.ROOT, "collect: medium data return %.1f = %.0f%% of the run's best deterministic evaluation %.1f (target 33-50%%)%s%n",
+                        mean(r.completeReturns), 100 * frac, best, frac < 1.0 / 3 || frac > 0.5 ? "; pick another --checkpoint (see evals.jsonl)" : "");
+            }
             D4rl.write(out, r.data, attrs);
             System.out.printf(Locale.ROOT, "collect %s (%s%s): %d transitions, %d episodes (%d complete), return %.1f ± %.1f, %.1f s -> %s (%.1f MB)%n",
                     task.name(), quality, loaded != null ? " " + loaded.checkpoint().getFileName() : "", r.data.size(),
@@ -148,6 +157,14 @@ public final class CollectCommand implements Runnable {
             if (closest == null || Math.abs(ret(e) - 0.4 * b) < Math.abs(ret(closest) - 0.4 * b)) closest = e;
         }
         return (String) closest.get("checkpoint");
+    }
+
+    static double bestEval(Path runDir) {
+        try {
+            return ExpertRuns.evals(runDir).stream().mapToDouble(CollectCommand::ret).max().orElse(Double.NaN);
+        } catch (IOException e) {
+            return Double.NaN;
+        }
     }
 
     private static double ret(Map<String, Object> e) {
