@@ -160,7 +160,11 @@ public final class NnBench implements Runnable {
                 MeanFlowLoss.Times times = MeanFlowLoss.sampleTimes(new SplittableRandom(5), b, -0.4, 1.0, 0.5);
                 Tensor eps = Tensor.zeros(b, actor.actionDim);
                 for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) MeanFlowLoss.gaussian(rng);
-                double pt = Timing.medianNanos(torch.trainStep(obs, act, eps, times.t(), times.r()), warmup, spec.pixel() ? 5 : 30);
+                Runnable torchStep = torch.trainStep(obs, act, eps, times.t(), times.r());
+                double ourLoss = MeanFlowLoss.evaluate(actor, obs, act, eps, times, MeanFlowLoss.Options.PLAIN).loss();
+                torchStep.run(); // first step: same weights and inputs as ours, so the same loss
+                r.put("pytorch_loss_rel_diff", Math.abs(torch.lastLoss - ourLoss) / Math.abs(ourLoss));
+                double pt = Timing.medianNanos(torchStep, warmup, spec.pixel() ? 5 : 30);
                 r.put("pytorch_b128_train_step_ms", round(pt / 1e6));
                 r.put("b1_forward_vs_pytorch", round(fwd / pf));
                 r.put("b128_train_step_vs_pytorch", round(train / pt));

@@ -22,7 +22,7 @@ import java.util.Map;
  * A MeanFlow actor (state or pixel) in PyTorch 2.7.1 (CPU, through DJL 0.36), with the SAME weights and inputs as our engine, for
  * same-process latency ratios. PyTorch has no public forward-mode AD from Java, so the MeanFlow training step uses the
  * double-backward trick through DJL's JNI: backward(u, w, create_graph) gives Jᵀw as a function of w, and
- * backward((Jᵀw)·(v, 1)) w.r.t. w gives the JVP J·(v, 1) = du/dt.
+ * backward((Jᵀw)·(v, 1)) w.r.t. w gives the JVP J·(v, 1) = du/dt; then a second forward for the loss's backward.
  */
 final class PyTorchAnchor implements AutoCloseable {
     private final NDManager manager;
@@ -56,8 +56,37 @@ final class PyTorchAnchor implements AutoCloseable {
         return x.mul(x.exp().add(1f).log().tanh());
     }
 
+    /** The loss of the last training step (before its update), to check the anchor computes our objective. */
+    double lastLoss = Double.NaN;
+
+    /** When set, layers use stop-gradient copies of the weights (see {@link #trainStep}). */
+    private boolean detached;
+
+    private NDArray weight(String name) {
+        NDArray p = w.get(name);
+        return detached ? p.stopGradient() : p;
+    }
+
     private NDArray linear(NDArray x, String name) {
-        return ai.djl.nn.core.Linear.linear(x, w.get(name + ".weight"), w.get(name + ".bias")).singletonOrThrow();
+        return ai.djl.nn.core.Linear.linear(x, weight(name + ".weight"), weight(name + ".bias")).singletonOrThrow();
+    }
+
+    private NDArray encodeWith(NDArray obs, boolean detach) {
+        detached = detach;
+        try {
+            return encode(obs);
+        } finally {
+            detached = false;
+        }
+    }
+
+    private NDArray velocityWith(NDArray z, NDArray r, NDArray t, NDArray cond, boolean detach) {
+        detached = detach;
+        try {
+            return velocity(z, r, t, cond);
+        } finally {
+            detached = false;
+        }
     }
 
     private NDArray timeEmbedding(NDArray t, String name) {
@@ -73,7 +102,7 @@ final class PyTorchAnchor implements AutoCloseable {
 
     private NDArray layerNorm(NDArray x, String name) {
         return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(x.getShape().get(x.getShape().dimension() - 1)),
-                w.get(name + ".weight"), w.get(name + ".bias"), 1e-5f).singletonOrThrow();
+                weight(name + ".weight"), weight(name + ".bias"), 1e-5f).singletonOrThrow();
     }
 
     /**
@@ -85,12 +114,12 @@ final class PyTorchAnchor implements AutoCloseable {
         long chw = 3 * 96 * 96, prop = obs.getShape().get(1) - chw;
         NDArray img = obs.get(":, :" + chw).reshape(b, 3, 96, 96).div(255f).sub(0.5f);
         NDArray pr = obs.get(":, " + chw + ":");
-        NDArray x = ai.djl.nn.convolutional.Conv2d.conv2d(img, w.get("cond.vit.conv1.weight"), w.get("cond.vit.conv1.bias"),
+        NDArray x = ai.djl.nn.convolutional.Conv2d.conv2d(img, weight("cond.vit.conv1.weight"), weight("cond.vit.conv1.bias"),
                 new Shape(4, 4)).singletonOrThrow();
-        x = ai.djl.nn.convolutional.Conv2d.conv2d(Activation.relu(x), w.get("cond.vit.conv2.weight"), w.get("cond.vit.conv2.bias"),
+        x = ai.djl.nn.convolutional.Conv2d.conv2d(Activation.relu(x), weight("cond.vit.conv2.weight"), weight("cond.vit.conv2.bias"),
                 new Shape(2, 2)).singletonOrThrow();
         long d = x.getShape().get(1), n = x.getShape().get(2) * x.getShape().get(3), heads = 4, hd = d / heads;
-        x = x.reshape(b, d, n).transpose(0, 2, 1).add(w.get("cond.vit.pos"));
+        x = x.reshape(b, d, n).transpose(0, 2, 1).add(weight("cond.vit.pos"));
         NDArray qkv = linear(layerNorm(x, "cond.vit.block.ln1"), "cond.vit.block.qkv").reshape(b, n, 3, heads, hd).transpose(2, 0, 3, 1, 4);
         NDArray q = qkv.get(0), k = qkv.get(1), v = qkv.get(2);
         NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).div((float) Math.sqrt(hd)).softmax(-1);
@@ -101,7 +130,7 @@ final class PyTorchAnchor implements AutoCloseable {
         NDArray f = x.transpose(0, 2, 1); // [b, d, n]
         f = f.concat(pr.reshape(b, 1, prop).broadcast(b, d, prop), 2);
         NDArray s = Activation.relu(layerNorm(linear(f, "cond.spatial.fc"), "cond.spatial.ln"));
-        NDArray spatial = s.mul(w.get("cond.spatial.weight")).sum(new int[] {1});
+        NDArray spatial = s.mul(weight("cond.spatial.weight")).sum(new int[] {1});
         return spatial.concat(pr, 1);
     }
 
@@ -161,20 +190,24 @@ final class PyTorchAnchor implements AutoCloseable {
                 NDArray z = tLeaf.mul(e).add(tLeaf.neg().add(1).mul(a)).stopGradient();
                 NDArray v = e.sub(a);
                 z.setRequiresGradient(true);
-                NDArray cond = encode(o);
-                NDArray u = velocity(z, rr, tLeaf, cond);
-                NDArray probe = u.zerosLike();
+                // JVP by double backward on a parameter-detached copy: DJL exposes neither forward mode nor
+                // autograd.grad(inputs=...), and a create_graph backward through the parameters would leave graph
+                // cycles in their .grad (a leak that slows every later step)
+                NDArray condD = encodeWith(o, true);
+                NDArray uD = velocityWith(z, rr, tLeaf, condD, true);
+                NDArray probe = uD.zerosLike();
                 probe.setRequiresGradient(true);
-                JniUtils.backward((PtNDArray) u, (PtNDArray) probe, true, true);
+                JniUtils.backward((PtNDArray) uD, (PtNDArray) probe, true, true);
                 NDArray jtw = z.getGradient().mul(v).sum().add(tLeaf.getGradient().sum());
-                JniUtils.backward((PtNDArray) jtw, (PtNDArray) jtw.onesLike(), true, false);
-                NDArray dudt = probe.getGradient().duplicate();
+                JniUtils.backward((PtNDArray) jtw, (PtNDArray) jtw.onesLike(), false, false);
+                NDArray dudt = probe.getGradient().duplicate().stopGradient();
                 for (NDArray p : w.values()) JniUtils.zeroGrad((PtNDArray) p);
+                NDArray u = velocity(z.stopGradient(), rr, tLeaf.stopGradient(), encode(o));
                 NDArray target = v.sub(tLeaf.stopGradient().sub(rr).mul(dudt)).stopGradient();
                 NDArray loss = u.sub(target).square().mean();
                 JniUtils.backward((PtNDArray) loss, (PtNDArray) loss.onesLike(), false, false);
+                lastLoss = loss.toFloatArray()[0];
                 for (String n : names) adamW.update(n, w.get(n), w.get(n).getGradient());
-                loss.toFloatArray();
             } finally {
                 JniUtils.setGradMode(gradMode);
             }

@@ -189,8 +189,38 @@ final class VectorKernels {
                 s03 = xt0.fma(w3, s03);
                 s13 = xt1.fma(w3, s13);
             }
-            store4(s00, s01, s02, s03, c, co + (i + 0) * ldc + j, acc);
-            store4(s10, s11, s12, s13, c, co + (i + 1) * ldc + j, acc);
+            if (VL == 16) { // store4 written out: a vector-taking helper that C2 declines to inline boxes its arguments
+                FloatVector f01 = s00.add(s00.rearrange(XOR8)).blend(s01.add(s01.rearrange(XOR8)), HI8);
+                FloatVector f23 = s02.add(s02.rearrange(XOR8)).blend(s03.add(s03.rearrange(XOR8)), HI8);
+                f01 = f01.add(f01.rearrange(XOR4));
+                f23 = f23.add(f23.rearrange(XOR4));
+                FloatVector f = f01.blend(f23, ODD_QUARTETS);
+                f = f.add(f.rearrange(XOR2));
+                f = f.add(f.rearrange(XOR1));
+                int at = co + (i + 0) * ldc + j;
+                store(c, at, f.lane(0), acc);
+                store(c, at + 1, f.lane(8), acc);
+                store(c, at + 2, f.lane(4), acc);
+                store(c, at + 3, f.lane(12), acc);
+            } else {
+                store4(s00, s01, s02, s03, c, co + (i + 0) * ldc + j, acc);
+            }
+            if (VL == 16) { // store4 written out: a vector-taking helper that C2 declines to inline boxes its arguments
+                FloatVector f01 = s10.add(s10.rearrange(XOR8)).blend(s11.add(s11.rearrange(XOR8)), HI8);
+                FloatVector f23 = s12.add(s12.rearrange(XOR8)).blend(s13.add(s13.rearrange(XOR8)), HI8);
+                f01 = f01.add(f01.rearrange(XOR4));
+                f23 = f23.add(f23.rearrange(XOR4));
+                FloatVector f = f01.blend(f23, ODD_QUARTETS);
+                f = f.add(f.rearrange(XOR2));
+                f = f.add(f.rearrange(XOR1));
+                int at = co + (i + 1) * ldc + j;
+                store(c, at, f.lane(0), acc);
+                store(c, at + 1, f.lane(8), acc);
+                store(c, at + 2, f.lane(4), acc);
+                store(c, at + 3, f.lane(12), acc);
+            } else {
+                store4(s10, s11, s12, s13, c, co + (i + 1) * ldc + j, acc);
+            }
         }
         for (; j < n; j++) {
             int b0 = bo + (j + 0) * ldb;
@@ -251,7 +281,22 @@ final class VectorKernels {
                 FloatVector w3 = loadPartial(b, b3 + kb, k - kb, tail);
                 s03 = xt0.fma(w3, s03);
             }
-            store4(s00, s01, s02, s03, c, co + (i + 0) * ldc + j, acc);
+            if (VL == 16) { // store4 written out: a vector-taking helper that C2 declines to inline boxes its arguments
+                FloatVector f01 = s00.add(s00.rearrange(XOR8)).blend(s01.add(s01.rearrange(XOR8)), HI8);
+                FloatVector f23 = s02.add(s02.rearrange(XOR8)).blend(s03.add(s03.rearrange(XOR8)), HI8);
+                f01 = f01.add(f01.rearrange(XOR4));
+                f23 = f23.add(f23.rearrange(XOR4));
+                FloatVector f = f01.blend(f23, ODD_QUARTETS);
+                f = f.add(f.rearrange(XOR2));
+                f = f.add(f.rearrange(XOR1));
+                int at = co + (i + 0) * ldc + j;
+                store(c, at, f.lane(0), acc);
+                store(c, at + 1, f.lane(8), acc);
+                store(c, at + 2, f.lane(4), acc);
+                store(c, at + 3, f.lane(12), acc);
+            } else {
+                store4(s00, s01, s02, s03, c, co + (i + 0) * ldc + j, acc);
+            }
         }
         for (; j < n; j++) {
             int b0 = bo + (j + 0) * ldb;
@@ -743,5 +788,135 @@ final class VectorKernels {
         s41.intoArray(c, c4 + 1 * VL);
         s50.intoArray(c, c5 + 0 * VL);
         s51.intoArray(c, c5 + 1 * VL);
+    }
+
+    // ---- feature-major ("columns are tokens") kernels for the fused ViT inference path (VitInference) ----
+
+    /**
+     * C[m×n] = A·B (no accumulate) with A(i, p) = a[ao + i·ai + p·ap], for n a multiple of VL: columns in blocks of
+     * 3 and 2 vectors (a remainder of 4 vectors as 2 + 2), 6-row register blocks, leftover rows and single-vector column
+     * blocks through {@link #gemmBroadcastA}. Every element is the same fma chain over p as in the other broadcast
+     * kernels, so the split of the columns over threads never changes a bit.
+     */
+    static void gemmColumns(int m, int n, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb,
+                            float[] c, int co, int ldc) {
+        if (n % VL != 0) throw new IllegalArgumentException("gemmColumns: n = " + n + " is not a multiple of " + VL);
+        int m6 = m / 6 * 6;
+        int j = 0;
+        while (j < n) {
+            int q = (n - j) / VL;
+            int w = q >= 3 && q != 4 ? 3 : Math.min(q, 2);
+            if (w == 1) {
+                gemmBroadcastA(m, VL, k, a, ao, ai, ap, b, bo + j, ldb, c, co + j, ldc, false);
+            } else {
+                for (int i = 0; i < m6; i += 6) {
+                    if (w == 3) bc6x3(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, false);
+                    else bc6x2(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, false);
+                }
+                if (m6 < m) gemmBroadcastA(m - m6, w * VL, k, a, ao + m6 * ai, ai, ap, b, bo + j, ldb, c, co + m6 * ldc + j, ldc, false);
+            }
+            j += w * VL;
+        }
+    }
+
+    /**
+     * {@code runs} copies of {@code len} floats: dst[dOff + t·dStride ..] = src[so + t·sStride ..] for t &lt; runs
+     * (patch gathers built from contiguous runs).
+     */
+    static void copyRuns(float[] src, int so, int sStride, float[] dst, int dOff, int dStride, int runs, int len) {
+        if (len > VL) {
+            for (int t = 0; t < runs; t++) System.arraycopy(src, so + t * sStride, dst, dOff + t * dStride, len);
+            return;
+        }
+        VectorMask<Float> mask = S.indexInRange(0, len);
+        for (int t = 0; t < runs; t++) {
+            storePartial(loadPartial(src, so + t * sStride, len, mask), dst, dOff + t * dStride, len, mask);
+        }
+    }
+
+    /**
+     * Epilogue over rows r &lt; rows, columns [c0, c1) (multiples of VL) of y (row stride ld): y ← act(y + bias[r])
+     * (act 0: none, 1: ReLU, 2: GELU as in {@link #pointwise}), then, when {@code res} is non-null, y ← res + y.
+     */
+    static void biasActColumns(int rows, int c0, int c1, float[] y, int yo, int ld, float[] bias, int bo, int act,
+                               float[] res, int ro) {
+        for (int r = 0; r < rows; r++) {
+            float bv = bias[bo + r];
+            int yr = yo + r * ld, rr = ro + r * ld;
+            for (int j = c0; j < c1; j += VL) {
+                FloatVector v = FloatVector.fromArray(S, y, yr + j).add(bv);
+                if (act == 1) v = v.max(0f);
+                else if (act == 2) v = v.mul(geluHalf1pErf(v));
+                if (res != null) v = FloatVector.fromArray(S, res, rr + j).add(v);
+                v.intoArray(y, yr + j);
+            }
+        }
+    }
+
+    /** ½(1 + erf(v/√2)): GELU(v) = v·this (the same operations as {@link #pointwise}'s GELU). */
+    private static FloatVector geluHalf1pErf(FloatVector v) {
+        FloatVector u = v.mul(INV_SQRT2);
+        FloatVector z = u.abs();
+        FloatVector t = FloatVector.broadcast(S, 1f).div(z.mul(0.5f).add(1f));
+        FloatVector poly = t.mul(0.17087277f).add(-0.82215223f);
+        poly = t.mul(poly).add(1.48851587f);
+        poly = t.mul(poly).add(-1.13520398f);
+        poly = t.mul(poly).add(0.27886807f);
+        poly = t.mul(poly).add(-0.18628806f);
+        poly = t.mul(poly).add(0.09678418f);
+        poly = t.mul(poly).add(0.37409196f);
+        poly = t.mul(poly).add(1.00002368f);
+        poly = t.mul(poly).add(-1.26551223f);
+        FloatVector erfc = t.mul(exp(z.mul(z).neg().add(poly)));
+        FloatVector erfAbs = erfc.neg().add(1f);
+        FloatVector erf = erfAbs.blend(erfAbs.neg(), u.compare(VectorOperators.LT, 0f));
+        return erf.add(1f).mul(0.5f);
+    }
+
+    /**
+     * LayerNorm down each column j in [c0, c1) (multiples of VL) over the n rows of x (row stride ld): biased variance,
+     * y[r, j] = (x[r, j] − μ_j)·rstd_j·w[r] + b[r]. Each column's sums run over r in order (no cross-lane sums).
+     */
+    static void layerNormColumns(int n, int c0, int c1, float eps, float[] x, int xo, float[] w, float[] b,
+                                 float[] y, int yo, int ld) {
+        float invN = 1f / n;
+        for (int j = c0; j < c1; j += VL) {
+            FloatVector s = FloatVector.zero(S);
+            for (int r = 0; r < n; r++) s = s.add(FloatVector.fromArray(S, x, xo + r * ld + j));
+            FloatVector mean = s.div(n);
+            FloatVector q = FloatVector.zero(S);
+            for (int r = 0; r < n; r++) {
+                FloatVector d = FloatVector.fromArray(S, x, xo + r * ld + j).sub(mean);
+                q = d.fma(d, q);
+            }
+            FloatVector rs = FloatVector.broadcast(S, 1f).div(q.div(n).add(eps).sqrt());
+            for (int r = 0; r < n; r++) {
+                FloatVector h = FloatVector.fromArray(S, x, xo + r * ld + j).sub(mean).mul(rs);
+                h.fma(w[r], b[r]).intoArray(y, yo + r * ld + j);
+            }
+        }
+    }
+
+    /**
+     * Softmax down each column j in [c0, c1) (multiples of VL) over rows r &lt; n (row stride ld), in place:
+     * x ← exp(scale·x − max_r scale·x) / Σ_r exp(...), the sum taken over r in order.
+     */
+    static void softmaxColumns(int n, int c0, int c1, float scale, float[] x, int xo, int ld) {
+        for (int j = c0; j < c1; j += VL) {
+            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (int r = 0; r < n; r++) m = m.max(FloatVector.fromArray(S, x, xo + r * ld + j).mul(scale));
+            FloatVector acc = FloatVector.zero(S);
+            for (int r = 0; r < n; r++) {
+                int o = xo + r * ld + j;
+                FloatVector e = exp(FloatVector.fromArray(S, x, o).mul(scale).sub(m));
+                e.intoArray(x, o);
+                acc = acc.add(e);
+            }
+            FloatVector inv = FloatVector.broadcast(S, 1f).div(acc);
+            for (int r = 0; r < n; r++) {
+                int o = xo + r * ld + j;
+                FloatVector.fromArray(S, x, o).mul(inv).intoArray(x, o);
+            }
+        }
     }
 }
