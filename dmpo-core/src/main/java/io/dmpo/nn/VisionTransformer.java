@@ -18,6 +18,7 @@ public final class VisionTransformer implements Layer {
     public final TransformerBlock block;
     public final LayerNorm ln;
     private final Sequential body;
+    private final VitInference fused; // value-only inference path (null: layer by layer)
 
     public VisionTransformer(String name, int channels, int height, int width, int dim, int heads) {
         this.channels = channels;
@@ -33,6 +34,7 @@ public final class VisionTransformer implements Layer {
         this.ln = new LayerNorm(name + ".ln", dim);
         this.body = new Sequential(conv1, new Activation(Pointwise.RELU), conv2,
                 new Reshape(dim), pos, block, ln);
+        this.fused = VitInference.of(this);
     }
 
     public int inputSize() {
@@ -42,6 +44,7 @@ public final class VisionTransformer implements Layer {
     @Override
     public Dual forward(Dual x) {
         Tensor.requireCols(x.value(), inputSize(), "image");
+        if (fused != null && !x.hasTangent()) return Dual.of(fused.forward(x.value()));
         return body.forward(x);
     }
 
