@@ -53,6 +53,14 @@ public final class Parallel {
         return p;
     }
 
+    /**
+     * Starts {@code task} on a worker and returns at once. Only for cooperative tasks whose caller never depends on
+     * them starting (the caller can do all the work itself; see VitInference).
+     */
+    static void spawn(Runnable task) {
+        pool().execute(task);
+    }
+
     /** A body over the half-open range [from, to). */
     @FunctionalInterface
     public interface RangeBody {

@@ -834,6 +834,22 @@ final class VectorKernels {
         }
     }
 
+    /** {@link #copyRuns} of max(src + bias, 0) (a convolution's bias and ReLU applied while gathering its output). */
+    static void copyRunsBiasRelu(float[] src, int so, int sStride, float[] dst, int dOff, int dStride, int runs, int len,
+                                 float bias) {
+        if (len > VL) {
+            for (int t = 0; t < runs; t++) {
+                for (int i = 0; i < len; i++) dst[dOff + t * dStride + i] = Math.max(src[so + t * sStride + i] + bias, 0f);
+            }
+            return;
+        }
+        VectorMask<Float> mask = S.indexInRange(0, len);
+        for (int t = 0; t < runs; t++) {
+            FloatVector v = loadPartial(src, so + t * sStride, len, mask).add(bias).max(0f);
+            storePartial(v, dst, dOff + t * dStride, len, mask);
+        }
+    }
+
     /**
      * Epilogue over rows r &lt; rows, columns [c0, c1) (multiples of VL) of y (row stride ld): y ← act(y + bias[r])
      * (act 0: none, 1: ReLU, 2: GELU as in {@link #pointwise}), then, when {@code res} is non-null, y ← res + y.

@@ -1,5 +1,7 @@
 package io.dmpo.nn;
 
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
 /**
  * The value-only forward of a {@link VisionTransformer} (inference without tangent), fused and kept in a
  * feature-major layout: every activation is a [features × tokens] matrix whose columns are tokens (padded to a whole
@@ -107,67 +109,132 @@ final class VitInference {
         float[] wp = blk.attn.proj.weight.value, bp = blk.attn.proj.bias.value;
         float[] wf1 = blk.fc1.weight.value, bf1 = blk.fc1.bias.value, wf2 = blk.fc2.weight.value, bf2 = blk.fc2.bias.value;
         LayerNorm ln1 = blk.ln1, ln2 = blk.ln2, ln = vit.ln;
-        int vl = VectorKernels.VL;
-
-        splitPhases(x, xo, ws.phases, conv1.inScale, conv1.inShift);
-        gatherConv1(ws.phases, ws.cols1);
-
-        // 1. conv1 rows (output channels) + bias + ReLU, then conv2's patch rows of those channels
-        Parallel.forRange(d, 6, (long) d * p1p * patch1, (from, to) -> {
-            VectorKernels.gemmColumns(to - from, p1p, patch1, w1, from * patch1, patch1, 1, ws.cols1, 0, p1p,
-                    ws.x1, from * p1p, p1p);
-            VectorKernels.biasActColumns(to - from, 0, p1p, ws.x1, from * p1p, p1p, b1, from, 1, null, 0);
-            gatherConv2(ws.x1, ws.cols2, from, to);
-        });
-
-        // 2. conv2 + bias + position, ln1, qkv for the thread's tokens
-        long work2 = (long) d * tp * (patch2 + 3 * d);
-        Parallel.forRange(tp / vl, 1, work2, (from, to) -> {
-            int c0 = from * vl, c1 = to * vl, n = c1 - c0;
-            VectorKernels.gemmColumns(d, n, patch2, w2, 0, patch2, 1, ws.cols2, c0, tp, ws.x0, c0, tp);
-            VectorKernels.biasActColumns(d, c0, c1, ws.x0, 0, tp, b2, 0, 0, null, 0);
-            int tEnd = Math.min(c1, t);
-            for (int o = 0; o < d; o++) {
-                int r = o * tp;
-                for (int j = c0; j < tEnd; j++) ws.x0[r + j] += pos[j * d + o];
+        int vl = VectorKernels.VL, threads = Parallel.threads();
+        int splitChunks = Math.min(c * h, 2 * threads), gatherChunks = Math.min(c * k1, threads);
+        int convChunks = Math.min((d + 5) / 6, threads), tokenChunks = Math.min(tp / vl, threads);
+        int[] chunks = {splitChunks, gatherChunks, convChunks, tokenChunks, tokenChunks};
+        ChunkBody body = (phase, chunk) -> {
+            switch (phase) {
+                case 0 -> { // the input's phases (with x/255 − 0.5), by image rows
+                    splitPhases(x, xo, ws.phases, conv1.inScale, conv1.inShift,
+                            lo(c * h, 1, splitChunks, chunk), lo(c * h, 1, splitChunks, chunk + 1));
+                }
+                case 1 -> // conv1's patch rows, by (channel, kernel row)
+                    gatherConv1(ws.phases, ws.cols1, lo(c * k1, 1, gatherChunks, chunk), lo(c * k1, 1, gatherChunks, chunk + 1));
+                case 2 -> { // conv1 output channels, then conv2's patch rows of those channels (bias and ReLU fused)
+                    int from = lo(d, 6, convChunks, chunk), to = lo(d, 6, convChunks, chunk + 1);
+                    VectorKernels.gemmColumns(to - from, p1p, patch1, w1, from * patch1, patch1, 1, ws.cols1, 0, p1p,
+                            ws.x1, from * p1p, p1p);
+                    gatherConv2(ws.x1, b1, ws.cols2, from, to);
+                }
+                case 3 -> { // conv2 + bias + position, ln1, qkv for a range of tokens
+                    int c0 = lo(tp / vl, 1, tokenChunks, chunk) * vl, c1 = lo(tp / vl, 1, tokenChunks, chunk + 1) * vl, n = c1 - c0;
+                    VectorKernels.gemmColumns(d, n, patch2, w2, 0, patch2, 1, ws.cols2, c0, tp, ws.x0, c0, tp);
+                    VectorKernels.biasActColumns(d, c0, c1, ws.x0, 0, tp, b2, 0, 0, null, 0);
+                    int tEnd = Math.min(c1, t);
+                    for (int j = c0; j < tEnd; j++) {
+                        int pr = j * d;
+                        for (int o = 0; o < d; o++) ws.x0[o * tp + j] += pos[pr + o];
+                    }
+                    VectorKernels.layerNormColumns(d, c0, c1, ln1.eps, ws.x0, 0, ln1.weight.value, ln1.bias.value, ws.hn, 0, tp);
+                    VectorKernels.gemmColumns(3 * d, n, d, wqkv, 0, d, 1, ws.hn, c0, tp, ws.qkv, c0, tp);
+                    VectorKernels.biasActColumns(3 * d, c0, c1, ws.qkv, 0, tp, bqkv, 0, 0, null, 0);
+                }
+                default -> { // attention for a range of query tokens, the rest of the block, the final LayerNorm
+                    int c0 = lo(tp / vl, 1, tokenChunks, chunk) * vl, c1 = lo(tp / vl, 1, tokenChunks, chunk + 1) * vl, n = c1 - c0;
+                    for (int hh = 0; hh < heads; hh++) {
+                        int q = hh * hd * tp, k = (d + hh * hd) * tp, v = (2 * d + hh * hd) * tp;
+                        // Sᵀ[j, i] = Σ_e k[j, e]·q[i, e]: keys down the rows, so the softmax runs down each column
+                        VectorKernels.gemmColumns(t, n, hd, ws.qkv, k, 1, tp, ws.qkv, q + c0, tp, ws.sc, c0, tp);
+                        VectorKernels.softmaxColumns(t, c0, c1, scale, ws.sc, 0, tp);
+                        // Oᵀ[e, i] = Σ_j v[j, e]·P[i, j]
+                        VectorKernels.gemmColumns(hd, n, t, ws.qkv, v, tp, 1, ws.sc, c0, tp, ws.att, q + c0, tp);
+                    }
+                    VectorKernels.gemmColumns(d, n, d, wp, 0, d, 1, ws.att, c0, tp, ws.r1, c0, tp);
+                    VectorKernels.biasActColumns(d, c0, c1, ws.r1, 0, tp, bp, 0, 0, ws.x0, 0);
+                    VectorKernels.layerNormColumns(d, c0, c1, ln2.eps, ws.r1, 0, ln2.weight.value, ln2.bias.value, ws.hn, 0, tp);
+                    VectorKernels.gemmColumns(mlp, n, d, wf1, 0, d, 1, ws.hn, c0, tp, ws.f, c0, tp);
+                    VectorKernels.biasActColumns(mlp, c0, c1, ws.f, 0, tp, bf1, 0, 2, null, 0);
+                    VectorKernels.gemmColumns(d, n, mlp, wf2, 0, mlp, 1, ws.f, c0, tp, ws.x0, c0, tp);
+                    VectorKernels.biasActColumns(d, c0, c1, ws.x0, 0, tp, bf2, 0, 0, ws.r1, 0);
+                    VectorKernels.layerNormColumns(d, c0, c1, ln.eps, ws.x0, 0, ln.weight.value, ln.bias.value, ws.hn, 0, tp);
+                    int tEnd = Math.min(c1, t);
+                    for (int j = c0; j < tEnd; j++) {
+                        int r = yo + j * d;
+                        for (int o = 0; o < d; o++) y[r + o] = ws.hn[o * tp + j];
+                    }
+                }
             }
-            VectorKernels.layerNormColumns(d, c0, c1, ln1.eps, ws.x0, 0, ln1.weight.value, ln1.bias.value, ws.hn, 0, tp);
-            VectorKernels.gemmColumns(3 * d, n, d, wqkv, 0, d, 1, ws.hn, c0, tp, ws.qkv, c0, tp);
-            VectorKernels.biasActColumns(3 * d, c0, c1, ws.qkv, 0, tp, bqkv, 0, 0, null, 0);
-        });
+        };
+        Run run = new Run(chunks);
+        if (threads > 1) {
+            for (int i = 1; i < threads; i++) Parallel.spawn(() -> run.participate(body));
+        }
+        run.participate(body);
+        run.finish();
+    }
 
-        // 3. attention for the thread's query tokens, then the rest of the block and the final LayerNorm
-        long work3 = (long) tp * (2L * heads * t * hd + d * d + 2L * d * mlp);
-        Parallel.forRange(tp / vl, 1, work3, (from, to) -> {
-            int c0 = from * vl, c1 = to * vl, n = c1 - c0;
-            for (int hh = 0; hh < heads; hh++) {
-                int q = hh * hd * tp, k = (d + hh * hd) * tp, v = (2 * d + hh * hd) * tp;
-                // Sᵀ[j, i] = Σ_e k[j, e]·q[i, e]: keys down the rows, so the softmax runs down each column
-                VectorKernels.gemmColumns(t, n, hd, ws.qkv, k, 1, tp, ws.qkv, q + c0, tp, ws.sc, c0, tp);
-                VectorKernels.softmaxColumns(t, c0, c1, scale, ws.sc, 0, tp);
-                // Oᵀ[e, i] = Σ_j v[j, e]·P[i, j]
-                VectorKernels.gemmColumns(hd, n, t, ws.qkv, v, tp, 1, ws.sc, c0, tp, ws.att, q + c0, tp);
+    /** Start of chunk i of {@code chunks} over [0, n) with boundaries at multiples of align (i = chunks gives n). */
+    private static int lo(int n, int align, int chunks, int i) {
+        int blocks = (n + align - 1) / align;
+        return Math.min(n, (int) ((long) blocks * i / chunks) * align);
+    }
+
+    @FunctionalInterface
+    private interface ChunkBody {
+        void run(int phase, int chunk);
+    }
+
+    /**
+     * One image's phases, each a fixed list of chunks claimed by whoever comes first (the caller and the spawned
+     * helpers); phase p starts once every chunk of phase p − 1 is done. The caller alone can do everything, so a helper
+     * that starts late (or never) only finds less to do; waits are for chunks already running on a live thread. Which
+     * thread computes a chunk never changes its values.
+     */
+    private static final class Run {
+        final int[] chunks;
+        final AtomicIntegerArray next, done;
+        volatile Throwable error;
+
+        Run(int[] chunks) {
+            this.chunks = chunks;
+            this.next = new AtomicIntegerArray(chunks.length);
+            this.done = new AtomicIntegerArray(chunks.length);
+        }
+
+        void participate(ChunkBody body) {
+            for (int p = 0; p < chunks.length; p++) {
+                if (p > 0) awaitPhase(p - 1);
+                int ch;
+                while ((ch = next.getAndIncrement(p)) < chunks[p]) {
+                    try {
+                        body.run(p, ch);
+                    } catch (Throwable e) {
+                        error = e;
+                    } finally {
+                        done.incrementAndGet(p);
+                    }
+                }
             }
-            VectorKernels.gemmColumns(d, n, d, wp, 0, d, 1, ws.att, c0, tp, ws.r1, c0, tp);
-            VectorKernels.biasActColumns(d, c0, c1, ws.r1, 0, tp, bp, 0, 0, ws.x0, 0);
-            VectorKernels.layerNormColumns(d, c0, c1, ln2.eps, ws.r1, 0, ln2.weight.value, ln2.bias.value, ws.hn, 0, tp);
-            VectorKernels.gemmColumns(mlp, n, d, wf1, 0, d, 1, ws.hn, c0, tp, ws.f, c0, tp);
-            VectorKernels.biasActColumns(mlp, c0, c1, ws.f, 0, tp, bf1, 0, 2, null, 0);
-            VectorKernels.gemmColumns(d, n, mlp, wf2, 0, mlp, 1, ws.f, c0, tp, ws.x0, c0, tp);
-            VectorKernels.biasActColumns(d, c0, c1, ws.x0, 0, tp, bf2, 0, 0, ws.r1, 0);
-            VectorKernels.layerNormColumns(d, c0, c1, ln.eps, ws.x0, 0, ln.weight.value, ln.bias.value, ws.hn, 0, tp);
-            int tEnd = Math.min(c1, t);
-            for (int j = c0; j < tEnd; j++) {
-                int r = yo + j * d;
-                for (int o = 0; o < d; o++) y[r + o] = ws.hn[o * tp + j];
-            }
-        });
+        }
+
+        private void awaitPhase(int p) {
+            while (done.get(p) < chunks[p]) Thread.onSpinWait();
+        }
+
+        void finish() {
+            awaitPhase(chunks.length - 1);
+            Throwable e = error;
+            if (e instanceof RuntimeException re) throw re;
+            if (e instanceof Error er) throw er;
+            if (e != null) throw new IllegalStateException(e);
+        }
     }
 
     /** phases[(c, y, φ, i)] = a·x[c, y, i·ph + φ] + b (0 past the row's end). */
-    private void splitPhases(float[] x, int xo, float[] phases, float a, float b) {
+    private void splitPhases(float[] x, int xo, float[] phases, float a, float b, int fromRow, int toRow) {
         int full = w / ph;
-        for (int cy = 0; cy < c * h; cy++) {
+        for (int cy = fromRow; cy < toRow; cy++) {
             int src = xo + cy * w, dst = cy * ph * phaseLen;
             for (int f = 0; f < ph; f++) {
                 int o = dst + f * phaseLen, i = 0;
@@ -181,10 +248,11 @@ final class VitInference {
     }
 
     /** cols1[(c, ki, kj), oy·ow1 + runStart[p] + i] = input[c, s1·oy + ki, s1·(s2·i + p) + kj]. */
-    private void gatherConv1(float[] phases, float[] cols1) {
+    private void gatherConv1(float[] phases, float[] cols1, int fromRow, int toRow) {
         int rowStride = ph * phaseLen;
-        for (int cc = 0; cc < c; cc++) {
-            for (int ki = 0; ki < k1; ki++) {
+        for (int cr = fromRow; cr < toRow; cr++) {
+            int cc = cr / k1, ki = cr % k1;
+            {
                 for (int kj = 0; kj < k1; kj++) {
                     int r = (cc * k1 + ki) * k1 + kj;
                     for (int p = 0; p < s2; p++) {
@@ -197,14 +265,14 @@ final class VitInference {
         }
     }
 
-    /** cols2[(c, ki, kj), oy·ow2 + ox] = x1[c, s2·oy + ki, s2·ox + kj] for channels [from, to). */
-    private void gatherConv2(float[] x1, float[] cols2, int from, int to) {
+    /** cols2[(c, ki, kj), oy·ow2 + ox] = relu(x1[c, s2·oy + ki, s2·ox + kj] + bias[c]) for channels [from, to). */
+    private void gatherConv2(float[] x1, float[] bias, float[] cols2, int from, int to) {
         for (int cc = from; cc < to; cc++) {
             for (int ki = 0; ki < k2; ki++) {
                 for (int kj = 0; kj < k2; kj++) {
                     int r = (cc * k2 + ki) * k2 + kj;
                     int src = cc * p1p + ki * ow1 + runStart[kj % s2] + kj / s2;
-                    VectorKernels.copyRuns(x1, src, s2 * ow1, cols2, r * tp, ow2, oh2, ow2);
+                    VectorKernels.copyRunsBiasRelu(x1, src, s2 * ow1, cols2, r * tp, ow2, oh2, ow2, bias[cc]);
                 }
             }
         }
