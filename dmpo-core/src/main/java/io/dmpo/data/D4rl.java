@@ -85,6 +85,11 @@ public final class D4rl {
                     if (v != null) f.putAttribute(e.getKey(), v);
                 }
             }
+            try { // temp files are created owner-only; a dataset is meant to be shared
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system
+            }
             Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);
