@@ -79,6 +79,17 @@ class ExpertDataCommandsTest {
     }
 
     @Test
+    void bundledHopperMediumDataset() {
+        var r = run("dataset", "info", Path.of("..", "data", "hopper-medium.h5").toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"layout\":\"d4rl\",\"transitions\":100000,\"episodes\":277,\"obs_dim\":11,\"act_dim\":3"), r.out());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> info = (Map<String, Object>) Json.parse(r.out().strip());
+        double ret = ((Number) info.get("return_mean")).doubleValue();
+        assertTrue(ret > 3561.2 / 3 && ret < 3561.2 / 2, "medium = 1/3..1/2 of the expert's 3561: " + ret);
+    }
+
+    @Test
     void datasetInfoAndErrors(@TempDir Path tmp) throws Exception {
         Path fixtures = Path.of("..", "dmpo-core", "src", "test", "resources", "fixtures");
         var r = run("dataset", "info", fixtures.resolve("robomimic_h5py.h5").toString(), "--json");
