@@ -218,8 +218,12 @@ final class VitInference {
             }
         }
 
+        /** Spins briefly (phases are tens of µs), then yields: on an oversubscribed CPU the chunk's owner may need it. */
         private void awaitPhase(int p) {
-            while (done.get(p) < chunks[p]) Thread.onSpinWait();
+            for (int spins = 0; done.get(p) < chunks[p]; spins++) {
+                if (spins < 2048) Thread.onSpinWait();
+                else Thread.yield();
+            }
         }
 
         void finish() {
