@@ -77,10 +77,22 @@ public final class DatasetCommand implements Runnable {
         boolean json;
         @Option(names = "--obs-keys", split = ",", description = "robomimic: observation keys to concatenate (default: all low-dim keys)")
         List<String> obsKeys;
+        @Option(names = "--env", description = "also check that obs/act dims fit this task")
+        String env;
 
         @Override
         public void run() {
-            Map<String, Object> r = describe(open(file, obsKeys));
+            Dataset d = open(file, obsKeys);
+            if (env != null) {
+                io.dmpo.mujoco.Tasks.Task t = io.dmpo.mujoco.Tasks.task(env);
+                if (t == null) throw new UserError("unknown task '" + env + "'; known: " + io.dmpo.mujoco.Tasks.names(), 2);
+                try {
+                    d.requireDims(t.obsDim(), t.actDim(), t.name());
+                } catch (DataException e) {
+                    throw new UserError(e.getMessage(), 2);
+                }
+            }
+            Map<String, Object> r = describe(d);
             if (json) {
                 System.out.println(Json.write(r));
                 return;

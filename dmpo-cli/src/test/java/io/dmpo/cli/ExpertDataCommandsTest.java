@@ -99,6 +99,9 @@ class ExpertDataCommandsTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("episodes             3"), r.out());
 
+        r = run("dataset", "info", fixtures.resolve("d4rl_h5py.h5").toString(), "--env", "hopper");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("d4rl_h5py.h5: field 'observations': has 3 columns, env 'hopper' has obs_dim 11"), r.err());
         r = run("dataset", "info", tmp.resolve("missing.h5").toString());
         assertEquals(2, r.code());
         assertEquals("dmpo: error: " + tmp.resolve("missing.h5") + ": no such file", r.err().strip());
