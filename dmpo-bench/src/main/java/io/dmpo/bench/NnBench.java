@@ -94,7 +94,7 @@ public final class NnBench implements Runnable {
             int imageSize = pixel ? obsDim - 9 : 0;
             for (int r = 0; r < batch; r++) {
                 for (int c = 0; c < obsDim; c++) {
-                    t.set(r, c, c < imageSize ? (float) rng.nextInt(256) : (float) MeanFlowLoss.gaussian(rng));
+                    t.set(r, c, c < imageSize ? (float) rng.nextInt(256) : (float) Init.gaussian(rng));
                 }
             }
             return t;
@@ -106,7 +106,7 @@ public final class NnBench implements Runnable {
         SplittableRandom rng = new SplittableRandom(42);
         Tensor obs1 = spec.observations(1, rng);
         Tensor eps1 = Tensor.zeros(1, actor.actionDim);
-        for (int i = 0; i < eps1.size(); i++) eps1.data[i] = (float) MeanFlowLoss.gaussian(rng);
+        for (int i = 0; i < eps1.size(); i++) eps1.data[i] = (float) Init.gaussian(rng);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("params", actor.paramCount());
         int b1Samples = spec.pixel() ? Math.max(50, samples / 10) : samples;
@@ -159,7 +159,7 @@ public final class NnBench implements Runnable {
                 r.put("pytorch_b1_forward_us", round(pf / 1e3));
                 MeanFlowLoss.Times times = MeanFlowLoss.sampleTimes(new SplittableRandom(5), b, -0.4, 1.0, 0.5);
                 Tensor eps = Tensor.zeros(b, actor.actionDim);
-                for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) MeanFlowLoss.gaussian(rng);
+                for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) Init.gaussian(rng);
                 Runnable torchStep = torch.trainStep(obs, act, eps, times.t(), times.r());
                 double ourLoss = MeanFlowLoss.evaluate(actor, obs, act, eps, times, MeanFlowLoss.Options.PLAIN).loss();
                 torchStep.run(); // first step: same weights and inputs as ours, so the same loss

@@ -1,6 +1,5 @@
 package io.dmpo.bench;
 
-import io.dmpo.loss.MeanFlowLoss;
 import io.dmpo.nn.Init;
 import io.dmpo.nn.Tensor;
 import io.dmpo.policy.MeanFlowActor;
@@ -22,8 +21,8 @@ class OnnxExportTest {
             try (OnnxRuntimeAnchor ort = new OnnxRuntimeAnchor(actor, steps, 1)) {
                 for (int batch : new int[] {1, 5}) {
                     Tensor obs = Tensor.zeros(batch, 11), eps = Tensor.zeros(batch, 12);
-                    for (int i = 0; i < obs.size(); i++) obs.data[i] = (float) (3 * MeanFlowLoss.gaussian(rng));
-                    for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) MeanFlowLoss.gaussian(rng);
+                    for (int i = 0; i < obs.size(); i++) obs.data[i] = (float) (3 * Init.gaussian(rng));
+                    for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) Init.gaussian(rng);
                     Tensor ours = MeanFlowSampler.sample(actor, obs, eps, steps);
                     float[] theirs = ort.act(obs, eps);
                     assertEquals(ours.size(), theirs.length);

@@ -1,6 +1,5 @@
 package io.dmpo.bench;
 
-import io.dmpo.loss.MeanFlowLoss;
 import io.dmpo.nn.Init;
 import io.dmpo.nn.Tensor;
 import io.dmpo.policy.MeanFlowActor;
@@ -29,8 +28,8 @@ class PyTorchParityTest {
         SplittableRandom rng = new SplittableRandom(seed);
         Tensor obs = Tensor.zeros(1, actor.obsDim), eps = Tensor.zeros(1, actor.actionDim);
         int image = pixels ? actor.obsDim - 9 : 0;
-        for (int i = 0; i < obs.size(); i++) obs.data[i] = i < image ? rng.nextInt(256) : (float) MeanFlowLoss.gaussian(rng);
-        for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) MeanFlowLoss.gaussian(rng);
+        for (int i = 0; i < obs.size(); i++) obs.data[i] = i < image ? rng.nextInt(256) : (float) Init.gaussian(rng);
+        for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) Init.gaussian(rng);
         try (PyTorchAnchor torch = new PyTorchAnchor(actor)) {
             float[] theirs = torch.action(obs, eps);
             float[] ours = MeanFlowSampler.sample(actor, obs, eps, 1).toArray();

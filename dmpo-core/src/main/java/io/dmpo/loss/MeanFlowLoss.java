@@ -1,6 +1,7 @@
 package io.dmpo.loss;
 
 import io.dmpo.nn.Dual;
+import io.dmpo.nn.Init;
 import io.dmpo.nn.Ops;
 import io.dmpo.nn.Tensor;
 import io.dmpo.policy.MeanFlowActor;
@@ -30,7 +31,7 @@ public final class MeanFlowLoss {
     public static Times sampleTimes(SplittableRandom rng, int batch, double mu, double sigma, double flowRatio) {
         float[] t = new float[batch], r = new float[batch];
         for (int i = 0; i < batch; i++) {
-            double a = sigmoid(mu + sigma * gaussian(rng)), b = sigmoid(mu + sigma * gaussian(rng));
+            double a = sigmoid(mu + sigma * Init.gaussian(rng)), b = sigmoid(mu + sigma * Init.gaussian(rng));
             t[i] = (float) Math.max(a, b);
             r[i] = (float) Math.min(a, b);
         }
@@ -51,11 +52,6 @@ public final class MeanFlowLoss {
         return 1 / (1 + Math.exp(-x));
     }
 
-    /** Standard normal by Box–Muller (one value per call keeps the stream simple and reproducible). */
-    public static double gaussian(SplittableRandom rng) {
-        double u1 = 1.0 - rng.nextDouble(), u2 = rng.nextDouble();
-        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-    }
 
     /**
      * z_t = (1 − t)·a + t·ε, v = ε − a; (u, du/dt) = JVP of u_θ(·, ·, ·| s) at (z_t, r, t) along (v, 0, 1) in ONE

@@ -1,6 +1,7 @@
 package io.dmpo.train;
 
 import io.dmpo.loss.MeanFlowLoss;
+import io.dmpo.nn.Init;
 import io.dmpo.nn.AdamW;
 import io.dmpo.nn.Param;
 import io.dmpo.nn.Schedules;
@@ -37,7 +38,7 @@ public final class MeanFlowStep {
         int b = actions.rows;
         MeanFlowLoss.Times times = MeanFlowLoss.sampleTimes(rng, b, config.timeMu(), config.timeSigma(), config.flowRatio());
         Tensor eps = Tensor.zeros(b, actor.actionDim);
-        for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) MeanFlowLoss.gaussian(rng);
+        for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) Init.gaussian(rng);
         Schedules.zeroGrad(params);
         MeanFlowLoss.Result res = MeanFlowLoss.evaluate(actor, obs, actions, eps, times, config.loss());
         res.pass().backward(res.gradU(), null);
