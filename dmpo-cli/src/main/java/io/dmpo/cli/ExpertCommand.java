@@ -264,6 +264,7 @@ public final class ExpertCommand implements Runnable {
         private final long t0 = System.nanoTime();
         private final boolean tty = System.console() != null;
         private long lastPrint;
+        private double lastReturn = Double.NaN; // the last iteration that finished an episode
 
         Progress(long total, long startIter) {
             this.total = total;
@@ -276,13 +277,14 @@ public final class ExpertCommand implements Runnable {
 
         void update(Ppo.Stats s, double lastEval, double best, boolean evalNow) {
             double el = elapsed();
+            if (s.episodes() > 0) lastReturn = s.episodeReturn();
             long done = s.iteration() - startIter;
             double eta = done > 0 ? el / done * (total - s.iteration()) : Double.NaN;
             int width = 24, fill = (int) (width * s.iteration() / total);
             String line = String.format(Locale.ROOT,
                     "[%s%s] %3d%% it %d/%d | %.2fM steps | ret %7.1f | eval %7.1f (best %7.1f) | kl %.4f clip %.3f ev %.2f | %.0f sps | %s elapsed, ETA %s",
                     "#".repeat(fill), ".".repeat(width - fill), 100 * s.iteration() / total, s.iteration(), total,
-                    s.envSteps() / 1e6, s.episodeReturn(), lastEval, best, s.approxKl(), s.clipFraction(), s.explainedVariance(),
+                    s.envSteps() / 1e6, lastReturn, lastEval, best, s.approxKl(), s.clipFraction(), s.explainedVariance(),
                     done > 0 ? (double) (done * (s.envSteps() / Math.max(1, s.iteration()))) / el : 0.0, fmt(el), fmt(eta));
             if (tty) {
                 System.err.print("\r" + line);
