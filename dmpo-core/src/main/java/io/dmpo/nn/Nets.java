@@ -36,6 +36,11 @@ public final class Nets {
                 Activation.mish(), new Linear(name + ".fc2", 2 * dim, dim));
     }
 
+    /** The value critic of DESIGN.md §5: ResidualMLP [obs → 256 → one residual block → 1], Mish; names {@code critic.*}. */
+    public static Sequential critic(int obsDim) {
+        return residualMlp("critic", obsDim, 256, 1, 1, Pointwise.MISH);
+    }
+
     public static int paramCount(List<Param> ps) {
         int n = 0;
         for (Param p : ps) n += p.size();

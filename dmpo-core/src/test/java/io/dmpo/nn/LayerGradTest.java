@@ -64,6 +64,16 @@ class LayerGradTest {
     }
 
     @Test
+    void critic() {
+        Sequential c = Nets.critic(11);
+        // 11·256 + 256 + 2·(256·256 + 256) + 256 + 1
+        org.junit.jupiter.api.Assertions.assertEquals(11 * 256 + 256 + 2 * (256 * 256 + 256) + 256 + 1, c.paramCount());
+        initRandom(c, 3);
+        SplittableRandom rng = new SplittableRandom(6);
+        GradCheck.check("critic", c, GradCheck.random(rng, 4, 11, 1), rng);
+    }
+
+    @Test
     void timeEmbedding() {
         SplittableRandom rng = new SplittableRandom(5);
         Sequential te = Nets.timeEmbedding("temb", 16);
