@@ -88,8 +88,8 @@ public final class Ppo {
             throw new IllegalArgumentException("minibatchSize must be in [8, rolloutSteps*envs = " + len + "]");
         }
         this.totalIterations = Math.max(1, totalIterations);
-        this.actorOpt = AdamW.withDefaults(policy.params(), 0);
-        this.criticOpt = AdamW.withDefaults(critic.params(), 0);
+        this.actorOpt = new AdamW(policy.params(), 0.9, 0.999, cfg.adamEps, 0);
+        this.criticOpt = new AdamW(critic.params(), 0.9, 0.999, cfg.adamEps, 0);
         allParams.addAll(policy.params());
         allParams.addAll(critic.params());
         this.obsStats = cfg.normalizeObs ? new RunningMeanStd(obsDim) : null;

@@ -23,6 +23,8 @@ public final class PpoConfig {
     /** Stop the rest of the update (all epochs) when a minibatch's approx KL exceeds this (0 = never). */
     public double targetKl = 0.0;
     public double maxGradNorm = 0.5;
+    /** Adam ε (PyTorch default 1e-8; CleanRL's PPO uses 1e-5, which takes smaller steps on tiny gradients). */
+    public double adamEps = 1e-8;
     public double actorLr = 3e-4;
     public double criticLr = 3e-4;
     /** "linear" (anneal to 0 at the end of the budget, CleanRL), "cosine" (to lrMinFraction), or "constant". */
