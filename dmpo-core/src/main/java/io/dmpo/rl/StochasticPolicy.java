@@ -33,7 +33,11 @@ public interface StochasticPolicy {
     /** Deterministic actions (evaluation): the mean / noise-free chain. */
     void act(Tensor obs, Tensor actionsOut);
 
-    /** Recomputes log π(record | obs) and the entropy, keeping what {@link Evaluation#backward} needs. */
+    /**
+     * Recomputes log π(record | obs) and the entropy, keeping what {@link Evaluation#backward} needs. Must be a
+     * deterministic function of (parameters, obs, record) — no fresh noise, no dropout, no augmentation — so that
+     * PPO's ratio is exactly 1 before the first step (DESIGN.md §6).
+     */
     Evaluation evaluate(Tensor obs, Tensor records);
 
     /** Trainable parameters (stable order and names: they are the checkpoint). */
