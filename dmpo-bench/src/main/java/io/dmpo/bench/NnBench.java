@@ -166,7 +166,7 @@ public final class NnBench implements Runnable {
 
         MeanFlowStep step = new MeanFlowStep(actor, AdamW.withDefaults(actor.params(), 1e-6), MeanFlowStep.Config.DEFAULT);
         SplittableRandom noise = new SplittableRandom(3);
-        double train = Timing.medianNanos(() -> step.run(obs, act, noise, 1e-5), warmup, spec.pixel() ? 7 : 60);
+        double train = Timing.medianNanos(() -> step.run(obs, act, noise, 1e-5), warm, spec.pixel() ? 9 : 60);
         r.put("b128_train_step_ms", round(train / 1e6));
         w.train = train;
         return r;
@@ -195,7 +195,7 @@ public final class NnBench implements Runnable {
                 double maxDiff = 0;
                 for (int i = 0; i < ours.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
                 r.put("pytorch_b1_action_max_abs_diff", maxDiff);
-                double pf = Timing.medianNanos(torch.batch1Action(obs1, eps1), warmup, b1Samples);
+                double pf = Timing.medianNanos(torch.batch1Action(obs1, eps1), spec.pixel() ? 3 * warmup : warmup, b1Samples);
                 r.put("pytorch_b1_forward_us", round(pf / 1e3));
                 MeanFlowLoss.Times times = MeanFlowLoss.sampleTimes(new SplittableRandom(5), b, -0.4, 1.0, 0.5);
                 Tensor eps = Tensor.zeros(b, actor.actionDim);
@@ -204,7 +204,7 @@ public final class NnBench implements Runnable {
                 double ourLoss = MeanFlowLoss.evaluate(actor, obs, act, eps, times, MeanFlowLoss.Options.PLAIN).loss();
                 torchStep.run(); // first step: same weights and inputs as ours, so the same loss
                 r.put("pytorch_loss_rel_diff", Math.abs(torch.lastLoss - ourLoss) / Math.abs(ourLoss));
-                double pt = Timing.medianNanos(torchStep, warmup, spec.pixel() ? 5 : 30);
+                double pt = Timing.medianNanos(torchStep, spec.pixel() ? 3 * warmup : warmup, spec.pixel() ? 9 : 30);
                 r.put("pytorch_b128_train_step_ms", round(pt / 1e6));
                 r.put("b1_forward_vs_pytorch", round(fwd / pf));
                 r.put("b128_train_step_vs_pytorch", round(train / pt));
