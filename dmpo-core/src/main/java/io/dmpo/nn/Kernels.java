@@ -14,6 +14,9 @@ public final class Kernels {
     public static final boolean VECTOR = !"scalar".equals(System.getProperty("dmpo.kernels"))
             && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
+    /** Floats per SIMD vector of the active kernels (1 for the scalar kernels). */
+    public static final int LANES = VECTOR ? VectorKernels.VL : 1;
+
     /** C[m×n] (+)= A[m×k] · B[n×k]ᵀ (each output a dot product of two contiguous rows). */
     public static void gemmNT(int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                               float[] c, int co, int ldc, boolean accumulate) {
@@ -137,18 +140,20 @@ public final class Kernels {
         return s;
     }
 
-    /** dst [cols × rows] = srcᵀ, src [rows × cols] with leading dimension lds; tiled for cache locality. */
+    /** dst [cols × rows] = srcᵀ, src [rows × cols] with leading dimension lds; tiled, split over threads by dst rows. */
     public static void transpose(int rows, int cols, float[] src, int so, int lds, float[] dst, int dOff) {
         final int tile = 32;
-        for (int r0 = 0; r0 < rows; r0 += tile) {
-            int r1 = Math.min(rows, r0 + tile);
-            for (int c0 = 0; c0 < cols; c0 += tile) {
-                int c1 = Math.min(cols, c0 + tile);
-                for (int r = r0; r < r1; r++) {
-                    int sr = so + r * lds;
-                    for (int c = c0; c < c1; c++) dst[dOff + c * rows + r] = src[sr + c];
+        Parallel.forRange(cols, tile, (long) rows * cols * 4, (from, to) -> {
+            for (int r0 = 0; r0 < rows; r0 += tile) {
+                int r1 = Math.min(rows, r0 + tile);
+                for (int c0 = from; c0 < to; c0 += tile) {
+                    int c1 = Math.min(to, c0 + tile);
+                    for (int r = r0; r < r1; r++) {
+                        int sr = so + r * lds;
+                        for (int c = c0; c < c1; c++) dst[dOff + c * rows + r] = src[sr + c];
+                    }
                 }
             }
-        }
+        });
     }
 }

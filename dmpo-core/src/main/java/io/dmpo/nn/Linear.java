@@ -22,7 +22,8 @@ public final class Linear implements Layer {
         int b = x.rows();
         Dual y = Dual.allocate(b, out, x.hasTangent());
         // the kernel is chosen by the batch size alone, so a value is bitwise the same with or without a tangent
-        boolean fewRows = b < TRANSPOSE_ROWS;
+        // (and narrow outputs, fewer than one vector wide, stay dot products: the broadcast kernel would run masked)
+        boolean fewRows = b < TRANSPOSE_ROWS || out < Kernels.LANES;
         if (x.stacked()) {
             // value and tangent rows in one product: the weights are read once (batch-1 JVP costs ~ one forward)
             multiply(2 * b, x.value(), y.value(), fewRows);
