@@ -44,6 +44,9 @@ public final class NnBench implements Runnable {
     @Option(names = "--networks", split = ",", description = "which networks: hopper, vit (default: both)")
     List<String> networks = new ArrayList<>(List.of("hopper", "vit"));
 
+    @Option(names = "--repeats", description = "repeat every measurement and report each figure's median (default ${DEFAULT-VALUE}); helps on a noisy machine")
+    int repeats = 1;
+
     @Option(names = "--warmup", description = "seconds of warm-up before each figure (default ${DEFAULT-VALUE})")
     double warmup = 2.0;
 
@@ -69,10 +72,18 @@ public final class NnBench implements Runnable {
                 default -> throw new IllegalArgumentException("unknown network '" + net + "' (hopper, vit)");
             }));
         }
-        // our engine first for every network, then the anchors: PyTorch's OpenMP workers keep spinning for a while
-        // after their last parallel region and would steal a core from whatever is measured next
-        for (Workload w : loads) out.put(w.spec.key(), measureOurs(w));
-        for (Workload w : loads) measureAnchors(w, castMap(out.get(w.spec.key())));
+        if (repeats < 1) throw new IllegalArgumentException("--repeats must be >= 1, got " + repeats);
+        List<Map<String, Map<String, Object>>> runs = new ArrayList<>();
+        for (int rep = 0; rep < repeats; rep++) {
+            Map<String, Map<String, Object>> run = new LinkedHashMap<>();
+            // our engine first for every network, then the anchors: PyTorch's OpenMP workers keep spinning for a
+            // while after their last parallel region and would steal a core from whatever is measured next
+            for (Workload w : loads) run.put(w.spec.key(), measureOurs(w));
+            for (Workload w : loads) measureAnchors(w, run.get(w.spec.key()));
+            runs.add(run);
+        }
+        out.put("repeats", repeats);
+        for (Workload w : loads) out.put(w.spec.key(), medianPerKey(runs, w.spec.key()));
         if (json) {
             System.out.println(Json.write(out));
         } else {
@@ -106,9 +117,19 @@ public final class NnBench implements Runnable {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> castMap(Object o) {
-        return (Map<String, Object>) o;
+    /** Each numeric figure's median over the repeats; a ratio is the median of the per-run (paired) ratios. */
+    static Map<String, Object> medianPerKey(List<Map<String, Map<String, Object>>> runs, String key) {
+        Map<String, Object> merged = new LinkedHashMap<>();
+        for (String k : runs.get(0).get(key).keySet()) {
+            List<Double> vals = new ArrayList<>();
+            for (Map<String, Map<String, Object>> run : runs) vals.add(((Number) run.get(key).get(k)).doubleValue());
+            vals.sort(null);
+            int n = vals.size();
+            double med = n % 2 == 1 ? vals.get(n / 2) : 0.5 * (vals.get(n / 2 - 1) + vals.get(n / 2));
+            Object first = runs.get(0).get(key).get(k);
+            merged.put(k, first instanceof Integer || first instanceof Long ? (Object) Math.round(med) : (Object) med);
+        }
+        return merged;
     }
 
     /** One network's fixed, seeded inputs (batch 1 and batch 128), shared by every engine measured on it. */
