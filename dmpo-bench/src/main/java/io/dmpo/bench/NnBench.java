@@ -127,7 +127,8 @@ public final class NnBench implements Runnable {
             int n = vals.size();
             double med = n % 2 == 1 ? vals.get(n / 2) : 0.5 * (vals.get(n / 2 - 1) + vals.get(n / 2));
             Object first = runs.get(0).get(key).get(k);
-            merged.put(k, first instanceof Integer || first instanceof Long ? (Object) Math.round(med) : (Object) med);
+            merged.put(k, first instanceof Integer || first instanceof Long ? (Object) Math.round(med)
+                    : k.endsWith("_diff") ? (Object) med : (Object) round(med));
         }
         return merged;
     }
