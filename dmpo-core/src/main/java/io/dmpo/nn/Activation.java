@@ -36,20 +36,12 @@ public final class Activation implements Layer {
     public Trace trace(Dual x) {
         float[] deriv = new float[x.value().size()];
         Dual y = apply(x, deriv);
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return y;
-            }
-
-            @Override
-            public Tensor backward(Tensor gy) {
-                Tensor.requireShape(gy, y.rows(), y.cols(), fn + " output gradient");
-                Tensor gx = Tensor.zeros(gy.rows, gy.cols);
-                Kernels.multiply(deriv, 0, gy.data, gy.offset, gx.data, 0, gx.size(), false);
-                return gx;
-            }
-        };
+        return Trace.of(y, gy -> {
+            Tensor.requireShape(gy, y.rows(), y.cols(), fn + " output gradient");
+            Tensor gx = Tensor.zeros(gy.rows, gy.cols);
+            Kernels.multiply(deriv, 0, gy.data, gy.offset, gx.data, 0, gx.size(), false);
+            return gx;
+        });
     }
 
     @Override

@@ -215,47 +215,39 @@ public final class Conv2d implements Layer {
     public Trace trace(Dual x) {
         Dual y = forward(x);
         Tensor input = x.value();
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return y;
-            }
-
-            @Override
-            public Tensor backward(Tensor gy) {
-                int b = input.rows, in = inputSize(), out = outputSize();
-                Tensor.requireShape(gy, b, out, weight.name + " output gradient");
-                Tensor gx = Tensor.zeros(b, in);
-                float[] cols = new float[positions * patch];
-                float[] dcols = new float[positions * patch];
-                for (int i = 0; i < b; i++) {
-                    int g = gy.offset + i * out;
-                    int xo = input.offset + i * in;
-                    if (channelsLast) {
-                        im2col(input.data, xo, 0, positions, cols, 0, inScale, inShift);
-                        // gy[p, o]: dW = gyᵀ·cols, db = Σ_p gy, dcols = gy·W
-                        Kernels.gemmTN(outChannels, patch, positions, gy.data, g, outChannels, cols, 0, patch, weight.grad, 0, patch, true);
-                        Kernels.sumRows(gy.data, g, positions, outChannels, bias.grad, 0);
-                        Kernels.gemmNN(positions, patch, outChannels, gy.data, g, outChannels, weight.value, 0, patch, dcols, 0, patch, false);
-                        col2im(dcols, gx.data, i * in);
-                    } else {
-                        // gy[o, p], colsT[r, p]: dW = gy·colsTᵀ, db = Σ_p gy, dcolsT = Wᵀ·gy
-                        im2colT(input.data, xo, 0, patch, cols, 0, inScale, inShift);
-                        Kernels.gemmNT(outChannels, patch, positions, gy.data, g, positions, cols, 0, positions, weight.grad, 0, patch, true);
-                        for (int o = 0; o < outChannels; o++) {
-                            float s = 0f;
-                            int r = g + o * positions;
-                            for (int p = 0; p < positions; p++) s += gy.data[r + p];
-                            bias.grad[o] += s;
-                        }
-                        Kernels.gemmTN(patch, positions, outChannels, weight.value, 0, patch, gy.data, g, positions, dcols, 0, positions, false);
-                        col2imT(dcols, gx.data, i * in);
+        return Trace.of(y, gy -> {
+            int b = input.rows, in = inputSize(), out = outputSize();
+            Tensor.requireShape(gy, b, out, weight.name + " output gradient");
+            Tensor gx = Tensor.zeros(b, in);
+            float[] cols = new float[positions * patch];
+            float[] dcols = new float[positions * patch];
+            for (int i = 0; i < b; i++) {
+                int g = gy.offset + i * out;
+                int xo = input.offset + i * in;
+                if (channelsLast) {
+                    im2col(input.data, xo, 0, positions, cols, 0, inScale, inShift);
+                    // gy[p, o]: dW = gyᵀ·cols, db = Σ_p gy, dcols = gy·W
+                    Kernels.gemmTN(outChannels, patch, positions, gy.data, g, outChannels, cols, 0, patch, weight.grad, 0, patch, true);
+                    Kernels.sumRows(gy.data, g, positions, outChannels, bias.grad, 0);
+                    Kernels.gemmNN(positions, patch, outChannels, gy.data, g, outChannels, weight.value, 0, patch, dcols, 0, patch, false);
+                    col2im(dcols, gx.data, i * in);
+                } else {
+                    // gy[o, p], colsT[r, p]: dW = gy·colsTᵀ, db = Σ_p gy, dcolsT = Wᵀ·gy
+                    im2colT(input.data, xo, 0, patch, cols, 0, inScale, inShift);
+                    Kernels.gemmNT(outChannels, patch, positions, gy.data, g, positions, cols, 0, positions, weight.grad, 0, patch, true);
+                    for (int o = 0; o < outChannels; o++) {
+                        float s = 0f;
+                        int r = g + o * positions;
+                        for (int p = 0; p < positions; p++) s += gy.data[r + p];
+                        bias.grad[o] += s;
                     }
+                    Kernels.gemmTN(patch, positions, outChannels, weight.value, 0, patch, gy.data, g, positions, dcols, 0, positions, false);
+                    col2imT(dcols, gx.data, i * in);
                 }
-                if (inScale != 1f) affine(gx.data, 0, gx.size(), inScale, 0f);
-                return gx;
             }
-        };
+            if (inScale != 1f) affine(gx.data, 0, gx.size(), inScale, 0f);
+            return gx;
+        });
     }
 
     @Override

@@ -55,18 +55,10 @@ public final class Dropout implements Layer {
     /** With a generator: applies a fresh mask drawn from {@code random} (null = identity). */
     public Trace trace(Dual x, SplittableRandom random) {
         if (random == null || p == 0f) {
-            return new Trace() {
-                @Override
-                public Dual output() {
-                    return x;
-                }
-
-                @Override
-                public Tensor backward(Tensor gy) {
-                    Tensor.requireShape(gy, x.rows(), x.cols(), "dropout output gradient");
-                    return gy.copy();
-                }
-            };
+            return Trace.of(x, gy -> {
+                Tensor.requireShape(gy, x.rows(), x.cols(), "dropout output gradient");
+                return gy.copy();
+            });
         }
         int n = x.value().size();
         float keep = 1f / (1f - p);
@@ -77,20 +69,12 @@ public final class Dropout implements Layer {
         if (x.hasTangent()) {
             Kernels.multiply(mask, 0, x.tangent().data, x.tangent().offset, y.tangent().data, y.tangent().offset, n, false);
         }
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return y;
-            }
-
-            @Override
-            public Tensor backward(Tensor gy) {
-                Tensor.requireShape(gy, x.rows(), x.cols(), "dropout output gradient");
-                Tensor gx = Tensor.zeros(gy.rows, gy.cols);
-                Kernels.multiply(mask, 0, gy.data, gy.offset, gx.data, 0, n, false);
-                return gx;
-            }
-        };
+        return Trace.of(y, gy -> {
+            Tensor.requireShape(gy, x.rows(), x.cols(), "dropout output gradient");
+            Tensor gx = Tensor.zeros(gy.rows, gy.cols);
+            Kernels.multiply(mask, 0, gy.data, gy.offset, gx.data, 0, n, false);
+            return gx;
+        });
     }
 
     @Override

@@ -25,6 +25,21 @@ public interface Layer {
 
         /** Given dL/d(output value), accumulates parameter gradients and returns dL/d(input value). */
         Tensor backward(Tensor gradOutput);
+
+        /** A trace from its output and its backward rule. */
+        static Trace of(Dual output, java.util.function.UnaryOperator<Tensor> backward) {
+            return new Trace() {
+                @Override
+                public Dual output() {
+                    return output;
+                }
+
+                @Override
+                public Tensor backward(Tensor gradOutput) {
+                    return backward.apply(gradOutput);
+                }
+            };
+        }
     }
 
     default Dual forward(Tensor x) {

@@ -81,28 +81,20 @@ public final class LayerNorm implements Layer {
         float[] xhat = new float[rows * dim];
         float[] rstd = new float[rows];
         Dual y = apply(x, xhat, rstd);
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return y;
-            }
-
-            @Override
-            public Tensor backward(Tensor gy) {
-                Tensor.requireShape(gy, rows, dim, weight.name + " output gradient");
-                for (int r = 0; r < rows; r++) {
-                    int o = gy.offset + r * dim, h = r * dim;
-                    for (int j = 0; j < dim; j++) {
-                        float g = gy.data[o + j];
-                        weight.grad[j] += g * xhat[h + j];
-                        bias.grad[j] += g;
-                    }
+        return Trace.of(y, gy -> {
+            Tensor.requireShape(gy, rows, dim, weight.name + " output gradient");
+            for (int r = 0; r < rows; r++) {
+                int o = gy.offset + r * dim, h = r * dim;
+                for (int j = 0; j < dim; j++) {
+                    float g = gy.data[o + j];
+                    weight.grad[j] += g * xhat[h + j];
+                    bias.grad[j] += g;
                 }
-                Tensor gx = Tensor.zeros(rows, dim);
-                project(rows, xhat, rstd, gy.data, gy.offset, weight.value, gx.data, 0);
-                return gx;
             }
-        };
+            Tensor gx = Tensor.zeros(rows, dim);
+            project(rows, xhat, rstd, gy.data, gy.offset, weight.value, gx.data, 0);
+            return gx;
+        });
     }
 
     @Override

@@ -58,23 +58,15 @@ public final class Linear implements Layer {
     public Trace trace(Dual x) {
         Dual y = forward(x);
         Tensor input = x.value();
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return y;
-            }
-
-            @Override
-            public Tensor backward(Tensor gy) {
-                Tensor.requireShape(gy, input.rows, out, weight.name + " output gradient");
-                int b = input.rows;
-                Kernels.gemmTN(out, in, b, gy.data, gy.offset, out, input.data, input.offset, in, weight.grad, 0, in, true);
-                Kernels.sumRows(gy.data, gy.offset, b, out, bias.grad, 0);
-                Tensor gx = Tensor.zeros(b, in);
-                Kernels.gemmNN(b, in, out, gy.data, gy.offset, out, weight.value, 0, in, gx.data, 0, in, false);
-                return gx;
-            }
-        };
+        return Trace.of(y, gy -> {
+            Tensor.requireShape(gy, input.rows, out, weight.name + " output gradient");
+            int b = input.rows;
+            Kernels.gemmTN(out, in, b, gy.data, gy.offset, out, input.data, input.offset, in, weight.grad, 0, in, true);
+            Kernels.sumRows(gy.data, gy.offset, b, out, bias.grad, 0);
+            Tensor gx = Tensor.zeros(b, in);
+            Kernels.gemmNN(b, in, out, gy.data, gy.offset, out, weight.value, 0, in, gx.data, 0, in, false);
+            return gx;
+        });
     }
 
     @Override

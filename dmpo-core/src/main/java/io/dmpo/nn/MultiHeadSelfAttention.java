@@ -127,42 +127,34 @@ public final class MultiHeadSelfAttention implements Layer {
         core(qkvOut, y, probs);
         Trace tp = proj.trace(y);
         Tensor a = qkvOut.value();
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return tp.output();
-            }
-
-            @Override
-            public Tensor backward(Tensor gy) {
-                Tensor gHeads = tp.backward(gy);
-                Tensor gQkv = Tensor.zeros(a.rows, 3 * dim);
-                int n = tokens, hd = headDim, d = dim, ld = 3 * dim;
-                long work = (long) b * heads * n * n * hd * 4;
-                Parallel.forRange(b * heads, 1, work, (from, to) -> {
-                    float[] s = scratch.get();
-                    int gP = 0, tO = 2 * n * n;
-                    for (int task = from; task < to; task++) {
-                        int bi = task / heads, h = task % heads;
-                        int q = a.offset + bi * n * ld + h * hd, k = q + d, v = q + 2 * d;
-                        int gq = bi * n * ld + h * hd, gk = gq + d, gv = gq + 2 * d;
-                        int go = gHeads.offset + bi * n * d + h * hd;
-                        int p = task * n * n;
-                        // gP = gO vᵀ
-                        transposeBlock(a.data, v, ld, s, tO);
-                        Kernels.gemmNNSerial(n, n, hd, gHeads.data, go, d, s, tO, n, s, gP, n, false);
-                        // gv = Pᵀ gO
-                        Kernels.gemmTNSerial(n, hd, n, probs, p, n, gHeads.data, go, d, gQkv.data, gv, ld, false);
-                        // gS = P ⊙ (gP − rowsum(P ⊙ gP))·scale
-                        softmaxJvp(probs, p, s, gP, scale);
-                        // gq = gS k, gk = gSᵀ q
-                        Kernels.gemmNNSerial(n, hd, n, s, gP, n, a.data, k, ld, gQkv.data, gq, ld, false);
-                        Kernels.gemmTNSerial(n, hd, n, s, gP, n, a.data, q, ld, gQkv.data, gk, ld, false);
-                    }
-                });
-                return tq.backward(gQkv);
-            }
-        };
+        return Trace.of(tp.output(), gy -> {
+            Tensor gHeads = tp.backward(gy);
+            Tensor gQkv = Tensor.zeros(a.rows, 3 * dim);
+            int n = tokens, hd = headDim, d = dim, ld = 3 * dim;
+            long work = (long) b * heads * n * n * hd * 4;
+            Parallel.forRange(b * heads, 1, work, (from, to) -> {
+                float[] s = scratch.get();
+                int gP = 0, tO = 2 * n * n;
+                for (int task = from; task < to; task++) {
+                    int bi = task / heads, h = task % heads;
+                    int q = a.offset + bi * n * ld + h * hd, k = q + d, v = q + 2 * d;
+                    int gq = bi * n * ld + h * hd, gk = gq + d, gv = gq + 2 * d;
+                    int go = gHeads.offset + bi * n * d + h * hd;
+                    int p = task * n * n;
+                    // gP = gO vᵀ
+                    transposeBlock(a.data, v, ld, s, tO);
+                    Kernels.gemmNNSerial(n, n, hd, gHeads.data, go, d, s, tO, n, s, gP, n, false);
+                    // gv = Pᵀ gO
+                    Kernels.gemmTNSerial(n, hd, n, probs, p, n, gHeads.data, go, d, gQkv.data, gv, ld, false);
+                    // gS = P ⊙ (gP − rowsum(P ⊙ gP))·scale
+                    softmaxJvp(probs, p, s, gP, scale);
+                    // gq = gS k, gk = gSᵀ q
+                    Kernels.gemmNNSerial(n, hd, n, s, gP, n, a.data, k, ld, gQkv.data, gq, ld, false);
+                    Kernels.gemmTNSerial(n, hd, n, s, gP, n, a.data, q, ld, gQkv.data, gk, ld, false);
+                }
+            });
+            return tq.backward(gQkv);
+        });
     }
 
     @Override

@@ -73,28 +73,20 @@ public final class PixelEncoder implements Layer {
         Trace ts = spatial.trace(Ops.concatCols(feat, p));
         Dual y = Ops.concatCols(ts.output(), p);
         int featCols = feat.cols(), out = spatial.out;
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return y;
-            }
-
-            @Override
-            public Tensor backward(Tensor gy) {
-                Tensor.requireShape(gy, b, out + prop, "pixel encoder output gradient");
-                Tensor gs = ts.backward(Ops.columns(gy, 0, out));
-                Tensor gFeat = Ops.columns(gs, 0, featCols).reshape(b * vit.tokens, vit.dim);
-                Tensor gImg = tv.backward(gFeat);
-                Tensor gx = Tensor.zeros(b, img + prop);
-                for (int r = 0; r < b; r++) {
-                    System.arraycopy(gImg.data, gImg.offset + r * img, gx.data, r * (img + prop), img);
-                    for (int j = 0; j < prop; j++) {
-                        gx.data[r * (img + prop) + img + j] = gy.get(r, out + j) + gs.get(r, featCols + j);
-                    }
+        return Trace.of(y, gy -> {
+            Tensor.requireShape(gy, b, out + prop, "pixel encoder output gradient");
+            Tensor gs = ts.backward(Ops.columns(gy, 0, out));
+            Tensor gFeat = Ops.columns(gs, 0, featCols).reshape(b * vit.tokens, vit.dim);
+            Tensor gImg = tv.backward(gFeat);
+            Tensor gx = Tensor.zeros(b, img + prop);
+            for (int r = 0; r < b; r++) {
+                System.arraycopy(gImg.data, gImg.offset + r * img, gx.data, r * (img + prop), img);
+                for (int j = 0; j < prop; j++) {
+                    gx.data[r * (img + prop) + img + j] = gy.get(r, out + j) + gs.get(r, featCols + j);
                 }
-                return gx;
             }
-        };
+            return gx;
+        });
     }
 
     @Override

@@ -40,22 +40,14 @@ public final class PositionEmbedding implements Layer {
     public Trace trace(Dual x) {
         Dual y = forward(x);
         int b = samples(x.value()), n = tokens * dim;
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return y;
+        return Trace.of(y, gy -> {
+            Tensor.requireShape(gy, y.rows(), dim, pos.name + " output gradient");
+            for (int s = 0; s < b; s++) {
+                int go = gy.offset + s * n;
+                for (int i = 0; i < n; i++) pos.grad[i] += gy.data[go + i];
             }
-
-            @Override
-            public Tensor backward(Tensor gy) {
-                Tensor.requireShape(gy, y.rows(), dim, pos.name + " output gradient");
-                for (int s = 0; s < b; s++) {
-                    int go = gy.offset + s * n;
-                    for (int i = 0; i < n; i++) pos.grad[i] += gy.data[go + i];
-                }
-                return gy.copy();
-            }
-        };
+            return gy.copy();
+        });
     }
 
     @Override

@@ -27,18 +27,10 @@ public final class Reshape implements Layer {
     public Trace trace(Dual x) {
         Dual y = forward(x);
         int rows = x.rows(), inCols = x.cols();
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return y;
-            }
-
-            @Override
-            public Tensor backward(Tensor gy) {
-                Tensor.requireShape(gy, y.rows(), cols, "reshape output gradient");
-                return gy.copy().reshape(rows, inCols);
-            }
-        };
+        return Trace.of(y, gy -> {
+            Tensor.requireShape(gy, y.rows(), cols, "reshape output gradient");
+            return gy.copy().reshape(rows, inCols);
+        });
     }
 
     @Override

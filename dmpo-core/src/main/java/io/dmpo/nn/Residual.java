@@ -30,19 +30,11 @@ public final class Residual implements Layer {
     public Trace trace(Dual x) {
         Trace t = inner.trace(x);
         Dual y = Ops.add(x, t.output());
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return y;
-            }
-
-            @Override
-            public Tensor backward(Tensor gy) {
-                Tensor gx = t.backward(gy);
-                Ops.addInPlace(gx, gy);
-                return gx;
-            }
-        };
+        return Trace.of(y, gy -> {
+            Tensor gx = t.backward(gy);
+            Ops.addInPlace(gx, gy);
+            return gx;
+        });
     }
 
     @Override

@@ -30,20 +30,12 @@ public final class ScaleShift implements Layer {
     @Override
     public Trace trace(Dual x) {
         Dual y = forward(x);
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return y;
-            }
-
-            @Override
-            public Tensor backward(Tensor gy) {
-                Tensor.requireShape(gy, y.rows(), y.cols(), "scale-shift output gradient");
-                Tensor gx = Tensor.zeros(gy.rows, gy.cols);
-                for (int i = 0; i < gx.size(); i++) gx.data[i] = gy.data[gy.offset + i] * scale;
-                return gx;
-            }
-        };
+        return Trace.of(y, gy -> {
+            Tensor.requireShape(gy, y.rows(), y.cols(), "scale-shift output gradient");
+            Tensor gx = Tensor.zeros(gy.rows, gy.cols);
+            for (int i = 0; i < gx.size(); i++) gx.data[i] = gy.data[gy.offset + i] * scale;
+            return gx;
+        });
     }
 
     @Override

@@ -34,18 +34,10 @@ public final class Sequential implements Layer {
             x = t.output();
         }
         Dual y = x;
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return y;
-            }
-
-            @Override
-            public Tensor backward(Tensor g) {
-                for (int i = traces.size() - 1; i >= 0; i--) g = traces.get(i).backward(g);
-                return g;
-            }
-        };
+        return Trace.of(y, g -> {
+            for (int i = traces.size() - 1; i >= 0; i--) g = traces.get(i).backward(g);
+            return g;
+        });
     }
 
     @Override

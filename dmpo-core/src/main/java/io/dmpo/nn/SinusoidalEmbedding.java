@@ -44,25 +44,17 @@ public final class SinusoidalEmbedding implements Layer {
         Dual y = forward(x);
         Tensor t = x.value();
         int half = dim / 2;
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return y;
-            }
-
-            @Override
-            public Tensor backward(Tensor gy) {
-                Tensor gt = Tensor.zeros(t.rows, 1);
-                for (int i = 0; i < t.rows; i++) {
-                    double ti = t.get(i, 0), g = 0;
-                    for (int k = 0; k < half; k++) {
-                        g += gy.get(i, k) * freq[k] * Math.cos(ti * freq[k]) - gy.get(i, half + k) * freq[k] * Math.sin(ti * freq[k]);
-                    }
-                    gt.set(i, 0, (float) g);
+        return Trace.of(y, gy -> {
+            Tensor gt = Tensor.zeros(t.rows, 1);
+            for (int i = 0; i < t.rows; i++) {
+                double ti = t.get(i, 0), g = 0;
+                for (int k = 0; k < half; k++) {
+                    g += gy.get(i, k) * freq[k] * Math.cos(ti * freq[k]) - gy.get(i, half + k) * freq[k] * Math.sin(ti * freq[k]);
                 }
-                return gt;
+                gt.set(i, 0, (float) g);
             }
-        };
+            return gt;
+        });
     }
 
     @Override

@@ -91,38 +91,30 @@ public final class SpatialEmb implements Layer {
         Tensor y = pc.output().value();
         Trace drop = dropout.trace(z);
         int b = x.rows(), w = tokens + prop, in = inputSize();
-        return new Trace() {
-            @Override
-            public Dual output() {
-                return drop.output();
-            }
-
-            @Override
-            public Tensor backward(Tensor gOut) {
-                Tensor gz = drop.backward(gOut);
-                Tensor gy = Tensor.zeros(b * dim, out);
-                for (int s = 0; s < b; s++) {
-                    int zo = gz.offset + s * out;
-                    for (int c = 0; c < dim; c++) {
-                        int r = (s * dim + c) * out;
-                        Kernels.multiply(gz.data, zo, weight.value, c * out, gy.data, r, out, false);
-                        Kernels.multiply(gz.data, zo, y.data, y.offset + r, weight.grad, c * out, out, true);
-                    }
+        return Trace.of(drop.output(), gOut -> {
+            Tensor gz = drop.backward(gOut);
+            Tensor gy = Tensor.zeros(b * dim, out);
+            for (int s = 0; s < b; s++) {
+                int zo = gz.offset + s * out;
+                for (int c = 0; c < dim; c++) {
+                    int r = (s * dim + c) * out;
+                    Kernels.multiply(gz.data, zo, weight.value, c * out, gy.data, r, out, false);
+                    Kernels.multiply(gz.data, zo, y.data, y.offset + r, weight.grad, c * out, out, true);
                 }
-                Tensor gf = pc.backward(gy);
-                Tensor gx = Tensor.zeros(b, in);
-                for (int s = 0; s < b; s++) {
-                    int xo = s * in, fo = gf.offset + s * dim * w;
-                    for (int i = 0; i < tokens; i++) {
-                        for (int c = 0; c < dim; c++) gx.data[xo + i * dim + c] = gf.data[fo + c * w + i];
-                    }
-                    for (int c = 0; c < dim; c++) {
-                        for (int j = 0; j < prop; j++) gx.data[xo + tokens * dim + j] += gf.data[fo + c * w + tokens + j];
-                    }
-                }
-                return gx;
             }
-        };
+            Tensor gf = pc.backward(gy);
+            Tensor gx = Tensor.zeros(b, in);
+            for (int s = 0; s < b; s++) {
+                int xo = s * in, fo = gf.offset + s * dim * w;
+                for (int i = 0; i < tokens; i++) {
+                    for (int c = 0; c < dim; c++) gx.data[xo + i * dim + c] = gf.data[fo + c * w + i];
+                }
+                for (int c = 0; c < dim; c++) {
+                    for (int j = 0; j < prop; j++) gx.data[xo + tokens * dim + j] += gf.data[fo + c * w + tokens + j];
+                }
+            }
+            return gx;
+        });
     }
 
     @Override
