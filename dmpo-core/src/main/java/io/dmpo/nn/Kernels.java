@@ -132,6 +132,17 @@ public final class Kernels {
         });
     }
 
+    /**
+     * Σ a[i]² over [off, off + n), accumulated in float lanes in a fixed order and combined in double (relative error
+     * ~1e-6 for a million terms — ample for gradient-norm clipping, which PyTorch also does in float32).
+     */
+    public static double sumOfSquares(float[] a, int off, int n) {
+        if (VECTOR) return VectorKernels.sumOfSquares(a, off, n);
+        double s = 0;
+        for (int i = 0; i < n; i++) s += (double) a[off + i] * a[off + i];
+        return s;
+    }
+
     /** Σ a[i] over [off, off + n): a streaming read, used to measure memory bandwidth. */
     public static float sum(float[] a, int off, int n) {
         if (VECTOR) return VectorKernels.sum(a, off, n);

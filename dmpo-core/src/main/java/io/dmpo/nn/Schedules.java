@@ -20,7 +20,7 @@ public final class Schedules {
     /** Global L2 norm of all gradients. */
     public static double gradNorm(List<Param> params) {
         double s = 0;
-        for (Param p : params) for (float g : p.grad) s += (double) g * g;
+        for (Param p : params) s += Kernels.sumOfSquares(p.grad, 0, p.grad.length);
         return Math.sqrt(s);
     }
 

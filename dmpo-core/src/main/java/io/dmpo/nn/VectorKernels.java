@@ -451,6 +451,24 @@ final class VectorKernels {
         s00.intoArray(c, c0 + 0 * VL);
     }
 
+    static double sumOfSquares(float[] a, int off, int n) {
+        // blocks of 4096 floats are summed in float lanes, blocks are added in double: fixed order, bounded error
+        double total = 0;
+        for (int start = 0; start < n; start += 4096) {
+            int end = Math.min(n, start + 4096), i = start;
+            FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
+            for (; i + 2 * VL <= end; i += 2 * VL) {
+                FloatVector x0 = FloatVector.fromArray(S, a, off + i), x1 = FloatVector.fromArray(S, a, off + i + VL);
+                s0 = x0.fma(x0, s0);
+                s1 = x1.fma(x1, s1);
+            }
+            double block = sum(s0.add(s1));
+            for (; i < end; i++) block += (double) a[off + i] * a[off + i];
+            total += block;
+        }
+        return total;
+    }
+
     static float sum(float[] a, int off, int n) {
         FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
         int i = 0;

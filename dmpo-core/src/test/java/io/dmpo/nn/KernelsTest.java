@@ -85,6 +85,17 @@ class KernelsTest {
     }
 
     @Test
+    void sumOfSquaresMatchesDouble() {
+        SplittableRandom rng = new SplittableRandom(16);
+        for (int n : new int[] {0, 1, 31, 4096, 4097, 100_003}) {
+            float[] a = randomArray(rng, n + 2);
+            double ref = 0;
+            for (int i = 0; i < n; i++) ref += (double) a[i + 2] * a[i + 2];
+            assertEquals(ref, Kernels.sumOfSquares(a, 2, n), 1e-5 * Math.max(1, ref), "n=" + n);
+        }
+    }
+
+    @Test
     void gemmAgainstNaiveDoubleProduct() {
         SplittableRandom rng = new SplittableRandom(12);
         int m = 5, n = 7, k = 33;
