@@ -322,7 +322,7 @@ final class VectorKernels {
             int j = 0;
             for (; j + 2 * VL <= n; j += 2 * VL) bc4x2(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
             for (; j + VL <= n; j += VL) bc4x1(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
-            if (j < n) for (int r = 0; r < 4; r++) bcTail(i + r, j, n, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
+            if (j < n) bcTail4(i, j, n, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
         }
         for (; i < m; i++) {
             int j = 0;
@@ -330,6 +330,31 @@ final class VectorKernels {
             for (; j + VL <= n; j += VL) bc1x1(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
             if (j < n) bcTail(i, j, n, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
         }
+    }
+
+    /** {@link #bcTail} for four rows at once: each masked row of B is loaded once for the four (same per-element order). */
+    private static void bcTail4(int i, int j, int n, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb,
+                                float[] c, int co, int ldc, boolean acc) {
+        VectorMask<Float> mask = S.indexInRange(j, n);
+        int valid = n - j;
+        int c0 = co + i * ldc + j, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        FloatVector s0 = acc ? loadPartial(c, c0, valid, mask) : FloatVector.zero(S);
+        FloatVector s1 = acc ? loadPartial(c, c1, valid, mask) : FloatVector.zero(S);
+        FloatVector s2 = acc ? loadPartial(c, c2, valid, mask) : FloatVector.zero(S);
+        FloatVector s3 = acc ? loadPartial(c, c3, valid, mask) : FloatVector.zero(S);
+        int ar0 = ao + i * ai, ar1 = ar0 + ai, ar2 = ar1 + ai, ar3 = ar2 + ai;
+        for (int p = 0; p < k; p++) {
+            FloatVector w = loadPartial(b, bo + p * ldb + j, valid, mask);
+            int pa = p * ap;
+            s0 = FloatVector.broadcast(S, a[ar0 + pa]).fma(w, s0);
+            s1 = FloatVector.broadcast(S, a[ar1 + pa]).fma(w, s1);
+            s2 = FloatVector.broadcast(S, a[ar2 + pa]).fma(w, s2);
+            s3 = FloatVector.broadcast(S, a[ar3 + pa]).fma(w, s3);
+        }
+        storePartial(s0, c, c0, valid, mask);
+        storePartial(s1, c, c1, valid, mask);
+        storePartial(s2, c, c2, valid, mask);
+        storePartial(s3, c, c3, valid, mask);
     }
 
     /** Columns [j, n), fewer than one vector: masked lanes, same per-element operation order as the full blocks. */
