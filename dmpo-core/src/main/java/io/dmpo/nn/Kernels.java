@@ -11,8 +11,20 @@ public final class Kernels {
     private Kernels() {}
 
     /** True when the Vector API kernels are in use. */
-    public static final boolean VECTOR = !"scalar".equals(System.getProperty("dmpo.kernels"))
-            && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    public static final boolean VECTOR = chooseVector();
+
+    /**
+     * Vector kernels unless {@code -Ddmpo.kernels=scalar} asks otherwise. A JVM started without
+     * {@code --add-modules jdk.incubator.vector} still works, on the ~10–20× slower scalar kernels, and says so once on
+     * stderr rather than degrading silently.
+     */
+    private static boolean chooseVector() {
+        if ("scalar".equals(System.getProperty("dmpo.kernels"))) return false;
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) return true;
+        System.err.println("dmpo: warning: jdk.incubator.vector is not available (start the JVM with --add-modules "
+                + "jdk.incubator.vector); using the scalar kernels");
+        return false;
+    }
 
     /** Floats per SIMD vector of the active kernels (1 for the scalar kernels). */
     public static final int LANES = VECTOR ? VectorKernels.VL : 1;
