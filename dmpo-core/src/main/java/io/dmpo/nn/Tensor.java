@@ -27,13 +27,6 @@ public final class Tensor {
         return new Tensor(new float[Math.multiplyExact(rows, cols)], 0, rows, cols);
     }
 
-    public static Tensor of(int rows, int cols, float... values) {
-        if (values.length != rows * cols) {
-            throw new IllegalArgumentException("expected " + rows * cols + " values, got " + values.length);
-        }
-        return new Tensor(values, 0, rows, cols);
-    }
-
     public int size() {
         return rows * cols;
     }
