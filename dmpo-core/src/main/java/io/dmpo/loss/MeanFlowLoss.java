@@ -13,7 +13,8 @@ public final class MeanFlowLoss {
     private MeanFlowLoss() {}
 
     /**
-     * Adaptive weighting w = 1/(Δ² + c)^p on the per-sample mean squared error Δ² (p = 0: plain mean squared error).
+     * Adaptive weighting of DESIGN.md §4.1: w = 1/(Δ² + c)^p on the per-sample mean squared error Δ², under
+     * stop-gradient (p = 0: plain mean squared error, the default).
      */
     public record Options(double adaptivePower, double adaptiveEps) {
         public static final Options PLAIN = new Options(0, 1e-3);
@@ -26,7 +27,8 @@ public final class MeanFlowLoss {
     public record Times(Tensor t, Tensor r) {}
 
     /**
-     * n1, n2 ~ N(μ, σ²); t = max(sig n1, sig n2), r = min(...); then exactly ⌊ρB⌋ random rows get r = t.
+     * DESIGN.md §4.1 time sampling: n1, n2 ~ N(μ, σ²); t = max(sig n1, sig n2), r = min(...); then exactly ⌊ρB⌋
+     * random rows get r = t (plain flow-matching rows).
      */
     public static Times sampleTimes(SplittableRandom rng, int batch, double mu, double sigma, double flowRatio) {
         float[] t = new float[batch], r = new float[batch];
