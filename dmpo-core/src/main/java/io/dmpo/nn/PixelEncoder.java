@@ -58,6 +58,20 @@ public final class PixelEncoder implements Layer {
         Tensor.requireCols(x.value(), inputSize(), "pixel observation");
         int img = vit.inputSize(), b = x.rows();
         Dual p = cols(x, img, prop);
+        if (!x.hasTangent()) {
+            // value-only: the fused ViT writes its features straight into SpatialEmb's per-channel rows
+            Tensor f = vit.forwardByChannel(cols(x, 0, img).value(), prop);
+            if (f != null) {
+                int d = vit.dim, w = vit.tokens + prop;
+                Tensor pv = p.value();
+                for (int r = 0; r < b; r++) {
+                    for (int c = 0; c < d; c++) {
+                        System.arraycopy(pv.data, pv.offset + r * pv.cols, f.data, f.offset + (r * d + c) * w + vit.tokens, prop);
+                    }
+                }
+                return Ops.concatCols(Dual.of(spatial.forwardByChannel(f)), p);
+            }
+        }
         Dual feat = perSample(vit.forward(cols(x, 0, img)), b);
         Dual s = spatial.forward(Ops.concatCols(feat, p));
         return Ops.concatCols(s, p);

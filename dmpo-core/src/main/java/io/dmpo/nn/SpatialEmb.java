@@ -64,6 +64,11 @@ public final class SpatialEmb implements Layer {
         Dual f = Dual.allocate(b * dim, w, x.hasTangent());
         gather(x.value(), f.value());
         if (x.hasTangent()) gather(x.tangent(), f.tangent());
+        return perChannel(f, b, keep);
+    }
+
+    /** From the gathered per-channel rows f [B·d, N + prop]. */
+    private Dual perChannel(Dual f, int b, Sequential.Trace[] keep) {
         Dual y;
         if (keep != null) {
             keep[0] = perChannel.trace(f);
@@ -75,6 +80,15 @@ public final class SpatialEmb implements Layer {
         channelSum(y.value(), z.value());
         if (y.hasTangent()) channelSum(y.tangent(), z.tangent());
         return z;
+    }
+
+    /**
+     * Inference from rows already in the per-channel layout (row s·d + c = [f[:, c], prop] of sample s, [B·d, N + prop]),
+     * the same values as {@link #forward} of the token-major row.
+     */
+    Tensor forwardByChannel(Tensor f) {
+        Tensor.requireShape(f, f.rows / dim * dim, tokens + prop, "spatial embedding channel rows");
+        return perChannel(Dual.of(f), f.rows / dim, null).value();
     }
 
     /** Inference: dropout is the identity. */

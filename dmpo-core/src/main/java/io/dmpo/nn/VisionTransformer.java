@@ -37,6 +37,16 @@ public final class VisionTransformer implements Layer {
         this.fused = VitInference.of(this);
     }
 
+    /**
+     * Value-only features per channel, [B·dim, tokens + extra] (see {@link VitInference#forwardByChannel}); null when
+     * the fused inference path is not available.
+     */
+    Tensor forwardByChannel(Tensor x, int extra) {
+        if (fused == null) return null;
+        Tensor.requireCols(x, inputSize(), "image");
+        return fused.forwardByChannel(x, extra);
+    }
+
     public int inputSize() {
         return channels * height * width;
     }

@@ -96,11 +96,25 @@ final class VitInference {
     Tensor forward(Tensor x) {
         Work ws = work.get();
         Tensor y = Tensor.zeros(x.rows * t, d);
-        for (int s = 0; s < x.rows; s++) image(ws, x.data, x.offset + s * x.cols, y.data, y.offset + s * t * d);
+        for (int s = 0; s < x.rows; s++) image(ws, x.data, x.offset + s * x.cols, y.data, y.offset + s * t * d, 0);
         return y;
     }
 
-    private void image(Work ws, float[] x, int xo, float[] y, int yo) {
+    /**
+     * The same token features per channel: [B·dim, tokens + extra] with row s·dim + c = feature c of every token of
+     * image s (the last {@code extra} columns of each row left 0 for the caller), SpatialEmb's layout without a
+     * transpose.
+     */
+    Tensor forwardByChannel(Tensor x, int extra) {
+        Work ws = work.get();
+        int ld = t + extra;
+        Tensor y = Tensor.zeros(x.rows * d, ld);
+        for (int s = 0; s < x.rows; s++) image(ws, x.data, x.offset + s * x.cols, y.data, y.offset + s * d * ld, ld);
+        return y;
+    }
+
+    /** ld = 0: y token-major [tokens, dim]; otherwise channel-major [dim, ld] (tokens in the first columns). */
+    private void image(Work ws, float[] x, int xo, float[] y, int yo, int ld) {
         Conv2d conv1 = vit.conv1, conv2 = vit.conv2;
         TransformerBlock blk = vit.block;
         float[] w1 = conv1.weight.value, b1 = conv1.bias.value, w2 = conv2.weight.value, b2 = conv2.bias.value;
@@ -159,9 +173,15 @@ final class VitInference {
                     VectorKernels.biasActColumns(d, c0, c1, ws.x0, 0, tp, bf2, 0, 0, ws.r1, 0);
                     VectorKernels.layerNormColumns(d, c0, c1, ln.eps, ws.x0, 0, ln.weight.value, ln.bias.value, ws.hn, 0, tp);
                     int tEnd = Math.min(c1, t);
-                    for (int j = c0; j < tEnd; j++) {
-                        int r = yo + j * d;
-                        for (int o = 0; o < d; o++) y[r + o] = ws.hn[o * tp + j];
+                    if (ld > 0) {
+                        if (tEnd > c0) {
+                            for (int o = 0; o < d; o++) System.arraycopy(ws.hn, o * tp + c0, y, yo + o * ld + c0, tEnd - c0);
+                        }
+                    } else {
+                        for (int j = c0; j < tEnd; j++) {
+                            int r = yo + j * d;
+                            for (int o = 0; o < d; o++) y[r + o] = ws.hn[o * tp + j];
+                        }
                     }
                 }
             }
