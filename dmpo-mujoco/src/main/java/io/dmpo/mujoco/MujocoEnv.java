@@ -176,7 +176,7 @@ public abstract class MujocoEnv implements Env {
         for (int i = 0; i < action.length; i++) {
             if (!Double.isFinite(action[i])) {
                 throw new IllegalArgumentException(name + ": action[" + i + "] is " + action[i]
-                        + " (NaN/inf actions are rejected; use --invalid-action clip to clip them)");
+                        + " (NaN/inf actions are rejected; MujocoEnv.invalidAction(InvalidAction.CLIP) clips them instead)");
             }
         }
         return action;
