@@ -3,6 +3,7 @@ package io.dmpo.cli;
 import io.dmpo.env.StepResult;
 import io.dmpo.env.VectorEnv;
 import io.dmpo.mujoco.MjModel;
+import io.dmpo.mujoco.ModelFacts;
 import io.dmpo.mujoco.MuJoCo;
 import io.dmpo.mujoco.MujocoEnv;
 import io.dmpo.mujoco.MujocoException;
@@ -28,8 +29,10 @@ import java.util.regex.Pattern;
 
 /** {@code dmpo env ...}: list, check and benchmark MuJoCo environments. */
 @Command(name = "env", mixinStandardHelpOptions = true,
-        description = "MuJoCo environments: list the tasks, check a task or any MJCF robot, benchmark against mujoco-testspeed.",
-        subcommands = {EnvCommand.ListCmd.class, EnvCommand.CheckCmd.class, EnvCommand.BenchCmd.class})
+        description = "MuJoCo environments: list the tasks, check a task or any MJCF robot, benchmark against mujoco-testspeed, "
+                + "print or compare a model's compiled physical parameters.",
+        subcommands = {EnvCommand.ListCmd.class, EnvCommand.CheckCmd.class, EnvCommand.BenchCmd.class,
+                EnvCommand.FactsCmd.class, EnvCommand.CompareCmd.class})
 public final class EnvCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -95,6 +98,42 @@ public final class EnvCommand implements Runnable {
             if (steps < 1 || envs < 1 || threads < 1) throw new UserError("--steps, --envs and --threads must be >= 1", 2);
             Map<String, Object> r = check(task, steps, envs, threads, seed, frameSkip, 0);
             print(r, json);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- facts
+    @Command(name = "facts", mixinStandardHelpOptions = true,
+            description = "Print a model's compiled physical parameters (masses, inertias, friction, contact bits, damping, "
+                    + "gears, options), one tab-separated fact per line: the format of the tests' Gymnasium reference table.")
+    static final class FactsCmd implements Runnable {
+        @Parameters(paramLabel = "<task|mjcf:path>", description = "a task name (see 'env list') or mjcf:<path to an MJCF file>")
+        String task;
+
+        @Override
+        public void run() {
+            for (ModelFacts.Fact f : ModelFacts.of(model(task))) System.out.println(f.line());
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- compare
+    @Command(name = "compare", mixinStandardHelpOptions = true,
+            description = "Compile two models and list every physical parameter that differs (e.g. a task against "
+                    + "Gymnasium's own model file). Exit 0 when they match, 1 when they differ.")
+    static final class CompareCmd implements java.util.concurrent.Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "<task|mjcf:path>", description = "the model to check")
+        String ours;
+        @Parameters(index = "1", paramLabel = "<task|mjcf:path>", description = "the reference model")
+        String reference;
+        @Option(names = "--rtol", description = "relative tolerance (default: ${DEFAULT-VALUE})")
+        double rtol = 1e-9;
+
+        @Override
+        public Integer call() {
+            if (!(rtol >= 0 && rtol < 1)) throw new UserError("--rtol must be in [0, 1), got " + rtol, 2);
+            List<String> diffs = ModelFacts.differences(ModelFacts.of(model(ours)), ModelFacts.of(model(reference)), rtol);
+            for (String d : diffs) System.out.println(d);
+            System.out.println(diffs.isEmpty() ? "models match" : diffs.size() + " differences");
+            return diffs.isEmpty() ? 0 : 1;
         }
     }
 

@@ -169,6 +169,101 @@ public final class MjModel implements AutoCloseable {
         return doubles(MjLayout.M_body_mass, nbody).toArray(JAVA_DOUBLE);
     }
 
+    /**
+     * Any mjModel array by its C name ({@code geom_friction}, {@code body_inertia}, {@code actuator_gear}, ...), row-major
+     * {@code rows × columns} as doubles (int, byte and float fields widened). Unknown names are an error.
+     */
+    public double[] array(String field) {
+        ModelArray f = ModelArray.of(field);
+        long rows = sizeField(f.rows()), cols = f.columns(this);
+        long n = rows * cols;
+        if (n == 0) return new double[0];
+        MemorySegment seg = ptr.get(ADDRESS, f.offset()).reinterpret(n * f.elementBytes());
+        double[] out = new double[(int) n];
+        for (int i = 0; i < n; i++) {
+            out[i] = switch (f.type()) {
+                case "mjtNum" -> seg.getAtIndex(JAVA_DOUBLE, i);
+                case "float" -> seg.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                case "int" -> seg.getAtIndex(JAVA_INT, i);
+                case "mjtByte", "char" -> seg.get(ValueLayout.JAVA_BYTE, i);
+                default -> throw new IllegalArgumentException("mjModel." + field + " has type " + f.type() + ", not numeric");
+            };
+        }
+        return out;
+    }
+
+    /** The number of columns of an mjModel array (its row length). */
+    public int columns(String field) {
+        return (int) ModelArray.of(field).columns(this);
+    }
+
+    /** An mjOption scalar ({@code timestep}, {@code integrator}, {@code cone}, ...) as a double. */
+    public double option(String name) {
+        for (String[] o : MjLayout.OPTION_SCALARS) {
+            if (o[0].equals(name)) {
+                long off = Long.parseLong(o[1]);
+                return o[2].equals("int") ? ptr.get(JAVA_INT, off) : ptr.get(JAVA_DOUBLE, off);
+            }
+        }
+        for (String[] o : MjLayout.OPTION_VECTORS) {
+            if (o[0].equals(name)) throw new IllegalArgumentException("mjOption." + name + " is a vector: use optionVector");
+        }
+        throw new IllegalArgumentException("unknown mjOption scalar '" + name + "'");
+    }
+
+    /** An mjOption vector ({@code gravity}, {@code wind}, {@code magnetic}, {@code o_solref}, {@code o_solimp}). */
+    public double[] optionVector(String name) {
+        for (String[] o : MjLayout.OPTION_VECTORS) {
+            if (o[0].equals(name)) {
+                return ptr.asSlice(Long.parseLong(o[1]), 8L * Integer.parseInt(o[2])).toArray(JAVA_DOUBLE);
+            }
+        }
+        throw new IllegalArgumentException("unknown mjOption vector '" + name + "'");
+    }
+
+    /** The names of one kind of object ({@code body}, {@code jnt}, {@code geom}, {@code actuator}, ...), by id; "" if unnamed. */
+    public String[] names(String kind) {
+        int count = sizeField(kind.equals("actuator") ? "nu" : "n" + kind);
+        double[] adr = array("name_" + kind + "adr");
+        int nnames = sizeField("nnames");
+        byte[] all = ptr.get(ADDRESS, ModelArray.of("names").offset()).reinterpret(nnames).toArray(ValueLayout.JAVA_BYTE);
+        String[] out = new String[count];
+        for (int i = 0; i < count; i++) {
+            int start = (int) adr[i], end = start;
+            while (end < all.length && all[end] != 0) end++;
+            out[i] = new String(all, start, end - start, java.nio.charset.StandardCharsets.UTF_8);
+        }
+        return out;
+    }
+
+    /** A size field of mjModel ({@code ngeom}, {@code nuser_body}, ...). */
+    public int sizeField(String name) {
+        try {
+            return i(MjLayout.class.getDeclaredField("M_" + name).getLong(null));
+        } catch (NoSuchFieldException | IllegalAccessException e) {
+            throw new IllegalArgumentException("unknown mjModel size field '" + name + "'", e);
+        }
+    }
+
+    /** One entry of the generated mjModel array table. */
+    private record ModelArray(String name, long offset, String type, int elementBytes, String rows, String cols) {
+        static ModelArray of(String field) {
+            for (String[] a : MjLayout.MODEL_ARRAYS) {
+                if (a[0].equals(field)) {
+                    return new ModelArray(a[0], Long.parseLong(a[1]), a[2], Integer.parseInt(a[3]), a[4], a[5]);
+                }
+            }
+            throw new IllegalArgumentException("unknown mjModel array '" + field + "'");
+        }
+
+        long columns(MjModel m) {
+            if (Character.isDigit(cols.charAt(0))) return Long.parseLong(cols);
+            int star = cols.indexOf('*');
+            if (star < 0) return m.sizeField(cols);
+            return (long) m.sizeField(cols.substring(0, star)) * Long.parseLong(cols.substring(star + 1));
+        }
+    }
+
     /** mj_name2id for a body, or -1. */
     public int bodyId(String name) {
         return name2id(MjLayout.OBJ_BODY, name);
