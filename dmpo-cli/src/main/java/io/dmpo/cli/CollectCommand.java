@@ -59,6 +59,8 @@ public final class CollectCommand implements Runnable {
     boolean noNext;
     @Option(names = "--out", required = true, description = "output .h5 file (written atomically)")
     Path out;
+    @Option(names = "--force", description = "overwrite --out if it exists")
+    boolean force;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -76,8 +78,12 @@ public final class CollectCommand implements Runnable {
     public void run() {
         Tasks.Task task = Tasks.task(env);
         if (task == null) throw new UserError("unknown task '" + env + "'; known: " + Tasks.names(), 2);
-        if (transitions < 1 || envs < 1 || threads < 1) throw new UserError("--transitions, --envs and --threads must be >= 1", 2);
-        if (noise != null && !(noise >= 0)) throw new UserError("--noise must be >= 0", 2);
+        Check.atLeast("--transitions", transitions, 1);
+        Check.atLeast("--envs", envs, 1);
+        Check.atLeast("--threads", threads, 1);
+        if (noise != null) Check.range("--noise", noise, 0, 10, false);
+        String problem = io.dmpo.io.AtomicFiles.outputProblem(out, force);
+        if (problem != null) throw new UserError(problem, 2);
         if (!List.of("expert", "medium", "random").contains(quality)) {
             throw new UserError("--quality must be expert, medium or random, not '" + quality + "'", 2);
         }
@@ -114,7 +120,7 @@ public final class CollectCommand implements Runnable {
             attrs.put("mean_episode_return", mean(r.completeReturns));
             attrs.put("std_episode_return", std(r.completeReturns));
             attrs.put("command_line", commandLine());
-            attrs.put("dmpo_git_commit", ExpertRuns.gitCommit());
+            attrs.put("dmpo_git_commit", io.dmpo.run.Provenance.gitCommit());
             attrs.put("format", "d4rl");
             if (loaded != null && quality.equals("medium")) {
                 double best = bestEval(loaded.runDir());
@@ -129,7 +135,8 @@ public final class CollectCommand implements Runnable {
                     r.data.episodes().size(), r.completeReturns.length, mean(r.completeReturns), std(r.completeReturns), r.seconds,
                     out, Files.size(out) / 1e6);
         } catch (IOException e) {
-            throw new UserError(out + ": cannot write: " + e.getMessage(), 1);
+            throw new UserError(e.getMessage().startsWith(out.toString()) ? e.getMessage()
+                    : out + ": cannot write: " + io.dmpo.io.AtomicFiles.describe(e), 1);
         }
     }
 
@@ -171,6 +178,9 @@ public final class CollectCommand implements Runnable {
         return ((Number) e.get("eval_return")).doubleValue();
     }
 
+    /** Instabilities tolerated before collection gives up (dropped episodes would otherwise repeat forever). */
+    static final int MAX_INSTABILITIES = 100;
+
     record Result(ArrayDataset data, double[] completeReturns, double seconds) {}
 
     private Result collect(VectorEnv venv, ExpertRuns.Loaded loaded, double[] low, double[] high) {
@@ -192,6 +202,7 @@ public final class CollectCommand implements Runnable {
         boolean[] term = new boolean[transitions], tmo = new boolean[transitions];
         List<Double> complete = new ArrayList<>();
         int filled = 0;
+        long steps = 0;
         Tensor x = Tensor.zeros(n, od), act = Tensor.zeros(n, ad), rec = Tensor.zeros(n, ad);
         float[] lp = new float[n];
         double[][] acts = new double[n][ad];
@@ -207,12 +218,21 @@ public final class CollectCommand implements Runnable {
                 }
                 for (int i = 0; i < n; i++) {
                     for (int d = 0; d < ad; d++) {
+                        if (!Float.isFinite(act.get(i, d))) { // would be rejected by the env; never clip it into data
+                            throw new UserError(loaded.checkpoint() + ": the policy produced a non-finite action ("
+                                    + act.get(i, d) + ") at collection step " + steps + ", env " + i + "; the checkpoint is broken", 1);
+                        }
                         double v = act.get(i, d) + (noise != null && noise > 0 ? noise * Init.gaussian(rng) : 0);
                         acts[i][d] = Math.min(high[d], Math.max(low[d], v));
                     }
                 }
             }
             VectorEnv.Step s = venv.step(acts);
+            steps++;
+            if (venv.instabilities() > MAX_INSTABILITIES && venv.instabilities() > steps / 2) {
+                throw new UserError("collect: " + venv.instabilities() + " episodes ended in a physics instability (last: "
+                        + venv.lastInstability() + "); the policy drives the simulation unstable", 1);
+            }
             for (int i = 0; i < n && filled < transitions; i++) {
                 boolean done = s.terminated()[i] || s.truncated()[i];
                 double[] nextObs = done ? s.finalObs()[i] : s.obs()[i];

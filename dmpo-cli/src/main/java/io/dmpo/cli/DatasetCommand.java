@@ -115,14 +115,30 @@ public final class DatasetCommand implements Runnable {
         List<Path> files;
         @Option(names = "--out", required = true, description = "output .h5 file (written atomically)")
         Path out;
+        @Option(names = "--force", description = "overwrite --out if it exists")
+        boolean force;
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
         @Override
         public void run() {
+            String problem = io.dmpo.io.AtomicFiles.outputProblem(out, force);
+            if (problem != null) throw new UserError(problem, 2);
+            for (Path f : files) {
+                if (f.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+                    throw new UserError(out + ": is also an input; write to another file", 2);
+                }
+            }
             List<Dataset> parts = new java.util.ArrayList<>();
             for (Path f : files) parts.add(open(f, null));
             Dataset first = parts.get(0);
+            long total = 0;
+            for (Dataset d : parts) total += d.size();
+            long maxRows = (Integer.MAX_VALUE - 8) / Math.max(1, Math.max(first.obsDim(), first.actDim()));
+            if (total > maxRows) {
+                throw new UserError("concat: " + total + " transitions of " + first.obsDim() + " values exceed one array's "
+                        + "limit (" + maxRows + " rows); concatenate fewer files", 2);
+            }
             int n = 0;
             boolean next = true;
             for (Dataset d : parts) {
@@ -160,7 +176,8 @@ public final class DatasetCommand implements Runnable {
             try {
                 io.dmpo.data.D4rl.write(out, cat, attrs);
             } catch (java.io.IOException e) {
-                throw new UserError(out + ": cannot write: " + e.getMessage(), 1);
+                throw new UserError(e.getMessage().startsWith(out.toString()) ? e.getMessage()
+                        : out + ": cannot write: " + io.dmpo.io.AtomicFiles.describe(e), 1);
             }
             System.out.printf(Locale.ROOT, "concat: %d files, %d transitions, %d episodes -> %s%n", parts.size(), n,
                     cat.episodes().size(), out);

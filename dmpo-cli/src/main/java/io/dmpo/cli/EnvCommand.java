@@ -331,7 +331,7 @@ public final class EnvCommand implements Runnable {
             }
             elapsed = (System.nanoTime() - t0) / 1e9;
             episodes = venv.drainEpisodes();
-            errors = venv.errors();
+            errors = venv.instabilities();
         }
         long total = (long) steps * envs;
         r.put("env_steps_per_s", Math.round(total / elapsed));
@@ -341,7 +341,7 @@ public final class EnvCommand implements Runnable {
                 : round3(episodes.stream().mapToInt(VectorEnv.Episode::length).average().orElse(0)));
         r.put("mean_episode_return", episodes.isEmpty() ? null
                 : round3(episodes.stream().mapToDouble(VectorEnv.Episode::ret).average().orElse(0)));
-        r.put("errors", errors);
+        r.put("instabilities", errors);
         long c1 = checksum(task, frameSkip, seed, Math.min(steps, 300));
         long c2 = checksum(task, frameSkip, seed, Math.min(steps, 300));
         r.put("checksum", String.format("%016x", c1));

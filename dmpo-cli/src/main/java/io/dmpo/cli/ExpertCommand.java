@@ -14,6 +14,11 @@ import io.dmpo.rl.Orthogonal;
 import io.dmpo.rl.Ppo;
 import io.dmpo.rl.PpoCheckpoint;
 import io.dmpo.rl.PpoConfig;
+import io.dmpo.rl.TrainingDiverged;
+import io.dmpo.run.Progress;
+import io.dmpo.run.Provenance;
+import io.dmpo.run.RunDirectory;
+import io.dmpo.run.RunException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -80,15 +85,32 @@ public final class ExpertCommand implements Runnable {
     @Override
     public void run() {
         if (Tasks.task(env) == null) throw new UserError("unknown task '" + env + "'; known: " + Tasks.names(), 2);
-        if (steps < 1 || envs < 1 || threads < 1 || rollout < 1 || evalEvery < 1 || evalEpisodes < 1) {
-            throw new UserError("--steps, --envs, --threads, --rollout, --eval-every and --eval-episodes must be >= 1", 2);
+        Check.atLeast("--steps", steps, 1);
+        Check.atLeast("--envs", envs, 1);
+        Check.atLeast("--threads", threads, 1);
+        Check.atLeast("--rollout", rollout, 1);
+        Check.atLeast("--minibatch", minibatch, 8);
+        Check.atLeast("--epochs", epochs, 1);
+        Check.atLeast("--eval-every", evalEvery, 1);
+        Check.atLeast("--eval-episodes", evalEpisodes, 1);
+        Check.range("--lr", lr, 0, 1, true);
+        Check.range("--gamma", gamma, 0, 1, false);
+        Check.range("--gae-lambda", gaeLambda, 0, 1, false);
+        Check.range("--ent", ent, 0, Double.MAX_VALUE, false);
+        Check.range("--target-kl", targetKl, 0, Double.MAX_VALUE, false);
+        Check.range("--log-std-init", logStdInit, -20, 5, false);
+        for (int h : hidden) Check.atLeast("--hidden", h, 1);
+        if ((long) rollout * envs < minibatch) {
+            throw new UserError("--minibatch " + minibatch + " exceeds one rollout (--rollout x --envs = " + (long) rollout * envs + ")", 2);
         }
         String task = Tasks.task(env).name();
         Path dir = out != null ? out : Path.of("runs", "expert-" + task + "-s" + seed);
         try {
             train(task, dir);
         } catch (IOException e) {
-            throw new UserError(dir + ": " + e.getMessage(), 1);
+            throw new UserError(dir + ": " + AtomicFiles.describe(e), 1);
+        } catch (RunException e) {
+            throw new UserError(e.getMessage(), 2);
         }
     }
 
@@ -106,7 +128,7 @@ public final class ExpertCommand implements Runnable {
         c.put("eval_every", evalEvery);
         c.put("eval_episodes", evalEpisodes);
         c.put("ppo", ppo.toMap());
-        c.put("git_commit", ExpertRuns.gitCommit());
+        c.put("git_commit", Provenance.gitCommit());
         c.put("java", System.getProperty("java.version"));
         return c;
     }
@@ -114,10 +136,8 @@ public final class ExpertCommand implements Runnable {
     @SuppressWarnings("unchecked")
     private void train(String task, Path dir) throws IOException {
         Map<String, Object> cfg;
-        Path latest = null;
         if (resume) {
-            cfg = ExpertRuns.config(dir);
-            latest = ExpertRuns.latest(dir);
+            cfg = RunDirectory.readConfig(dir);
             if (!task.equals(cfg.get("env"))) throw new UserError(dir + ": run is for env '" + cfg.get("env") + "', not '" + task + "'", 2);
             // the run's own settings win, except the budget and thread count
             seed = ((Number) cfg.get("seed")).longValue();
@@ -128,9 +148,6 @@ public final class ExpertCommand implements Runnable {
             logStdInit = ((Number) cfg.get("log_std_init")).doubleValue();
             cfg.put("steps", steps);
         } else {
-            if (Files.exists(dir.resolve("config.json"))) {
-                throw new UserError(dir + " already holds a run; pass --resume to continue it or --out for a new directory", 2);
-            }
             PpoConfig p = new PpoConfig();
             p.rolloutSteps = rollout;
             p.minibatchSize = minibatch;
@@ -143,13 +160,17 @@ public final class ExpertCommand implements Runnable {
             p.gaeLambda = gaeLambda;
             cfg = newConfig(task, p);
         }
-        PpoConfig pc = PpoConfig.fromMap((Map<String, Object>) cfg.get("ppo"));
-        Files.createDirectories(dir);
-        AtomicFiles.writeString(dir.resolve("config.json"), Json.write(cfg) + "\n");
+        PpoConfig pc;
+        try {
+            pc = PpoConfig.fromMap((Map<String, Object>) cfg.get("ppo")).validate();
+        } catch (IllegalArgumentException e) {
+            throw new UserError(dir + ": PPO settings: " + e.getMessage(), 2);
+        }
         Parallel.setThreads(threads);
 
         long perIter = (long) pc.rolloutSteps * envs;
         long totalIters = Math.max(1, (steps + perIter - 1) / perIter);
+        // everything that can reject the inputs (model files, dims, settings) runs before the run directory is touched
         try (VectorEnv venv = VectorEnv.of(envs, threads, i -> Tasks.make(task));
              VectorEnv evalEnv = VectorEnv.of(evalEpisodes, threads, i -> Tasks.make(task))) {
             GaussianPolicy policy = new GaussianPolicy(venv.obsDim(), venv.actDim(), hidden, Pointwise.TANH,
@@ -161,66 +182,72 @@ public final class ExpertCommand implements Runnable {
             Sequential critic = Nets.mlp("critic", Pointwise.TANH, cdims);
             Orthogonal.apply(critic, Math.sqrt(2), 1.0, seed + 1);
             Ppo ppo = new Ppo(pc, policy, critic, venv, totalIters, seed);
-            double best = Double.NEGATIVE_INFINITY;
-            if (latest != null) {
-                Map<String, Object> st = PpoCheckpoint.load(latest, policy.params(), critic.params(), ppo.actorOptimizer(),
-                        ppo.criticOptimizer(), ppo.obsStats(), ppo.rewardScaler());
+
+            RunDirectory run = resume ? RunDirectory.resume(dir) : RunDirectory.start(dir, cfg);
+            if (resume) AtomicFiles.writeString(dir.resolve(RunDirectory.CONFIG), Json.write(cfg) + "\n"); // new budget
+            var from = run.resumedFrom();
+            if (from.isPresent()) {
+                Map<String, Object> st = PpoCheckpoint.load(from.get().path(), policy.params(), critic.params(),
+                        ppo.actorOptimizer(), ppo.criticOptimizer(), ppo.obsStats(), ppo.rewardScaler());
                 int it = ((Number) st.get("iteration")).intValue();
                 ppo.reseed(seed, it);
                 ppo.setProgress(it, ((Number) st.get("env_steps")).longValue());
-                trimJsonl(dir.resolve("metrics.jsonl"), it);
-                trimJsonl(dir.resolve("evals.jsonl"), it);
-                for (Map<String, Object> e : ExpertRuns.evals(dir)) best = Math.max(best, ((Number) e.get("eval_return")).doubleValue());
-                System.err.printf(Locale.ROOT, "dmpo expert: resumed %s at iteration %d (%d env steps)%n", latest, it, ppo.envSteps());
+                System.err.printf(Locale.ROOT, "dmpo expert: resumed %s at iteration %d (%d env steps)%n", from.get().path(), it, ppo.envSteps());
             } else if (resume) {
                 System.err.println("dmpo expert: no checkpoint in " + dir + " yet; starting from scratch");
             }
             System.err.printf(Locale.ROOT, "dmpo expert: %s, %d envs x %d steps/iteration, %d iterations, %d actor + %d critic params, run dir %s%n",
                     task, envs, pc.rolloutSteps, totalIters, Nets.paramCount(policy.params()), Nets.paramCount(critic.params()), dir);
             Progress bar = new Progress(totalIters, ppo.iteration());
-            double lastEval = Double.NaN;
-            while (ppo.iteration() < totalIters) {
-                Ppo.Stats s = ppo.iterate();
-                Map<String, Object> m = statsMap(s);
-                boolean evalNow = s.iteration() % evalEvery == 0 || s.iteration() == totalIters;
-                if (evalNow) {
-                    double[] r = Ppo.evaluate(policy, ppo.obsStats(), pc.obsClip, evalEnv, seed + EVAL_SEED_OFFSET);
-                    double mean = Arrays.stream(r).average().orElse(Double.NaN);
-                    double std = Math.sqrt(Arrays.stream(r).map(x -> (x - mean) * (x - mean)).average().orElse(0));
-                    lastEval = mean;
-                    String name = String.format(Locale.ROOT, "iter_%06d", s.iteration());
-                    Map<String, Object> extra = new LinkedHashMap<>();
-                    extra.put("iteration", s.iteration());
-                    extra.put("env_steps", s.envSteps());
-                    extra.put("eval_return", mean);
-                    extra.put("eval_return_std", std);
-                    extra.put("seed", seed);
-                    extra.put("env", task);
-                    extra.put("git_commit", cfg.get("git_commit"));
-                    PpoCheckpoint.save(dir.resolve("checkpoints").resolve(name), policy.params(), critic.params(),
-                            ppo.actorOptimizer(), ppo.criticOptimizer(), ppo.obsStats(), ppo.rewardScaler(), extra);
-                    Map<String, Object> ev = new LinkedHashMap<>();
-                    ev.put("iteration", s.iteration());
-                    ev.put("env_steps", s.envSteps());
-                    ev.put("eval_return", mean);
-                    ev.put("eval_return_std", std);
-                    ev.put("eval_returns", Arrays.stream(r).boxed().toList());
-                    ev.put("checkpoint", name);
-                    ev.put("wall_seconds", bar.elapsed()); // since this session (start or resume) began
-                    append(dir.resolve("evals.jsonl"), Json.write(ev));
-                    AtomicFiles.writeString(dir.resolve("latest"), name + "\n");
-                    if (mean > best) {
-                        best = mean;
-                        AtomicFiles.writeString(dir.resolve("best"), name + "\n");
+            double lastEval = Double.NaN, lastReturn = Double.NaN;
+            try {
+                while (ppo.iteration() < totalIters) {
+                    Ppo.Stats s = ppo.iterate();
+                    Map<String, Object> m = statsMap(s);
+                    boolean evalNow = s.iteration() % evalEvery == 0 || s.iteration() == totalIters;
+                    double[] r = null;
+                    if (evalNow) {
+                        r = Ppo.evaluate(policy, ppo.obsStats(), pc.obsClip, evalEnv, seed + EVAL_SEED_OFFSET);
+                        lastEval = Arrays.stream(r).average().orElse(Double.NaN);
+                        m.put("eval_return", lastEval);
                     }
-                    m.put("eval_return", mean);
+                    run.appendMetrics(m);
+                    if (evalNow) {
+                        double mean = lastEval;
+                        double std = Math.sqrt(Arrays.stream(r).map(x -> (x - mean) * (x - mean)).average().orElse(0));
+                        Map<String, Object> extra = new LinkedHashMap<>();
+                        extra.put("iteration", s.iteration());
+                        extra.put("env_steps", s.envSteps());
+                        extra.put("eval_return", mean);
+                        extra.put("eval_return_std", std);
+                        extra.put("seed", seed);
+                        extra.put("env", task);
+                        extra.put("git_commit", cfg.get("git_commit"));
+                        Map<String, Object> ev = new LinkedHashMap<>();
+                        ev.put("env_steps", s.envSteps());
+                        ev.put("eval_return", mean);
+                        ev.put("eval_return_std", std);
+                        ev.put("eval_returns", Arrays.stream(r).boxed().toList());
+                        ev.put("wall_seconds", bar.elapsed()); // since this session (start or resume) began
+                        run.publish(s.iteration(), mean, ev, tmp -> PpoCheckpoint.writeInto(tmp, policy.params(),
+                                critic.params(), ppo.actorOptimizer(), ppo.criticOptimizer(), ppo.obsStats(),
+                                ppo.rewardScaler(), extra));
+                    }
+                    if (s.episodes() > 0) lastReturn = s.episodeReturn();
+                    long done = s.iteration() - run.startIteration();
+                    bar.update(s.iteration(), String.format(Locale.ROOT,
+                            "%.2fM steps | ret %7.1f | eval %7.1f (best %7.1f) | kl %.4f clip %.3f ev %.2f | %.0f sps",
+                            s.envSteps() / 1e6, lastReturn, lastEval, run.bestScore(), s.approxKl(), s.clipFraction(),
+                            s.explainedVariance(), done * (double) perIter / Math.max(1e-9, bar.elapsed())), evalNow);
                 }
-                append(dir.resolve("metrics.jsonl"), Json.write(m));
-                bar.update(s, lastEval, best, evalNow);
+            } catch (TrainingDiverged e) {
+                bar.finish();
+                throw new UserError(e.getMessage() + "; stopped: " + run.latest()
+                        .map(c -> "the last good checkpoint is " + c.path()).orElse("no checkpoint was saved yet"), 1);
             }
             bar.finish();
             System.out.printf(Locale.ROOT, "expert %s: %d env steps, last eval %.1f, best eval %.1f, wall %.0f s (this session), run dir %s%n",
-                    task, ppo.envSteps(), lastEval, best, bar.elapsed(), dir);
+                    task, ppo.envSteps(), lastEval, run.bestScore(), bar.elapsed(), dir);
         }
     }
 
@@ -234,74 +261,5 @@ public final class ExpertCommand implements Runnable {
             }
         }
         return m;
-    }
-
-    static void append(Path f, String line) throws IOException {
-        Files.writeString(f, line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    }
-
-    /** Drops lines whose iteration is past {@code iteration} (work after the checkpoint a resume starts from). */
-    @SuppressWarnings("unchecked")
-    static void trimJsonl(Path f, int iteration) throws IOException {
-        if (!Files.isRegularFile(f)) return;
-        List<String> keep = new ArrayList<>();
-        for (String line : Files.readAllLines(f)) {
-            if (line.isBlank()) continue;
-            try {
-                Map<String, Object> m = (Map<String, Object>) Json.parse(line);
-                if (((Number) m.get("iteration")).intValue() <= iteration) keep.add(line);
-            } catch (RuntimeException e) {
-                // a torn last line from a kill: drop it
-            }
-        }
-        AtomicFiles.writeString(f, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
-    }
-
-    /** A one-line progress bar (redrawn on a terminal; a plain line every few iterations otherwise). */
-    static final class Progress {
-        private final long total;
-        private final long startIter;
-        private final long t0 = System.nanoTime();
-        private final boolean tty = System.console() != null;
-        private long lastPrint;
-        private double lastReturn = Double.NaN; // the last iteration that finished an episode
-
-        Progress(long total, long startIter) {
-            this.total = total;
-            this.startIter = startIter;
-        }
-
-        double elapsed() {
-            return (System.nanoTime() - t0) / 1e9;
-        }
-
-        void update(Ppo.Stats s, double lastEval, double best, boolean evalNow) {
-            double el = elapsed();
-            if (s.episodes() > 0) lastReturn = s.episodeReturn();
-            long done = s.iteration() - startIter;
-            double eta = done > 0 ? el / done * (total - s.iteration()) : Double.NaN;
-            int width = 24, fill = (int) (width * s.iteration() / total);
-            String line = String.format(Locale.ROOT,
-                    "[%s%s] %3d%% it %d/%d | %.2fM steps | ret %7.1f | eval %7.1f (best %7.1f) | kl %.4f clip %.3f ev %.2f | %.0f sps | %s elapsed, ETA %s",
-                    "#".repeat(fill), ".".repeat(width - fill), 100 * s.iteration() / total, s.iteration(), total,
-                    s.envSteps() / 1e6, lastReturn, lastEval, best, s.approxKl(), s.clipFraction(), s.explainedVariance(),
-                    done > 0 ? (double) (done * (s.envSteps() / Math.max(1, s.iteration()))) / el : 0.0, fmt(el), fmt(eta));
-            if (tty) {
-                System.err.print("\r" + line);
-            } else if (evalNow || el - lastPrint >= 30) {
-                System.err.println(line);
-                lastPrint = (long) el;
-            }
-        }
-
-        void finish() {
-            if (tty) System.err.println();
-        }
-
-        static String fmt(double s) {
-            if (!Double.isFinite(s)) return "?";
-            long x = Math.round(s);
-            return x >= 3600 ? String.format("%dh%02dm", x / 3600, x % 3600 / 60) : String.format("%dm%02ds", x / 60, x % 60);
-        }
     }
 }

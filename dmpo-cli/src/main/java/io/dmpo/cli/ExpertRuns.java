@@ -1,13 +1,15 @@
 package io.dmpo.cli;
 
 import io.dmpo.env.RunningMeanStd;
+import io.dmpo.io.AtomicFiles;
 import io.dmpo.io.Json;
+import io.dmpo.run.RunDirectory;
+import io.dmpo.run.RunException;
 import io.dmpo.nn.Pointwise;
 import io.dmpo.rl.GaussianPolicy;
 import io.dmpo.rl.PpoCheckpoint;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -27,36 +29,45 @@ final class ExpertRuns {
     record Loaded(Path runDir, Path checkpoint, Map<String, Object> config, Map<String, Object> state,
                   GaussianPolicy policy, RunningMeanStd obsStats, double obsClip, String weightsSha256) {}
 
-    @SuppressWarnings("unchecked")
     static Map<String, Object> config(Path runDir) {
-        Path f = runDir.resolve("config.json");
-        if (!Files.isRegularFile(f)) throw new UserError(runDir + ": not an expert run (no config.json)", 2);
         try {
-            return (Map<String, Object>) Json.parse(Files.readString(f));
-        } catch (IOException | IllegalArgumentException e) {
-            throw new UserError(f + ": unreadable: " + e.getMessage(), 2);
+            return RunDirectory.readConfig(runDir);
+        } catch (RunException e) {
+            throw new UserError(e.getMessage(), 2);
         }
     }
 
+    /** The checkpoint {@code latest} names, or null before the first one; an unreadable pointer is an error. */
     static Path latest(Path runDir) {
-        Path f = runDir.resolve("latest");
         try {
-            if (!Files.isRegularFile(f)) return null;
-            Path c = runDir.resolve("checkpoints").resolve(Files.readString(f).strip());
-            return Files.isDirectory(c) ? c : null;
+            RunDirectory.Checkpoint c = RunDirectory.readPointer(runDir, RunDirectory.LATEST);
+            return c == null ? null : c.path();
+        } catch (RunException e) {
+            throw new UserError(e.getMessage(), 2);
         } catch (IOException e) {
-            return null;
+            throw new UserError(runDir.resolve(RunDirectory.LATEST) + ": cannot read: " + AtomicFiles.describe(e), 2);
         }
     }
 
     /** Every checkpoint's evaluation record (from evals.jsonl), in training order. */
-    @SuppressWarnings("unchecked")
     static List<Map<String, Object>> evals(Path runDir) throws IOException {
-        Path f = runDir.resolve("evals.jsonl");
+        Path f = runDir.resolve(RunDirectory.EVALS);
         List<Map<String, Object>> out = new ArrayList<>();
         if (!Files.isRegularFile(f)) return out;
-        for (String line : Files.readAllLines(f)) if (!line.isBlank()) out.add((Map<String, Object>) Json.parse(line));
+        for (String line : Files.readAllLines(f)) {
+            if (line.isBlank()) continue;
+            try {
+                if (Json.parse(line) instanceof Map<?, ?> m) out.add(cast(m));
+            } catch (IllegalArgumentException e) {
+                throw new UserError(f + ": a line is not JSON (" + e.getMessage() + ")", 2);
+            }
+        }
         return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> cast(Map<?, ?> m) {
+        return (Map<String, Object>) m;
     }
 
     static int[] ints(Object list) {
@@ -105,21 +116,5 @@ final class ExpertRuns {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    /** The git commit of the dmpo checkout (dmpo.home), or "unknown". */
-    static String gitCommit() {
-        try {
-            String home = System.getProperty("dmpo.home", ".");
-            Process p = new ProcessBuilder("git", "-C", home, "rev-parse", "HEAD").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            Process d = new ProcessBuilder("git", "-C", home, "status", "--porcelain", "--untracked-files=no")
-                    .redirectErrorStream(true).start();
-            String dirty = new String(d.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (p.waitFor() == 0 && out.matches("[0-9a-f]{40}")) return out + (dirty.isEmpty() ? "" : "-dirty");
-        } catch (IOException | InterruptedException e) {
-            // fall through
-        }
-        return "unknown";
     }
 }

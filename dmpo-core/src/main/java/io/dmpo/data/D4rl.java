@@ -2,11 +2,10 @@ package io.dmpo.data;
 
 import io.jhdf.HdfFile;
 import io.jhdf.WritableHdfFile;
+import io.dmpo.io.AtomicFiles;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
 /**
@@ -27,7 +26,7 @@ public final class D4rl {
 
     public static ArrayDataset read(Path file) {
         String src = file.toString();
-        try (HdfFile f = new HdfFile(file)) {
+        try (HdfFile f = Hdf5.open(file)) {
             return read(f, src);
         } catch (DataException e) {
             throw e;
@@ -66,10 +65,7 @@ public final class D4rl {
      * may be strings, numbers or booleans (booleans are written as strings).
      */
     public static void write(Path file, Dataset d, Map<String, Object> attributes) throws IOException {
-        Path abs = file.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
-        try {
+        AtomicFiles.writePath(file, tmp -> {
             try (WritableHdfFile f = HdfFile.write(tmp)) {
                 f.putDataset("observations", rows(d.observations(), d.size(), d.obsDim()));
                 f.putDataset("actions", rows(d.actions(), d.size(), d.actDim()));
@@ -84,16 +80,13 @@ public final class D4rl {
                     if (v instanceof Boolean b) v = b.toString();
                     if (v != null) f.putAttribute(e.getKey(), v);
                 }
+            } catch (RuntimeException e) { // jhdf wraps I/O failures (a full disk) in its own unchecked exceptions
+                Throwable c = e;
+                while (c != null && !(c instanceof IOException)) c = c.getCause();
+                if (c != null) throw (IOException) c;
+                throw new IOException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
             }
-            try { // temp files are created owner-only; a dataset is meant to be shared
-                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-            } catch (UnsupportedOperationException e) {
-                // not a POSIX file system
-            }
-            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     static float[][] rows(float[] flat, int n, int cols) {

@@ -17,9 +17,7 @@ public final class Datasets {
     /** {@code obsKeys}: robomimic observation keys (null = all low-dimensional keys). */
     public static Dataset open(Path file, List<String> obsKeys) {
         String src = file.toString();
-        if (!Files.exists(file)) throw new DataException(src + ": no such file");
-        if (!Files.isRegularFile(file)) throw new DataException(src + ": not a file");
-        try (HdfFile f = new HdfFile(file)) {
+try (HdfFile f = Hdf5.open(file)) {
             if (D4rl.matches(f)) return D4rl.read(f, src);
             if (Robomimic.matches(f)) return Robomimic.read(f, src, obsKeys);
             throw new DataException(src + ": unknown layout: expected D4RL (root 'observations', 'actions', 'rewards', "

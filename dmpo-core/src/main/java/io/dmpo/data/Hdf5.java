@@ -6,7 +6,15 @@ import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
 import io.jhdf.api.Node;
 
+import io.jhdf.AbstractNode;
+import io.jhdf.ObjectHeader;
+import io.jhdf.object.message.DataLayoutMessage;
+
+import java.io.IOException;
 import java.lang.reflect.Array;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -20,6 +28,68 @@ final class Hdf5 {
 
     /** A 1-D or 2-D numeric dataset: flat row-major values plus the column count (1 for 1-D). */
     record Matrix(float[] values, int rows, int cols) {}
+
+    /**
+     * Opens an HDF5 file for reading after checking that it is whole: a regular file at least as long as the
+     * end-of-file address its superblock records (a file cut short fails here, not as silently shortened data).
+     */
+    static HdfFile open(Path file) {
+        String src = file.toString();
+        if (!Files.exists(file)) throw new DataException(src + ": no such file");
+        if (!Files.isRegularFile(file)) throw new DataException(src + ": not a regular file");
+        if (!Files.isReadable(file)) throw new DataException(src + ": permission denied (not readable)");
+        HdfFile f;
+        try {
+            f = new HdfFile(file);
+        } catch (RuntimeException e) {
+            throw new DataException(src + ": not a readable HDF5 file (" + e.getMessage() + ")", e);
+        }
+        try {
+            long size = Files.size(file);
+            var storage = f.getHdfBackingStorage();
+            long end = storage.getUserBlockSize() + storage.getSuperblock().getEndOfFileAddress();
+            if (end > size) {
+                throw new DataException(src + ": truncated HDF5 file (" + size + " bytes, its superblock says "
+                        + end + "): the file was cut short; copy or download it again");
+            }
+            return f;
+        } catch (IOException e) {
+            f.close();
+            throw new DataException(src + ": cannot read (" + e.getMessage() + ")", e);
+        } catch (RuntimeException e) {
+            f.close();
+            throw e instanceof DataException de ? de : new DataException(src + ": not a readable HDF5 file (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * Checks that a dataset's extent fits its storage before reading it: contiguous data must lie inside the file and
+     * its layout must hold at least dims × element size bytes (jhdf would otherwise read whatever follows as data).
+     */
+    static void checkExtent(Dataset d, String source, String field) {
+        long need = d.getSizeInBytes();
+        if (need < 0) throw DataException.field(source, field, "has an invalid size");
+        if (!(d instanceof AbstractNode node)) return;
+        ObjectHeader header = node.getHeader();
+        if (header == null || !header.hasMessageOfType(DataLayoutMessage.ContiguousDataLayoutMessage.class)) return;
+        var layout = header.getMessageOfType(DataLayoutMessage.ContiguousDataLayoutMessage.class);
+        long address = layout.getAddress(), stored = layout.getSize();
+        if (need > 0 && (address < 0 || address == UNDEFINED_ADDRESS)) {
+            throw DataException.field(source, field, "has no stored data (unallocated) for " + need + " bytes");
+        }
+        if (stored < need) {
+            throw DataException.field(source, field, "shape " + Arrays.toString(d.getDimensions()) + " needs " + need
+                    + " bytes but only " + stored + " are stored: corrupt file");
+        }
+        var storage = node.getHdfFile().getHdfBackingStorage();
+        long fileSize = storage.size();
+        if (need > 0 && storage.getUserBlockSize() + address + need > fileSize) {
+            throw DataException.field(source, field, "data lies past the end of the file (offset " + address + " + "
+                    + need + " bytes > " + fileSize + "): truncated or corrupt file");
+        }
+    }
+
+    private static final long UNDEFINED_ADDRESS = -1L;
 
     static Dataset dataset(Group g, String path, String source, boolean required) {
         Node n;
@@ -47,6 +117,8 @@ final class Hdf5 {
             throw DataException.field(source, field, "has " + dims.length + " dimensions, expected 1 or 2");
         }
         int rows = dims[0], cols = dims.length == 2 ? dims[1] : 1;
+        if (rows == 0 || cols == 0) throw DataException.field(source, field, "is empty (shape " + Arrays.toString(dims) + ")");
+        checkExtent(d, source, field);
         Object flat;
         try {
             flat = d.getDataFlat();
@@ -72,7 +144,13 @@ final class Hdf5 {
         if (dims.length != 1 && !(dims.length == 2 && dims[1] == 1)) {
             throw DataException.field(source, field, "has shape " + java.util.Arrays.toString(dims) + ", expected (N,)");
         }
-        Object flat = d.getDataFlat();
+        checkExtent(d, source, field);
+        Object flat;
+        try {
+            flat = d.getDataFlat();
+        } catch (RuntimeException e) {
+            throw DataException.field(source, field, "unreadable (" + e.getMessage() + ")");
+        }
         int n = dims[0];
         boolean[] b = new boolean[n];
         if (flat instanceof boolean[] x) {

@@ -27,7 +27,7 @@ public final class Robomimic {
 
     public static ArrayDataset read(Path file, List<String> obsKeys) {
         String src = file.toString();
-        try (HdfFile f = new HdfFile(file)) {
+        try (HdfFile f = Hdf5.open(file)) {
             return read(f, src, obsKeys);
         } catch (DataException e) {
             throw e;

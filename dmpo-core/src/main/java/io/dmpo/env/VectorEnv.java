@@ -13,9 +13,11 @@ import java.util.function.IntFunction;
  * finished episode is in {@link Step#finalObs()}. Finished episodes (return, length) accumulate until
  * {@link #drainEpisodes()}.
  *
- * <p>An exception from one env's step (e.g. a simulator instability) does not stop the others: that env's episode
- * is recorded as truncated with the reward so far (its {@code finalObs} is an empty array), the env is reset, and
- * {@link #errors()} counts it.
+ * <p>A physics instability in one env's step (an exception implementing {@link PhysicsInstability}) does not stop
+ * the others: that env's episode is recorded as truncated with the reward so far (its {@code finalObs} is an empty
+ * array: the state is lost), the env is reset, and {@link #instabilities()} counts it. Any other exception from an
+ * env (a NaN or wrong-length action, a bug) propagates out of {@link #step}: a diverging policy stops the run
+ * instead of training on silently.
  */
 public final class VectorEnv implements AutoCloseable {
     /** One finished episode. */
@@ -30,7 +32,7 @@ public final class VectorEnv implements AutoCloseable {
     private final double[] epReturn;
     private final int[] epLength;
     private final List<Episode> finished = new ArrayList<>();
-    private final AtomicInteger errors = new AtomicInteger();
+    private final AtomicInteger instabilities = new AtomicInteger();
     private volatile String lastError;
     private long totalSteps;
 
@@ -77,8 +79,10 @@ public final class VectorEnv implements AutoCloseable {
     public int obsDim() { return obsDim; }
     public int actDim() { return actDim; }
     public Env env(int i) { return envs[i]; }
-    public int errors() { return errors.get(); }
-    public String lastError() { return lastError; }
+    /** Episodes ended by a physics instability so far. */
+    public int instabilities() { return instabilities.get(); }
+    /** The message of the latest instability (null if none). */
+    public String lastInstability() { return lastError; }
     /** Env steps taken by {@link #step} so far (all envs). */
     public long totalSteps() { return totalSteps; }
 
@@ -113,7 +117,8 @@ public final class VectorEnv implements AutoCloseable {
                 try {
                     r = envs[i].step(actions[i]);
                 } catch (RuntimeException e) {
-                    errors.incrementAndGet();
+                    if (!(e instanceof PhysicsInstability)) throw e;
+                    instabilities.incrementAndGet();
                     lastError = "env " + i + ": " + e.getMessage();
                     r = new StepResult(new double[0], 0, false, true); // finalObs: empty, the state is lost
                 }

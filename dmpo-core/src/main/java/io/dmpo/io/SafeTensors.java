@@ -43,7 +43,9 @@ public final class SafeTensors {
                 case "F64" -> { for (int i = 0; i < n; i++) out[i] = (float) b.getDouble(i * 8); }
                 case "I64" -> { for (int i = 0; i < n; i++) out[i] = b.getLong(i * 8); }
                 case "I32" -> { for (int i = 0; i < n; i++) out[i] = b.getInt(i * 4); }
-                default -> throw new IllegalStateException("dtype " + dtype + " cannot be read as float32");
+                case "F16" -> { for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(b.getShort(i * 2)); }
+                case "BF16" -> { for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat((b.getShort(i * 2) & 0xFFFF) << 16); }
+                default -> throw new IllegalArgumentException("dtype " + dtype + " cannot be read as float32");
             }
             return out;
         }
@@ -58,7 +60,9 @@ public final class SafeTensors {
                 case "F32" -> { for (int i = 0; i < n; i++) out[i] = b.getFloat(i * 4); }
                 case "I64" -> { for (int i = 0; i < n; i++) out[i] = b.getLong(i * 8); }
                 case "I32" -> { for (int i = 0; i < n; i++) out[i] = b.getInt(i * 4); }
-                default -> throw new IllegalStateException("dtype " + dtype + " cannot be read as float64");
+                case "F16" -> { for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(b.getShort(i * 2)); }
+                case "BF16" -> { for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat((b.getShort(i * 2) & 0xFFFF) << 16); }
+                default -> throw new IllegalArgumentException("dtype " + dtype + " cannot be read as float64");
             }
             return out;
         }
@@ -74,6 +78,8 @@ public final class SafeTensors {
     private static final Map<String, Integer> DTYPE_BYTES = Map.of(
             "F64", 8, "F32", 4, "F16", 2, "BF16", 2, "I64", 8, "I32", 4, "I16", 2, "I8", 1, "U8", 1, "BOOL", 1);
     private static final long MAX_HEADER = 100L << 20;
+    /** The dtypes weights may be stored in (converted to float32 on load). */
+    public static final List<String> FLOAT_DTYPES = List.of("F32", "F64", "F16", "BF16");
 
     private final Map<String, Entry> tensors;
     private final Map<String, String> metadata;
@@ -160,7 +166,12 @@ public final class SafeTensors {
         for (int i = 0; i < shape.length; i++) {
             if (!(shapeList.get(i) instanceof Long d) || d < 0) throw new SafeTensorsException(where + " has a bad shape " + shapeList);
             shape[i] = d;
-            elements = Math.multiplyExact(elements, d);
+            try {
+                elements = Math.multiplyExact(elements, d);
+                Math.multiplyExact(elements, (long) DTYPE_BYTES.get(dtype));
+            } catch (ArithmeticException overflow) {
+                throw new SafeTensorsException(where + " has shape " + shapeList + ", too large for any file");
+            }
         }
         if (begin < 0 || end < begin || end > dataLen) {
             throw new SafeTensorsException(where + ": data [" + begin + ", " + end + ") lies outside the " + dataLen
@@ -237,7 +248,18 @@ public final class SafeTensors {
                 throw new SafeTensorsException(source + ": parameter '" + p.name + "' has shape " + Arrays.toString(e.shape())
                         + ", the network expects " + Arrays.toString(want));
             }
-            System.arraycopy(e.floats(), 0, p.value, 0, p.size());
+            if (!FLOAT_DTYPES.contains(e.dtype())) {
+                throw new SafeTensorsException(source + ": parameter '" + p.name + "' has dtype " + e.dtype()
+                        + "; weights must be floating point (" + String.join(", ", FLOAT_DTYPES) + ")");
+            }
+            float[] v = e.floats();
+            for (int i = 0; i < v.length; i++) {
+                if (!Float.isFinite(v[i])) {
+                    throw new SafeTensorsException(source + ": parameter '" + p.name + "' holds a non-finite value ("
+                            + v[i] + " at index " + i + "): a diverged or corrupt checkpoint");
+                }
+            }
+            System.arraycopy(v, 0, p.value, 0, p.size());
             unused.remove(p.name);
         }
         if (!unused.isEmpty()) throw new SafeTensorsException(source + ": unexpected tensors " + unused);

@@ -12,6 +12,8 @@ public final class ActorCheckpoints {
 
     public static final String KIND_KEY = "dmpo.kind";
     public static final String STATE_ACTOR = "meanflow_state_actor";
+    /** Largest observation or action-chunk size a state actor file may declare (humanoid's obs is 376). */
+    static final long MAX_DIM = 1 << 16;
 
     /** Writes the actor's weights atomically, with its kind and the caller's provenance metadata. */
     public static void save(Path file, MeanFlowActor actor, Map<String, String> metadata) throws IOException {
@@ -33,7 +35,12 @@ public final class ActorCheckpoints {
         if (enc == null || out == null || enc.shape().length != 2 || out.shape().length != 2) {
             throw new SafeTensors.SafeTensorsException(file + ": not a MeanFlow state actor (needs cond.fc1.weight and head.out.weight)");
         }
-        MeanFlowActor actor = MeanFlowActor.state((int) enc.shape()[1], (int) out.shape()[0]);
+        long obs = enc.shape()[1], act = out.shape()[0];
+        if (obs < 1 || obs > MAX_DIM || act < 1 || act > MAX_DIM) {
+            throw new SafeTensors.SafeTensorsException(file + ": implausible actor sizes (obs " + obs + ", action chunk "
+                    + act + "; each must be in [1, " + MAX_DIM + "])");
+        }
+        MeanFlowActor actor = MeanFlowActor.state((int) obs, (int) act);
         SafeTensors.loadParams(st, actor.params(), file.toString());
         return actor;
     }

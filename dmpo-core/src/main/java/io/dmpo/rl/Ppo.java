@@ -32,7 +32,7 @@ public final class Ppo {
                         double policyLoss, double valueLoss, double entropy, double approxKl, double clipFraction,
                         double explainedVariance, double firstRatioDeviation, double sampleLogProbDrift,
                         double actorLr, double criticLr, double gradNorm, int minibatches, boolean klStopped,
-                        double extraLoss, double rolloutSeconds, double updateSeconds) {}
+                        double extraLoss, int instabilities, double rolloutSeconds, double updateSeconds) {}
 
     /**
      * An extra loss term added to every minibatch (e.g. Stage 2's behavior-cloning regularizer, DESIGN.md §6): it
@@ -71,7 +71,7 @@ public final class Ppo {
     private final boolean[] bTerm, bDone;
 
     public Ppo(PpoConfig cfg, StochasticPolicy policy, Layer critic, VectorEnv envs, long totalIterations, long seed) {
-        this.cfg = cfg;
+        this.cfg = cfg.validate();
         this.policy = policy;
         this.critic = critic;
         this.envs = envs;
@@ -144,6 +144,7 @@ public final class Ppo {
         Tensor o = Tensor.zeros(n, obsDim), acts = Tensor.zeros(n, actDim), recs = Tensor.zeros(n, recDim);
         float[] lp = new float[n];
         double[][] a = new double[n][actDim];
+        int instabilitiesBefore = envs.instabilities();
         for (int t = 0; t < T; t++) {
             for (int i = 0; i < n; i++) normalize(obsStats, obs[i], cfg.obsClip, o.data, i * obsDim);
             policy.sample(o, rng, acts, recs, lp);
@@ -153,7 +154,15 @@ public final class Ppo {
             System.arraycopy(recs.data, 0, bRec, base * recDim, n * recDim);
             System.arraycopy(lp, 0, bLogp, base, n);
             System.arraycopy(v, 0, bVal, base, n);
-            for (int i = 0; i < n; i++) for (int d = 0; d < actDim; d++) a[i][d] = acts.get(i, d);
+            for (int i = 0; i < n; i++) {
+                for (int d = 0; d < actDim; d++) {
+                    a[i][d] = acts.get(i, d);
+                    if (!Double.isFinite(a[i][d])) {
+                        throw new TrainingDiverged("iteration " + (iteration + 1) + ", rollout step " + t + ", env " + i
+                                + ": the policy produced a non-finite action (" + a[i][d] + " in dimension " + d + ")");
+                    }
+                }
+            }
             VectorEnv.Step s = envs.step(a);
             envSteps += n;
             List<Integer> truncatedRows = new ArrayList<>();
@@ -206,7 +215,8 @@ public final class Ppo {
         iteration++;
         return new Stats(iteration, envSteps, eps.size(), epRet, epLen, u.policyLoss, u.valueLoss, u.entropy, u.approxKl,
                 u.clipFraction, explainedVariance(bVal, gae.returns()), u.firstRatioDev, u.drift, actorLr, criticLr,
-                u.gradNorm, u.minibatches, u.klStopped, u.extraLoss, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+                u.gradNorm, u.minibatches, u.klStopped, u.extraLoss, envs.instabilities() - instabilitiesBefore,
+                (t1 - t0) / 1e9, (t2 - t1) / 1e9);
     }
 
     private record Update(double policyLoss, double valueLoss, double entropy, double approxKl, double clipFraction,
@@ -264,8 +274,17 @@ public final class Ppo {
                 Schedules.zeroGrad(allParams);
                 if (actorOn) ev.backward(L.gradLogProb(), L.gradEntropy());
                 vt.backward(new Tensor(L.gradValue(), 0, mb, 1));
-                if (extraLoss != null && actorOn) sExtra += extraLoss.accumulate(mo, mr, iteration);
-                sNorm += Schedules.clipGradNorm(allParams, cfg.maxGradNorm);
+                double extra = extraLoss != null && actorOn ? extraLoss.accumulate(mo, mr, iteration) : 0;
+                double norm = Schedules.clipGradNorm(allParams, cfg.maxGradNorm);
+                if (!(Double.isFinite(L.policyLoss()) && Double.isFinite(L.valueLoss()) && Double.isFinite(extra)
+                        && Double.isFinite(norm))) { // before the optimizer step: the parameters stay finite
+                    throw new TrainingDiverged(String.format(java.util.Locale.ROOT,
+                            "iteration %d, epoch %d, minibatch %d: non-finite training value (policy loss %s, value loss %s, "
+                                    + "extra loss %s, gradient norm %s)", iteration + 1, epoch, start / mb,
+                            L.policyLoss(), L.valueLoss(), extra, norm));
+                }
+                sExtra += extra;
+                sNorm += norm;
                 if (actorOn) actorOpt.step(actorLr);
                 criticOpt.step(criticLr);
                 sPg += L.policyLoss();

@@ -18,7 +18,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A PPO checkpoint directory, written atomically (a temporary sibling directory renamed into place):
+ * A PPO checkpoint directory, written atomically (a temporary sibling directory renamed into place; an existing
+ * checkpoint of the same name is set aside, not deleted, until the new one is in place):
  * <ul>
  *   <li>{@code weights.safetensors}: policy and critic parameters under their names ({@code actor.fc1.weight} ...,
  *       {@code actor.log_std}, {@code critic.fc1.weight} ...) plus {@code obs_norm.mean} / {@code obs_norm.var}
@@ -37,30 +38,43 @@ public final class PpoCheckpoint {
         Files.createDirectories(parent);
         Path tmp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".");
         try {
-            List<Param> all = new ArrayList<>(policy);
-            all.addAll(critic);
-            Map<String, SafeTensors.Float32> w = new LinkedHashMap<>();
-            for (Param p : all) w.put(p.name, new SafeTensors.Float32(Arrays.stream(p.shape).asLongStream().toArray(), p.value));
-            if (obsStats != null) {
-                w.put("obs_norm.mean", vec(obsStats.mean()));
-                w.put("obs_norm.var", vec(obsStats.var()));
+            writeInto(tmp, policy, critic, actorOpt, criticOpt, obsStats, rewards, extra);
+            if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                // never delete the old checkpoint before the new one is in place: set it aside, swap, then drop it
+                Path aside = parent.resolve("." + dir.getFileName() + ".old-" + System.nanoTime());
+                Files.move(dir, aside, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+                deleteTree(aside);
+            } else {
+                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             }
-            SafeTensors.write(tmp.resolve("weights.safetensors"), w, Map.of("format", "dmpo-ppo"));
-            Map<String, SafeTensors.Float32> o = new LinkedHashMap<>();
-            moments(o, "actor", actorOpt);
-            moments(o, "critic", criticOpt);
-            SafeTensors.write(tmp.resolve("optimizer.safetensors"), o, Map.of());
-            Map<String, Object> st = new LinkedHashMap<>(extra);
-            st.put("actor_optimizer_steps", actorOpt.steps());
-            st.put("critic_optimizer_steps", criticOpt.steps());
-            if (obsStats != null) st.put("obs_norm", stats(obsStats));
-            if (rewards != null) st.put("reward_scale", stats(rewards.stats()));
-            AtomicFiles.writeString(tmp.resolve("state.json"), Json.write(st) + "\n");
-            if (Files.exists(dir)) deleteTree(dir);
-            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             if (Files.exists(tmp)) deleteTree(tmp);
         }
+    }
+
+    /** Writes the checkpoint files into {@code dir}, which exists and is empty (e.g. {@code RunDirectory.publish}'s). */
+    public static void writeInto(Path dir, List<Param> policy, List<Param> critic, AdamW actorOpt, AdamW criticOpt,
+                                 RunningMeanStd obsStats, RewardScaler rewards, Map<String, Object> extra) throws IOException {
+        List<Param> all = new ArrayList<>(policy);
+        all.addAll(critic);
+        Map<String, SafeTensors.Float32> w = new LinkedHashMap<>();
+        for (Param p : all) w.put(p.name, new SafeTensors.Float32(Arrays.stream(p.shape).asLongStream().toArray(), p.value));
+        if (obsStats != null) {
+            w.put("obs_norm.mean", vec(obsStats.mean()));
+            w.put("obs_norm.var", vec(obsStats.var()));
+        }
+        SafeTensors.write(dir.resolve("weights.safetensors"), w, Map.of("format", "dmpo-ppo"));
+        Map<String, SafeTensors.Float32> o = new LinkedHashMap<>();
+        moments(o, "actor", actorOpt);
+        moments(o, "critic", criticOpt);
+        SafeTensors.write(dir.resolve("optimizer.safetensors"), o, Map.of());
+        Map<String, Object> st = new LinkedHashMap<>(extra);
+        st.put("actor_optimizer_steps", actorOpt.steps());
+        st.put("critic_optimizer_steps", criticOpt.steps());
+        if (obsStats != null) st.put("obs_norm", stats(obsStats));
+        if (rewards != null) st.put("reward_scale", stats(rewards.stats()));
+        AtomicFiles.writeString(dir.resolve("state.json"), Json.write(st) + "\n");
     }
 
     /** Loads weights (and, when the optimizers are non-null, optimizer state); returns state.json. */

@@ -72,6 +72,46 @@ public final class PpoConfig {
         return c;
     }
 
+    /**
+     * Checks every setting before a run starts (a NaN learning rate or γ = 2 would otherwise train on and write NaN
+     * checkpoints). Throws {@link IllegalArgumentException} naming the setting, its value and the allowed range.
+     */
+    public PpoConfig validate() {
+        atLeast("rolloutSteps", rolloutSteps, 1);
+        atLeast("epochs", epochs, 1);
+        atLeast("minibatchSize", minibatchSize, 1);
+        atLeast("criticWarmupIterations", criticWarmupIterations, 0);
+        range("gamma", gamma, 0, 1, false);
+        range("gaeLambda", gaeLambda, 0, 1, false);
+        range("clip", clip, 0, Double.MAX_VALUE, true);
+        range("valueClip", valueClip, 0, Double.MAX_VALUE, false);
+        range("valueCoef", valueCoef, 0, Double.MAX_VALUE, false);
+        range("entropyCoef", entropyCoef, 0, Double.MAX_VALUE, false);
+        range("targetKl", targetKl, 0, Double.MAX_VALUE, false);
+        range("maxGradNorm", maxGradNorm, 0, Double.MAX_VALUE, true);
+        range("adamEps", adamEps, 0, 1, true);
+        range("actorLr", actorLr, 0, 1, false);
+        range("criticLr", criticLr, 0, 1, false);
+        range("lrMinFraction", lrMinFraction, 0, 1, false);
+        range("obsClip", obsClip, 0, Double.MAX_VALUE, true);
+        range("rewardClip", rewardClip, 0, Double.MAX_VALUE, true);
+        lrFactor(0); // rejects an unknown schedule name
+        return this;
+    }
+
+    private static void atLeast(String name, long v, long min) {
+        if (v < min) throw new IllegalArgumentException(name + " must be >= " + min + ", got " + v);
+    }
+
+    /** {@code v} finite and in [lo, hi] ({@code (lo, hi]} when {@code openLow}). */
+    private static void range(String name, double v, double lo, double hi, boolean openLow) {
+        boolean ok = Double.isFinite(v) && (openLow ? v > lo : v >= lo) && v <= hi;
+        if (!ok) {
+            String r = (openLow ? "(" : "[") + lo + ", " + (hi == Double.MAX_VALUE ? "inf)" : hi + "]");
+            throw new IllegalArgumentException(name + " must be a finite number in " + r + ", got " + v);
+        }
+    }
+
     /** Learning-rate multiplier at {@code progress} ∈ [0, 1] of the budget. */
     public double lrFactor(double progress) {
         double p = Math.min(1, Math.max(0, progress));

@@ -9,6 +9,14 @@ final class ToyEnv implements Env {
     private int t;
     boolean closed;
     int failAt = -1;
+    /** Whether the failure at {@code failAt} is a physics instability (else an ordinary error). */
+    boolean unstable = true;
+
+    static final class Unstable extends RuntimeException implements PhysicsInstability {
+        Unstable(String m) {
+            super(m);
+        }
+    }
 
     @Override public String name() { return "toy"; }
     @Override public int obsDim() { return 2; }
@@ -33,7 +41,7 @@ final class ToyEnv implements Env {
 
     @Override
     public StepResult step(double[] a) {
-        if (t == failAt) throw new IllegalStateException("boom");
+        if (t == failAt) throw unstable ? new Unstable("boom") : new IllegalStateException("bad action");
         pos += a[0];
         t++;
         return new StepResult(new double[] {pos, t}, a[0], Math.abs(pos) >= 3, t >= 10);

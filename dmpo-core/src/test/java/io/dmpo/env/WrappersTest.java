@@ -105,10 +105,28 @@ class WrappersTest {
         try (VectorEnv v = new VectorEnv(List.of(new ToyEnv(), bad), 2)) {
             v.reset(0);
             for (int s = 0; s < 5; s++) v.step(new double[][] {{0}, {0}});
-            assertEquals(1, v.errors());
-            assertTrue(v.lastError().contains("boom"));
+            assertEquals(1, v.instabilities());
+            assertTrue(v.lastInstability().contains("boom"));
         }
         assertTrue(bad.closed);
+    }
+
+    @Test
+    void vectorEnvPropagatesErrorsThatAreNotInstabilities() {
+        ToyEnv bad = new ToyEnv();
+        bad.failAt = 2;
+        bad.unstable = false;
+        for (int threads : new int[] {1, 2}) {
+            bad.closed = false;
+            try (VectorEnv v = new VectorEnv(List.of(new ToyEnv(), bad), threads)) {
+                v.reset(0);
+                RuntimeException e = assertThrows(RuntimeException.class, () -> {
+                    for (int s = 0; s < 5; s++) v.step(new double[][] {{0}, {0}});
+                });
+                assertEquals("bad action", e.getMessage(), "threads " + threads);
+                assertEquals(0, v.instabilities());
+            }
+        }
     }
 
     @Test

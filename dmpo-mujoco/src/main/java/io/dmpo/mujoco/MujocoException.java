@@ -18,7 +18,7 @@ public class MujocoException extends RuntimeException {
     }
 
     /** The simulation became unstable (NaN/inf or huge state, or an mju_error inside mj_step); the env must be reset. */
-    public static final class Instability extends MujocoException {
+    public static final class Instability extends MujocoException implements io.dmpo.env.PhysicsInstability {
         public Instability(String message) {
             super(message);
         }

@@ -1,0 +1,63 @@
+package io.dmpo.run;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * A one-line progress bar with elapsed time and ETA for iteration loops: redrawn in place on a terminal, a plain line
+ * at most every 30 s (and on {@code important} updates) when stderr is a file or pipe, so logs stay readable.
+ */
+public final class Progress {
+    private final long total;
+    private final long startIteration;
+    private final long t0 = System.nanoTime();
+    private final boolean tty = System.console() != null;
+    private final PrintStream out;
+    private double lastPrint = Double.NEGATIVE_INFINITY;
+
+    /** {@code total} iterations, of which {@code startIteration} were done before this session (a resume). */
+    public Progress(long total, long startIteration) {
+        this(total, startIteration, System.err);
+    }
+
+    public Progress(long total, long startIteration, PrintStream out) {
+        this.total = Math.max(1, total);
+        this.startIteration = startIteration;
+        this.out = out;
+    }
+
+    /** Seconds since this session started. */
+    public double elapsed() {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** Shows {@code iteration} of the total with a status text (losses, returns, rates). */
+    public void update(long iteration, String status, boolean important) {
+        double el = elapsed();
+        long done = iteration - startIteration;
+        double eta = done > 0 ? el / done * (total - iteration) : Double.NaN;
+        int width = 24, fill = (int) Math.min(width, width * iteration / total);
+        String line = String.format(Locale.ROOT, "[%s%s] %3d%% it %d/%d | %s | %s elapsed, ETA %s", "#".repeat(fill),
+                ".".repeat(width - fill), 100 * iteration / total, iteration, total, status, time(el), time(eta));
+        if (tty) {
+            out.print("\r" + line);
+            out.flush();
+        } else if (important || el - lastPrint >= 30) {
+            out.println(line);
+            lastPrint = el;
+        }
+    }
+
+    /** Ends the redrawn line (on a terminal). */
+    public void finish() {
+        if (tty) out.println();
+    }
+
+    /** {@code 1m05s}, {@code 2h03m}, or {@code ?}. */
+    public static String time(double seconds) {
+        if (!Double.isFinite(seconds)) return "?";
+        long x = Math.round(seconds);
+        return x >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", x / 3600, x % 3600 / 60)
+                : String.format(Locale.ROOT, "%dm%02ds", x / 60, x % 60);
+    }
+}
