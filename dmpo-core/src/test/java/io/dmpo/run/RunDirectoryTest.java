@@ -1,0 +1,111 @@
+package io.dmpo.run;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Crash safety of the run machinery: a child JVM running {@link ToyRun} is halted (as by kill -9) at every publish
+ * point of the first and of a later checkpoint; {@code --resume} must then finish with every iteration's metrics line
+ * exactly once, one eval line per checkpoint, {@code latest}/{@code best} right, no temporary leftovers, and the same
+ * final model as an uninterrupted run.
+ */
+class RunDirectoryTest {
+    static final int ITERATIONS = 9;
+    static final String[] POINTS = {"metrics", "eval-line", "checkpoint-written", "checkpoint-renamed", "best", "latest"};
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void killedAtEveryPublishPointResumesToTheUninterruptedResult() throws Exception {
+        Path reference = tmp.resolve("reference");
+        ToyRun.train(reference, ITERATIONS, false);
+        List<String> refMetrics = Files.readAllLines(reference.resolve(RunDirectory.METRICS));
+        assertEquals(ITERATIONS, refMetrics.size());
+        List<String> failures = new ArrayList<>();
+        for (int crashIteration : new int[] {2, 6}) {
+            for (String point : POINTS) {
+                if (point.equals("best") && !improves(crashIteration)) continue; // best is only written on improvement
+                Path dir = tmp.resolve(point + "@" + crashIteration);
+                int status = child(dir, point + "@" + crashIteration);
+                assertEquals(CrashPoints.STATUS, status, "the child must be killed at " + point + "@" + crashIteration);
+                ToyRun.train(dir, ITERATIONS, true);
+                String where = point + "@" + crashIteration + ": ";
+                List<String> metrics = Files.readAllLines(dir.resolve(RunDirectory.METRICS));
+                if (!metrics.equals(refMetrics)) failures.add(where + "metrics " + metrics);
+                RunDirectory done = RunDirectory.resume(dir);
+                List<Long> evalIterations = done.evals().stream().map(e -> ((Number) e.get("iteration")).longValue()).toList();
+                if (!evalIterations.equals(List.of(2L, 4L, 6L, 8L))) failures.add(where + "evals " + evalIterations);
+                if (done.startIteration() != 8) failures.add(where + "latest " + done.startIteration());
+                if (!done.best().orElseThrow().name().equals(RunDirectory.readPointer(reference, RunDirectory.BEST).name())) {
+                    failures.add(where + "best " + done.best());
+                }
+                try (Stream<Path> s = Stream.concat(Files.list(dir), Files.list(dir.resolve(RunDirectory.CHECKPOINTS)))) {
+                    List<String> hidden = s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).toList();
+                    if (!hidden.isEmpty()) failures.add(where + "leftovers " + hidden);
+                }
+                try (Stream<Path> s = Files.list(dir.resolve(RunDirectory.CHECKPOINTS))) {
+                    if (s.count() != 4) failures.add(where + "checkpoint count");
+                }
+            }
+        }
+        assertEquals(List.of(), failures);
+    }
+
+    private static boolean improves(int iteration) {
+        double best = Double.NEGATIVE_INFINITY;
+        for (int it = ToyRun.EVERY; it < iteration; it += ToyRun.EVERY) best = Math.max(best, ToyRun.score(it));
+        return ToyRun.score(iteration) > best;
+    }
+
+    /** Runs ToyRun in a child JVM that halts at {@code crashAt}; returns its exit status. */
+    private static int child(Path dir, String crashAt) throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-Ddmpo.crashAt=" + crashAt, "-cp", System.getProperty("java.class.path"),
+                ToyRun.class.getName(), dir.toString(), Integer.toString(ITERATIONS))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail("child run did not finish");
+        }
+        return p.exitValue();
+    }
+
+    @Test
+    void startRefusesARunWithProgressButReusesAnEmptyOne() throws IOException {
+        Path dir = tmp.resolve("run");
+        RunDirectory.start(dir, Map.of("a", 1L)); // e.g. a command that failed right after creating it
+        RunDirectory again = RunDirectory.start(dir, Map.of("a", 2L));
+        assertEquals(2L, RunDirectory.readConfig(dir).get("a"));
+        again.appendMetrics(Map.of("iteration", 1L));
+        RunException e = assertThrows(RunException.class, () -> RunDirectory.start(dir, Map.of()));
+        assertTrue(e.getMessage().contains("--resume"), e.getMessage());
+        Path file = Files.writeString(tmp.resolve("file"), "x");
+        assertThrows(RunException.class, () -> RunDirectory.start(file, Map.of()));
+    }
+
+    @Test
+    void unreadablePointersAndConfigsAreErrorsNotAFreshStart() throws IOException {
+        Path dir = tmp.resolve("run");
+        ToyRun.train(dir, 4, false);
+        Files.writeString(dir.resolve(RunDirectory.LATEST), "iter_000099\n");
+        assertThrows(RunException.class, () -> RunDirectory.resume(dir));
+        Files.writeString(dir.resolve(RunDirectory.LATEST), "../../etc\n");
+        assertThrows(RunException.class, () -> RunDirectory.resume(dir));
+        Files.writeString(dir.resolve(RunDirectory.CONFIG), "{\"kind\": ");
+        RunException e = assertThrows(RunException.class, () -> RunDirectory.resume(dir));
+        assertTrue(e.getMessage().contains(RunDirectory.CONFIG), e.getMessage());
+        assertThrows(RunException.class, () -> RunDirectory.resume(tmp.resolve("nothing")));
+    }
+}
