@@ -18,10 +18,16 @@ public final class BenchMain implements Runnable {
 
     public static void main(String[] args) {
         CommandLine cl = new CommandLine(new BenchMain());
+        // the exit codes of ./dmpo (io.dmpo.cli.Main): 2 bad input or usage, 1 a failure while running
         cl.setExecutionExceptionHandler((e, c, p) -> {
             c.getErr().println("dmpo bench: error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             if (Boolean.getBoolean("dmpo.debug")) e.printStackTrace(c.getErr());
-            return 1;
+            return e instanceof IllegalArgumentException ? 2 : 1;
+        });
+        cl.setParameterExceptionHandler((e, a) -> {
+            e.getCommandLine().getErr().println("dmpo bench: error: " + e.getMessage().strip().lines().findFirst().orElse("")
+                    + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName(" ") + " --help')");
+            return 2;
         });
         System.exit(cl.execute(args));
     }

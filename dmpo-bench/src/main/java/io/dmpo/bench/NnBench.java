@@ -55,6 +55,13 @@ public final class NnBench implements Runnable {
         for (String a : anchors) {
             if (!a.equals("pytorch") && !a.equals("onnxruntime")) throw new IllegalArgumentException("unknown anchor '" + a + "' (pytorch, onnxruntime)");
         }
+        if (samples < 1) throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
+        if (repeats < 1) throw new IllegalArgumentException("--repeats must be >= 1, got " + repeats);
+        if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
+        if (!(warmup >= 0 && warmup <= 600)) throw new IllegalArgumentException("--warmup must be in [0, 600] seconds, got " + warmup);
+        for (String n : networks) {
+            if (!n.equals("hopper") && !n.equals("vit")) throw new IllegalArgumentException("unknown network '" + n + "' (hopper, vit)");
+        }
         Parallel.setThreads(threads);
         // PyTorch gets the same number of intra-op threads, and must not try to download anything
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));

@@ -32,8 +32,8 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!Files.isRegularFile(weights)) throw new UserError(weights + ": no such weights file");
         if (steps < 1 || steps > 1000) throw new UserError("--steps must be in [1, 1000], got " + steps);
+        if (!Files.isRegularFile(weights)) throw new UserError(weights + ": no such weights file");
         String problem = AtomicFiles.outputProblem(onnx, force);
         if (problem != null) throw new UserError(problem, 2);
         MeanFlowActor actor;
