@@ -17,11 +17,16 @@ final class OnnxRuntimeAnchor implements AutoCloseable {
     private final OrtSession session;
 
     OnnxRuntimeAnchor(MeanFlowActor actor, int steps, int threads) throws OrtException {
+        this(actor, steps, threads, true);
+    }
+
+    /** {@code clip = false}: the export without the final clip to [−1, 1] (parity checks). */
+    OnnxRuntimeAnchor(MeanFlowActor actor, int steps, int threads, boolean clip) throws OrtException {
         OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
         opts.setIntraOpNumThreads(threads);
         opts.setInterOpNumThreads(1);
         opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-        session = env.createSession(OnnxExport.stateActor(actor, steps), opts);
+        session = env.createSession(OnnxExport.stateActor(actor, steps, clip), opts);
     }
 
     /** The action for these observations and noise (rows of each). */

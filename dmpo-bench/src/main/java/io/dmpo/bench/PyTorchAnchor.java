@@ -158,11 +158,17 @@ final class PyTorchAnchor implements AutoCloseable {
 
     /** The batch-1 one-step action as PyTorch computes it (for parity checks). */
     float[] action(Tensor obs, Tensor eps) {
+        return action(obs, eps, true);
+    }
+
+    /** The one-step action ε − u(ε, 0, 1 | enc(obs)), clipped to [−1, 1] or not (parity checks compare it unclipped). */
+    float[] action(Tensor obs, Tensor eps, boolean clip) {
         try (NDManager sub = manager.newSubManager()) {
             NDArray o = sub.create(obs.toArray(), new Shape(obs.rows, obs.cols));
             NDArray e = sub.create(eps.toArray(), new Shape(eps.rows, eps.cols));
             NDArray zero = sub.zeros(new Shape(obs.rows, 1)), one = sub.ones(new Shape(obs.rows, 1));
-            return e.sub(velocity(e, zero, one, encode(o))).clip(-1, 1).toFloatArray();
+            NDArray a = e.sub(velocity(e, zero, one, encode(o)));
+            return (clip ? a.clip(-1, 1) : a).toFloatArray();
         }
     }
 

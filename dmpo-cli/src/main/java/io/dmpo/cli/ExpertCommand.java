@@ -4,7 +4,6 @@ import io.dmpo.env.VectorEnv;
 import io.dmpo.io.AtomicFiles;
 import io.dmpo.io.Json;
 import io.dmpo.mujoco.Tasks;
-import io.dmpo.nn.Layer;
 import io.dmpo.nn.Nets;
 import io.dmpo.nn.Parallel;
 import io.dmpo.nn.Pointwise;

@@ -1,5 +1,6 @@
 package io.dmpo.cli;
 
+import io.dmpo.io.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -11,6 +12,9 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -32,26 +36,40 @@ class EnvCommandTest {
         }
     }
 
+    @SuppressWarnings("unchecked")
+    static <T> T json(Run r) {
+        return (T) Json.parse(r.out().strip());
+    }
+
     @Test
     void listJson() {
         Run r = run("env", "list", "--json");
         assertEquals(0, r.code(), r.err());
-        for (String s : new String[] {"\"name\": \"hopper\", \"obs_dim\": 11, \"act_dim\": 3",
-                "\"name\": \"walker2d\", \"obs_dim\": 17, \"act_dim\": 6",
-                "\"name\": \"halfcheetah\", \"obs_dim\": 17, \"act_dim\": 6",
-                "\"name\": \"ant\", \"obs_dim\": 27, \"act_dim\": 8",
-                "\"name\": \"humanoid\", \"obs_dim\": 376, \"act_dim\": 17"}) {
-            assertTrue(r.out().contains(s), r.out());
+        List<Map<String, Object>> rows = json(r);
+        Map<String, List<Integer>> dims = new LinkedHashMap<>();
+        for (Map<String, Object> row : rows) {
+            dims.put((String) row.get("name"), List.of(((Number) row.get("obs_dim")).intValue(), ((Number) row.get("act_dim")).intValue()));
+            assertTrue(((Number) row.get("frame_skip")).intValue() >= 1, row.toString());
+            assertTrue(((Number) row.get("dt")).doubleValue() > 0, row.toString());
         }
+        assertEquals(Map.of("hopper", List.of(11, 3), "walker2d", List.of(17, 6), "halfcheetah", List.of(17, 6),
+                "ant", List.of(27, 8), "humanoid", List.of(376, 17)), dims);
     }
 
     @Test
     void checkHopperJson() {
         Run r = run("env", "check", "hopper", "--steps", "300", "--envs", "2", "--threads", "2", "--json");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("\"deterministic\": true"), r.out());
-        assertTrue(r.out().contains("\"checksum\": \""), r.out());
-        assertTrue(r.out().contains("\"obs_dim\": 11"), r.out());
+        Map<String, Object> m = json(r);
+        assertEquals(true, m.get("deterministic"));
+        assertTrue(((String) m.get("checksum")).matches("[0-9a-f]{16}"), String.valueOf(m.get("checksum")));
+        assertEquals("hopper", m.get("task"));
+        assertEquals(11L, m.get("obs_dim"));
+        assertEquals(3L, m.get("act_dim"));
+        assertEquals(2L, m.get("envs"));
+        assertEquals(2L, m.get("threads"));
+        assertEquals(300L, m.get("steps_per_env"));
+        assertEquals(0L, m.get("errors"));
     }
 
     @Test

@@ -38,6 +38,12 @@ class ExpertDataCommandsTest {
         return out;
     }
 
+    /** The --json output, parsed (one JSON document, nothing else on stdout). */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> json(String out) {
+        return (Map<String, Object>) Json.parse(out.strip());
+    }
+
     @Test
     void expertIsDeterministicResumesAndFeedsCollect(@TempDir Path tmp) throws Exception {
         Path a = tmp.resolve("a"), b = tmp.resolve("b"), c = tmp.resolve("c");
@@ -50,7 +56,11 @@ class ExpertDataCommandsTest {
                 "checkpoints/iter_000004/optimizer.safetensors", "checkpoints/iter_000004/state.json"}) {
             assertTrue(Files.exists(a.resolve(f)), f);
         }
-        assertTrue(Files.readString(a.resolve("checkpoints/iter_000004/state.json")).contains("\"git_commit\""));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> state = (Map<String, Object>) Json.parse(Files.readString(a.resolve("checkpoints/iter_000004/state.json")));
+        assertTrue(state.containsKey("git_commit"), state.keySet().toString());
+        assertEquals(4L, state.get("iteration"));
+        assertEquals(2048L, state.get("env_steps"));
         // refuses to overwrite a run; resumes from the latest checkpoint
         assertEquals(2, run(expert(a, 2048)).code());
         assertEquals(0, run(expert(c, 1024)).code());
@@ -65,10 +75,17 @@ class ExpertDataCommandsTest {
         assertEquals(0, r.code(), r.err());
         r = run("dataset", "info", h5.toString(), "--json");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("\"layout\":\"d4rl\",\"transitions\":300"), r.out());
-        assertTrue(r.out().contains("\"obs_dim\":11,\"act_dim\":3"), r.out());
-        assertTrue(r.out().contains("\"policy_checkpoint_sha256\""), r.out());
-        assertTrue(r.out().contains("\"command_line\":\"dmpo collect --policy"), r.out());
+        Map<String, Object> info = json(r.out());
+        assertEquals("d4rl", info.get("layout"));
+        assertEquals(300L, info.get("transitions"));
+        assertEquals(11L, info.get("obs_dim"));
+        assertEquals(3L, info.get("act_dim"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> attrs = (Map<String, Object>) info.get("attributes");
+        assertTrue(((String) attrs.get("policy_checkpoint_sha256")).matches("[0-9a-f]{64}"), attrs.toString());
+        assertTrue(((String) attrs.get("command_line")).startsWith("dmpo collect --policy "), attrs.toString());
+        assertEquals("hopper", attrs.get("env"));
+        assertEquals("expert", attrs.get("quality"));
 
         r = run("collect", "--policy", a.toString(), "--env", "walker2d", "--transitions", "10", "--out", tmp.resolve("w.h5").toString());
         assertEquals(2, r.code());
@@ -82,9 +99,12 @@ class ExpertDataCommandsTest {
     void bundledHopperMediumDataset() {
         var r = run("dataset", "info", Path.of("..", "data", "hopper-medium.h5").toString(), "--json");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("\"layout\":\"d4rl\",\"transitions\":100000,\"episodes\":277,\"obs_dim\":11,\"act_dim\":3"), r.out());
-        @SuppressWarnings("unchecked")
-        Map<String, Object> info = (Map<String, Object>) Json.parse(r.out().strip());
+        Map<String, Object> info = json(r.out());
+        assertEquals("d4rl", info.get("layout"));
+        assertEquals(100000L, info.get("transitions"));
+        assertEquals(277L, info.get("episodes"));
+        assertEquals(11L, info.get("obs_dim"));
+        assertEquals(3L, info.get("act_dim"));
         double ret = ((Number) info.get("return_mean")).doubleValue();
         assertTrue(ret > 3561.2 / 3 && ret < 3561.2 / 2, "medium = 1/3..1/2 of the expert's 3561: " + ret);
     }
@@ -94,7 +114,12 @@ class ExpertDataCommandsTest {
         Path fixtures = Path.of("..", "dmpo-core", "src", "test", "resources", "fixtures");
         var r = run("dataset", "info", fixtures.resolve("robomimic_h5py.h5").toString(), "--json");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("\"layout\":\"robomimic\",\"transitions\":10,\"episodes\":3,\"obs_dim\":5,\"act_dim\":2"), r.out());
+        Map<String, Object> info = json(r.out());
+        assertEquals("robomimic", info.get("layout"));
+        assertEquals(10L, info.get("transitions"));
+        assertEquals(3L, info.get("episodes"));
+        assertEquals(5L, info.get("obs_dim"));
+        assertEquals(2L, info.get("act_dim"));
         r = run("dataset", "info", fixtures.resolve("d4rl_h5py.h5").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("episodes             3"), r.out());

@@ -23,6 +23,14 @@ public final class OnnxExport {
     private OnnxExport() {}
 
     public static byte[] stateActor(MeanFlowActor actor, int steps) {
+        return stateActor(actor, steps, true);
+    }
+
+    /**
+     * With {@code clip = false}, {@code action} is the chain's end x_K without the final clip to [−1, 1] (the
+     * counterpart of {@link io.dmpo.policy.MeanFlowSampler#sampleUnclipped}, for parity checks).
+     */
+    public static byte[] stateActor(MeanFlowActor actor, int steps, boolean clip) {
         if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
         OnnxGraph g = new OnnxGraph();
         for (Param p : actor.params()) {
@@ -50,9 +58,13 @@ public final class OnnxExport {
             String dt = g.constant("dt_" + k, new float[] {tk - tk1}, 1);
             x = g.node("Sub", new String[] {x, g.node("Mul", new String[] {u, dt}, g.fresh("step"))}, g.fresh("x"));
         }
-        String lo = g.constant("minus_one", new float[] {-1f});
-        String hi = g.constant("plus_one", new float[] {1f});
-        g.node("Clip", new String[] {x, lo, hi}, "action");
+        if (clip) {
+            String lo = g.constant("minus_one", new float[] {-1f});
+            String hi = g.constant("plus_one", new float[] {1f});
+            g.node("Clip", new String[] {x, lo, hi}, "action");
+        } else {
+            g.node("Identity", new String[] {x}, "action");
+        }
         g.output("action", actor.actionDim);
         return g.serialize("dmpo_meanflow_policy", "dmpo");
     }

@@ -17,6 +17,20 @@ public final class MeanFlowSampler {
     }
 
     public static Tensor sampleFromCond(MeanFlowActor actor, Tensor cond, Tensor eps, int steps) {
+        Tensor x = sampleUnclippedFromCond(actor, cond, eps, steps);
+        for (int i = 0; i < x.size(); i++) x.data[i] = Math.max(-1f, Math.min(1f, x.data[i]));
+        return x;
+    }
+
+    /**
+     * The chain's end x_K before the final clip to [−1, 1] ({@link #sample} is this, clipped). For parity checks: a
+     * clipped element equals ±1 whatever the network computed, so comparisons after clipping hide errors there.
+     */
+    public static Tensor sampleUnclipped(MeanFlowActor actor, Tensor obs, Tensor eps, int steps) {
+        return sampleUnclippedFromCond(actor, actor.encode(obs), eps, steps);
+    }
+
+    public static Tensor sampleUnclippedFromCond(MeanFlowActor actor, Tensor cond, Tensor eps, int steps) {
         if (steps < 1) throw new IllegalArgumentException("sampling steps must be >= 1, got " + steps);
         Tensor.requireShape(eps, cond.rows, actor.actionDim, "noise");
         int b = eps.rows;
@@ -27,7 +41,6 @@ public final class MeanFlowSampler {
             float dt = tk - tk1;
             for (int i = 0; i < x.size(); i++) x.data[i] -= dt * u.data[u.offset + i];
         }
-        for (int i = 0; i < x.size(); i++) x.data[i] = Math.max(-1f, Math.min(1f, x.data[i]));
         return x;
     }
 }

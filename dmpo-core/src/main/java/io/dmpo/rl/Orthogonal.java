@@ -1,7 +1,6 @@
 package io.dmpo.rl;
 
 import io.dmpo.nn.Init;
-import io.dmpo.nn.Layer;
 import io.dmpo.nn.Linear;
 import io.dmpo.nn.Sequential;
 
@@ -49,10 +48,5 @@ public final class Orthogonal {
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) w[r * cols + c] = (float) (gain * (byRows ? v[r][c] : v[c][r]));
         }
-    }
-
-    /** Convenience: every Layer in {@code net} that is a Linear. */
-    static long linearCount(Layer net) {
-        return net instanceof Sequential s ? s.layers().stream().filter(l -> l instanceof Linear).count() : 0;
     }
 }

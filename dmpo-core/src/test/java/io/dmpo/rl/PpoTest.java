@@ -53,7 +53,6 @@ class PpoTest {
 
     @Test
     void improvesOnToyTaskAndIsDeterministic() {
-        long t0 = System.nanoTime();
         Run a = train(25, 7);
         double early = a.returns.subList(0, 3).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         double late = a.returns.subList(22, 25).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
@@ -66,7 +65,6 @@ class PpoTest {
         Run b = train(25, 7);
         assertEquals(a.returns, b.returns, "same seed, same threads => identical metrics");
         assertEquals(a.evalAfter, b.evalAfter);
-        assertTrue((System.nanoTime() - t0) / 1e9 < 30, "bounded time");
     }
 
     @Test

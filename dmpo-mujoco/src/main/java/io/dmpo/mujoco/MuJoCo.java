@@ -35,13 +35,13 @@ public final class MuJoCo {
     /** Lazily-initialized holder: class init fails (once, with a clear message) when the library is missing. */
     static final class N {
         static final MethodHandle MJ_VERSION, MJ_DELETE_MODEL, MJ_DELETE_DATA, MJ_NAME2ID;
-        static final MethodHandle SHIM_INIT, SHIM_ERROR_MSG, SHIM_WARNING_COUNT, SHIM_STEP, SHIM_FORWARD, SHIM_RESET,
+        static final MethodHandle SHIM_INIT, SHIM_ERROR_MSG, SHIM_STEP, SHIM_FORWARD, SHIM_RESET,
                 SHIM_MAKE_DATA, SHIM_LOAD_XML, SHIM_RAISE;
         static final int VERSION;
         static final Throwable FAILURE;
 
         static {
-            MethodHandle v = null, dm = null, dd = null, n2i = null, init = null, em = null, wc = null, st = null,
+            MethodHandle v = null, dm = null, dd = null, n2i = null, init = null, em = null, st = null,
                     fw = null, rs = null, md = null, lx = null, re = null;
             int version = 0;
             Throwable failure = null;
@@ -65,7 +65,6 @@ public final class MuJoCo {
                         FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
                 init = linker.downcallHandle(find(shim, "dmpo_init"), FunctionDescriptor.of(JAVA_INT));
                 em = linker.downcallHandle(find(shim, "dmpo_error_message"), FunctionDescriptor.of(ADDRESS));
-                wc = linker.downcallHandle(find(shim, "dmpo_warning_count"), FunctionDescriptor.of(JAVA_INT));
                 st = linker.downcallHandle(find(shim, "dmpo_step"),
                         FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
                 fw = linker.downcallHandle(find(shim, "dmpo_forward"),
@@ -86,7 +85,7 @@ public final class MuJoCo {
                 failure = t;
             }
             MJ_VERSION = v; MJ_DELETE_MODEL = dm; MJ_DELETE_DATA = dd; MJ_NAME2ID = n2i;
-            SHIM_INIT = init; SHIM_ERROR_MSG = em; SHIM_WARNING_COUNT = wc; SHIM_STEP = st; SHIM_FORWARD = fw;
+            SHIM_INIT = init; SHIM_ERROR_MSG = em; SHIM_STEP = st; SHIM_FORWARD = fw;
             SHIM_RESET = rs; SHIM_MAKE_DATA = md; SHIM_LOAD_XML = lx; SHIM_RAISE = re;
             VERSION = version;
             FAILURE = failure;
@@ -123,15 +122,6 @@ public final class MuJoCo {
         try {
             MemorySegment p = (MemorySegment) N.SHIM_ERROR_MSG.invokeExact();
             return p.reinterpret(4096).getString(0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** Number of MuJoCo warnings raised on this thread (through mju_warning). */
-    static int warningCount() {
-        try {
-            return (int) N.SHIM_WARNING_COUNT.invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }

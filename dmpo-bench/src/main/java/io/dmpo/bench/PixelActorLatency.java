@@ -1,10 +1,11 @@
-package io.dmpo.policy;
+package io.dmpo.bench;
 
 import io.dmpo.nn.Dual;
 import io.dmpo.nn.Ops;
 import io.dmpo.nn.Param;
 import io.dmpo.nn.Parallel;
 import io.dmpo.nn.Tensor;
+import io.dmpo.policy.MeanFlowActor;
 
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
@@ -13,8 +14,10 @@ import java.util.SplittableRandom;
 /**
  * Timing print (not a test): batch-1 latency of the pixel actor (ViT encoder + one velocity pass), median over runs
  * after a time-based warm-up, for 1 and 2 threads, with the machine's load average (the numbers are only meaningful on
- * an otherwise idle machine). Run from dmpo-core after test-compile:
- * {@code java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes io.dmpo.policy.PixelActorLatency [runs] [warmupSeconds]}
+ * an otherwise idle machine). The encoder + velocity median is the figure {@code ./dmpo bench nn --networks vit}
+ * reports as {@code b1_forward_us}; this adds the encoder's share and the calling thread's CPU time (how much of the
+ * work the helpers take). Run after {@code mvn -DskipTests package}:
+ * {@code java --add-modules jdk.incubator.vector -cp 'dmpo-bench/target/classes:dmpo-bench/target/lib/*' io.dmpo.bench.PixelActorLatency [runs] [warmupSeconds]}
  */
 public final class PixelActorLatency {
     public static void main(String[] args) {
