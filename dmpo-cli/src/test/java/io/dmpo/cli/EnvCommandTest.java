@@ -69,7 +69,7 @@ class EnvCommandTest {
         assertEquals(2L, m.get("envs"));
         assertEquals(2L, m.get("threads"));
         assertEquals(300L, m.get("steps_per_env"));
-        assertEquals(0L, m.get("errors"));
+        assertEquals(0L, m.get("instabilities"));
     }
 
     @Test

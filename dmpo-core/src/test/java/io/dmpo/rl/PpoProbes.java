@@ -172,7 +172,7 @@ final class PpoProbes {
         @Override
         public StepResult step(double[] action) {
             steps++;
-            if (end == End.THROW && t == length - 1) throw new IllegalStateException("scripted simulator failure");
+            if (end == End.THROW && t == length - 1) throw new SimulatorFailure("scripted simulator failure");
             double r = rewards[t++];
             if (t < length) return new StepResult(obs(), r, false, false);
             return end == End.TERMINATE ? new StepResult(new double[] {100, t}, r, true, false)
@@ -180,5 +180,12 @@ final class PpoProbes {
         }
 
         @Override public void close() {}
+    }
+
+    /** A scripted physics instability: the only env failure VectorEnv turns into an episode end. */
+    static final class SimulatorFailure extends RuntimeException implements io.dmpo.env.PhysicsInstability {
+        SimulatorFailure(String message) {
+            super(message);
+        }
     }
 }
