@@ -45,11 +45,16 @@ public final class Json {
         pos++;
     }
 
+    /** Deepest nesting accepted: a crafted header of 100k '[' must be an error, not a stack overflow. */
+    static final int MAX_DEPTH = 256;
+    private int depth;
+
     private Object value() {
         char c = peek();
+        if ((c == '{' || c == '[') && depth >= MAX_DEPTH) throw error("nested deeper than " + MAX_DEPTH + " levels");
         switch (c) {
-            case '{': return object();
-            case '[': return array();
+            case '{': depth++; try { return object(); } finally { depth--; }
+            case '[': depth++; try { return array(); } finally { depth--; }
             case '"': return string();
             case 't': literal("true"); return Boolean.TRUE;
             case 'f': literal("false"); return Boolean.FALSE;
@@ -130,11 +135,9 @@ public final class Json {
                 case 't' -> b.append('\t');
                 case 'u' -> {
                     if (pos + 4 > s.length()) throw error("short \\u escape");
-                    try {
-                        b.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
-                    } catch (NumberFormatException ex) {
-                        throw error("bad \\u escape");
-                    }
+                    String hex = s.substring(pos, pos + 4);
+                    if (!hex.matches("[0-9a-fA-F]{4}")) throw error("bad \\u escape");
+                    b.append((char) Integer.parseInt(hex, 16));
                     pos += 4;
                 }
                 default -> throw error("bad escape '\\" + e + "'");

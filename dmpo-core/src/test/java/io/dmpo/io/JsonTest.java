@@ -186,15 +186,17 @@ class JsonTest {
         }
     }
 
-    /** Nesting is unbounded (plain recursion): a few hundred levels are fine. */
+    /** Nesting up to Json.MAX_DEPTH parses; deeper input (a crafted header) is a clean error, not a stack overflow. */
     @Test
-    void moderatelyDeepNestingParses() {
-        int depth = 500;
+    void nestingIsBoundedWithAClearError() {
+        int depth = Json.MAX_DEPTH - 1;
         String text = "[".repeat(depth) + "{\"k\":null}" + "]".repeat(depth);
         Object v = Json.parse(text);
         for (int i = 0; i < depth; i++) v = ((List<?>) v).get(0);
         assertNull(((Map<?, ?>) v).get("k"));
         assertTrue(((Map<?, ?>) v).containsKey("k"));
         assertMalformed("[".repeat(depth) + "]".repeat(depth - 1));
+        assertMalformed("[".repeat(100_000));
+        assertMalformed("\"\\u-123\"");
     }
 }
