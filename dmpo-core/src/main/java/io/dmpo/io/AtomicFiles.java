@@ -92,6 +92,15 @@ public final class AtomicFiles {
         }
     }
 
+    /** Gives a directory made by {@code Files.createTempDirectory} (owner-only) the usual {@code rwxr-xr-x}. */
+    public static void shareDirectory(Path dir) throws IOException {
+        try {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: the platform default stays
+        }
+    }
+
     public static void writeString(Path target, String text) throws IOException {
         write(target, out -> out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }

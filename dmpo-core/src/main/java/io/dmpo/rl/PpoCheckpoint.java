@@ -39,6 +39,7 @@ public final class PpoCheckpoint {
         Path tmp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".");
         try {
             writeInto(tmp, policy, critic, actorOpt, criticOpt, obsStats, rewards, extra);
+            AtomicFiles.shareDirectory(tmp);
             if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 // never delete the old checkpoint before the new one is in place: set it aside, swap, then drop it
                 Path aside = parent.resolve("." + dir.getFileName() + ".old-" + System.nanoTime());

@@ -201,6 +201,7 @@ public final class RunDirectory {
         Path tmp = Files.createTempDirectory(ckDir, "." + name + ".");
         try {
             writer.write(tmp);
+            AtomicFiles.shareDirectory(tmp); // temporary directories are created owner-only
             CrashPoints.reached("checkpoint-written", iteration);
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                 throw new RunException(target + ": a checkpoint of this iteration exists already (never overwritten)");

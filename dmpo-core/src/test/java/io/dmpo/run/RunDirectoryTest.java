@@ -96,6 +96,18 @@ class RunDirectoryTest {
     }
 
     @Test
+    void publishedFilesAndCheckpointsAreSharedReadable() throws IOException {
+        Path dir = tmp.resolve("perm");
+        ToyRun.train(dir, 2, false);
+        assertEquals("rwxr-xr-x", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve(RunDirectory.CHECKPOINTS).resolve("iter_000002"))));
+        for (String f : new String[] {RunDirectory.CONFIG, RunDirectory.LATEST, RunDirectory.BEST, "checkpoints/iter_000002/model.txt"}) {
+            assertTrue(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(f)))
+                    .startsWith("rw-r--r"), f);
+        }
+    }
+
+    @Test
     void unreadablePointersAndConfigsAreErrorsNotAFreshStart() throws IOException {
         Path dir = tmp.resolve("run");
         ToyRun.train(dir, 4, false);
