@@ -17,6 +17,11 @@ public final class BenchMain implements Runnable {
     }
 
     public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command tree with one-line error handling (exit 2 for bad input, 1 for failures). */
+    static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new BenchMain());
         // the exit codes of ./dmpo (io.dmpo.cli.Main): 2 bad input or usage, 1 a failure while running
         cl.setExecutionExceptionHandler((e, c, p) -> {
@@ -29,6 +34,6 @@ public final class BenchMain implements Runnable {
                     + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName(" ") + " --help')");
             return 2;
         });
-        System.exit(cl.execute(args));
+        return cl;
     }
 }
