@@ -118,13 +118,7 @@ final class Hdf5 {
         }
         int rows = dims[0], cols = dims.length == 2 ? dims[1] : 1;
         if (rows == 0 || cols == 0) throw DataException.field(source, field, "is empty (shape " + Arrays.toString(dims) + ")");
-        checkExtent(d, source, field);
-        Object flat;
-        try {
-            flat = d.getDataFlat();
-        } catch (RuntimeException e) {
-            throw DataException.field(source, field, "unreadable (" + e.getMessage() + ")");
-        }
+        Object flat = readFlat(d, source, field);
         float[] v = new float[Math.multiplyExact(rows, cols)];
         if (flat instanceof float[] f) {
             System.arraycopy(f, 0, v, 0, v.length);
@@ -139,18 +133,22 @@ final class Hdf5 {
         return new Matrix(v, rows, cols);
     }
 
+    /** A dataset's values, flat, after {@link #checkExtent}; reading failures name the file and field. */
+    private static Object readFlat(Dataset d, String source, String field) {
+        checkExtent(d, source, field);
+        try {
+            return d.getDataFlat();
+        } catch (RuntimeException e) {
+            throw DataException.field(source, field, "unreadable (" + e.getMessage() + ")");
+        }
+    }
+
     static boolean[] flags(Dataset d, String source, String field) {
         int[] dims = d.getDimensions();
         if (dims.length != 1 && !(dims.length == 2 && dims[1] == 1)) {
             throw DataException.field(source, field, "has shape " + java.util.Arrays.toString(dims) + ", expected (N,)");
         }
-        checkExtent(d, source, field);
-        Object flat;
-        try {
-            flat = d.getDataFlat();
-        } catch (RuntimeException e) {
-            throw DataException.field(source, field, "unreadable (" + e.getMessage() + ")");
-        }
+        Object flat = readFlat(d, source, field);
         int n = dims[0];
         boolean[] b = new boolean[n];
         if (flat instanceof boolean[] x) {
