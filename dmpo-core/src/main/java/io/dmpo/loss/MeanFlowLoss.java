@@ -16,8 +16,17 @@ public final class MeanFlowLoss {
      * Adaptive weighting of DESIGN.md §4.1: w = 1/(Δ² + c)^p on the per-sample mean squared error Δ², under
      * stop-gradient (p = 0: plain mean squared error, the default).
      */
-    public record Options(double adaptivePower, double adaptiveEps) {
-        public static final Options PLAIN = new Options(0, 1e-3);
+    public record Options(double adaptivePower, double adaptiveEps, boolean vLoss) {
+        public static final Options PLAIN = new Options(0, 1e-3, false);
+
+        public Options {
+            if (!(adaptivePower >= 0 && Double.isFinite(adaptivePower))) {
+                throw new IllegalArgumentException("adaptive power p must be >= 0, got " + adaptivePower);
+            }
+            if (!(adaptiveEps > 0 && Double.isFinite(adaptiveEps))) {
+                throw new IllegalArgumentException("adaptive c must be > 0, got " + adaptiveEps);
+            }
+        }
     }
 
     /** The loss value, dL/du for the backward pass, and the recorded pass (u, du/dt, cond) it came from. */
@@ -59,6 +68,10 @@ public final class MeanFlowLoss {
      * z_t = (1 − t)·a + t·ε, v = ε − a; (u, du/dt) = JVP of u_θ(·, ·, ·| s) at (z_t, r, t) along (v, 0, 1) in ONE
      * pass; u_tgt = v − (t − r)·du/dt (stop-gradient); L = mean over batch and elements of w·‖u − u_tgt‖², with
      * w = 1 unless adaptive weighting is on. The caller runs {@code result.pass().backward(result.gradU(), ...)}.
+     *
+     * <p>With {@code opt.vLoss()} (improved MeanFlow): the tangent is v̂ = sg(u_θ(z_t, t, t | s)) instead of v, and
+     * L = mean w·‖V − v‖² with V = u + (t − r)·sg(du/dt) — the same gradient path (through u only), a target that does
+     * not depend on the network's own du/dt estimate being right.
      */
     public static Result evaluate(MeanFlowActor actor, Tensor obs, Tensor actions, Tensor eps, Times times, Options opt) {
         int b = actions.rows, d = actor.actionDim;
@@ -73,7 +86,11 @@ public final class MeanFlowLoss {
                 v.set(i, j, e - a);
             }
         }
-        MeanFlowActor.Pass pass = actor.trace(obs, new Dual(z, v),
+        Tensor tangent = v;
+        if (opt.vLoss()) { // v̂ = u(z_t, t, t | s), no gradient
+            tangent = actor.velocity(Dual.of(z), Dual.of(times.t()), Dual.of(times.t()), actor.encode(obs)).value().copy();
+        }
+        MeanFlowActor.Pass pass = actor.trace(obs, new Dual(z, tangent),
                 new Dual(times.r(), Tensor.zeros(b, 1)), new Dual(times.t(), Ops.full(b, 1, 1f)));
         Tensor u = pass.u(), dudt = pass.du();
         Tensor grad = Tensor.zeros(b, d);
@@ -82,7 +99,9 @@ public final class MeanFlowLoss {
             float gap = times.t().get(i, 0) - times.r().get(i, 0);
             double sq = 0;
             for (int j = 0; j < d; j++) {
-                double diff = u.get(i, j) - (v.get(i, j) - gap * dudt.get(i, j));
+                double diff = opt.vLoss()
+                        ? u.get(i, j) + gap * dudt.get(i, j) - v.get(i, j)   // V − v
+                        : u.get(i, j) - (v.get(i, j) - gap * dudt.get(i, j)); // u − u_tgt
                 grad.set(i, j, (float) diff);
                 sq += diff * diff;
             }

@@ -48,7 +48,20 @@ public final class MeanFlowActor {
      * ResidualMLP with one 512-wide block. Hopper (obs 11, Ta·Da = 12): 566,652 parameters.
      */
     public static MeanFlowActor state(int obsDim, int actionDim) {
-        return new MeanFlowActor(Nets.mlp("cond", Pointwise.MISH, obsDim, 64, 16), obsDim, 16, actionDim, 16, 512, 1);
+        return state(obsDim, actionDim, 64, 16, 16, 512, 1);
+    }
+
+    /**
+     * A state actor of any size: encoder MLP [obs → condHidden → condDim] (Mish), time embeddings {@code timeDim},
+     * ResidualMLP head of width {@code hidden} with {@code blocks} residual blocks.
+     */
+    public static MeanFlowActor state(int obsDim, int actionDim, int condHidden, int condDim, int timeDim, int hidden, int blocks) {
+        if (obsDim < 1 || actionDim < 1 || condHidden < 1 || condDim < 1 || timeDim < 2 || timeDim % 2 != 0 || hidden < 1 || blocks < 0) {
+            throw new IllegalArgumentException("state actor sizes: obs " + obsDim + ", action " + actionDim + ", cond_hidden "
+                    + condHidden + ", cond_dim " + condDim + ", time_dim " + timeDim + " (even), hidden " + hidden + ", blocks " + blocks);
+        }
+        return new MeanFlowActor(Nets.mlp("cond", Pointwise.MISH, obsDim, condHidden, condDim), obsDim, condDim, actionDim,
+                timeDim, hidden, blocks);
     }
 
     /**
