@@ -239,7 +239,13 @@ public final class SafeTensors {
      * file are an error too (a checkpoint of another architecture must not load silently).
      */
     public static void loadParams(SafeTensors st, List<Param> params, String source) throws SafeTensorsException {
+        loadParams(st, params, source, "");
+    }
+
+    /** As {@link #loadParams(SafeTensors, List, String)}, ignoring tensors whose names start with {@code otherPrefix}. */
+    public static void loadParams(SafeTensors st, List<Param> params, String source, String otherPrefix) throws SafeTensorsException {
         java.util.Set<String> unused = new java.util.LinkedHashSet<>(st.tensors().keySet());
+        if (!otherPrefix.isEmpty()) unused.removeIf(n -> n.startsWith(otherPrefix));
         for (Param p : params) {
             Entry e = st.tensors().get(p.name);
             if (e == null) throw new SafeTensorsException(source + ": missing parameter '" + p.name + "'");

@@ -1,0 +1,107 @@
+package io.dmpo.cli;
+
+import io.dmpo.data.Dataset;
+import io.dmpo.data.Datasets;
+import io.dmpo.io.AtomicFiles;
+import io.dmpo.mujoco.Tasks;
+import io.dmpo.rl.TrainingDiverged;
+import io.dmpo.run.Provenance;
+import io.dmpo.run.RunDirectory;
+import io.dmpo.run.RunException;
+import io.dmpo.train.ConfigMap;
+import io.dmpo.train.PretrainConfig;
+import io.dmpo.train.Pretrainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code dmpo pretrain}: Stage 1 (MeanFlow + dispersive, ReFlow, ShortCut) from a YAML config; see {@link Pretrainer}. */
+@Command(name = "pretrain", mixinStandardHelpOptions = true,
+        description = "Pre-train a one-step flow policy on a demonstration dataset (Stage 1). Writes a run directory with "
+                + "config.json, metrics.jsonl, evals.jsonl, checkpoints/, latest, best and policy.safetensors (the best policy).")
+public final class PretrainCommand implements Runnable {
+    @Option(names = "--config", description = "YAML config (e.g. configs/hopper/meanflow-disp.yaml); not needed with --resume")
+    Path config;
+    @Option(names = "--set", paramLabel = "key=value", description = "override a config value (repeatable), e.g. --set train.epochs=5")
+    List<String> overrides = new ArrayList<>();
+    @Option(names = "--out", description = "run directory (default: runs/pretrain-<algorithm>-<data>-s<seed>)")
+    Path out;
+    @Option(names = "--resume", description = "continue the run in --out from its latest checkpoint")
+    boolean resume;
+    @Option(names = "--seed", description = "override the config's seed")
+    Long seed;
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void run() {
+        Map<String, Object> raw;
+        String source;
+        if (resume) {
+            if (out == null) throw new UserError("--resume needs --out <run directory>", 2);
+            if (config != null || !overrides.isEmpty() || seed != null) {
+                throw new UserError("--resume continues the run with its recorded config; drop --config/--set/--seed", 2);
+            }
+            Map<String, Object> rec;
+            try {
+                rec = RunDirectory.readConfig(out);
+            } catch (RunException e) {
+                throw new UserError(e.getMessage(), 2);
+            }
+            if (!"dmpo-pretrain".equals(rec.get("kind"))) throw new UserError(out + ": not a pretrain run", 2);
+            raw = new LinkedHashMap<>((Map<String, Object>) rec.get("config"));
+            source = out.resolve(RunDirectory.CONFIG).toString();
+        } else {
+            if (config == null) throw new UserError("--config <file.yaml> is required (or --resume --out <run>)", 2);
+            raw = Configs.read(config, overrides);
+            if (seed != null) raw.put("seed", seed);
+            source = config.toString();
+        }
+        PretrainConfig cfg;
+        try {
+            cfg = PretrainConfig.from(new ConfigMap(raw, source));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage().startsWith(source) ? e.getMessage() : source + ": " + e.getMessage(), 2);
+        }
+        Path dataPath = resolveData(cfg.data());
+        Dataset data = Datasets.open(dataPath);
+        if (!cfg.env().isEmpty() && !cfg.env().equals("none")) {
+            Tasks.Task task = Tasks.task(cfg.env());
+            if (task == null) throw new UserError(source + ": env '" + cfg.env() + "' is not a task (" + Tasks.names() + ", or none)", 2);
+            data.requireDims(task.obsDim(), task.actDim(), task.name());
+        }
+        Path dir = out != null ? out : Path.of("runs", String.format(Locale.ROOT, "pretrain-%s-%s-s%d", cfg.algorithm(),
+                dataPath.getFileName().toString().replaceAll("\\.h5$|\\.hdf5$", ""), cfg.seed()));
+        Map<String, Object> provenance = new LinkedHashMap<>();
+        try {
+            provenance.put("dataset", dataPath.toString());
+            provenance.put("dataset_sha256", Provenance.sha256(dataPath));
+            provenance.put("env", cfg.env());
+            provenance.put("git_commit", Provenance.gitCommit());
+            Pretrainer.Result r = new Pretrainer(cfg, data, provenance, System.err).run(dir, resume);
+            System.out.printf(Locale.ROOT, "pretrain %s: best validation loss %.5f at epoch %d, %d epochs, %.0f s (this session) -> %s%n",
+                    cfg.algorithm(), r.bestValidationLoss(), r.bestEpoch(), r.epochs(), r.wallSeconds(), r.policy());
+        } catch (TrainingDiverged e) {
+            throw new UserError(e.getMessage() + "; stopped (the last good checkpoint stays in " + dir + ")", 1);
+        } catch (RunException e) {
+            throw new UserError(e.getMessage(), 2);
+        } catch (IOException e) {
+            throw new UserError(e.getMessage() != null && e.getMessage().startsWith(dir.toString()) ? e.getMessage()
+                    : dir + ": " + AtomicFiles.describe(e), 1);
+        }
+    }
+
+    /** Relative data paths are tried as given, then under the dmpo checkout (configs name data/hopper-medium.h5). */
+    static Path resolveData(String data) {
+        Path p = Path.of(data);
+        if (p.isAbsolute() || java.nio.file.Files.exists(p)) return p;
+        Path home = Path.of(System.getProperty("dmpo.home", ".")).resolve(p);
+        return java.nio.file.Files.exists(home) ? home : p;
+    }
+}

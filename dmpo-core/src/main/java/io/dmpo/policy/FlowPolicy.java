@@ -1,0 +1,113 @@
+package io.dmpo.policy;
+
+import io.dmpo.data.MinMaxNormalizer;
+import io.dmpo.nn.Init;
+import io.dmpo.nn.Tensor;
+
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A flow policy (MeanFlow, ReFlow or ShortCut — they share the network and the sampler, DESIGN.md §3): min–max
+ * normalization of observations, the K-step sampler ({@link MeanFlowSampler}, the encoder once per action),
+ * de-normalization of the chunk and its first {@code actSteps} actions. {@link #sampleBatch} serves many envs at once.
+ */
+public final class FlowPolicy implements Policy {
+    /** How the policy was made: architecture, chunking, algorithm and provenance (see {@link PolicyFile}). */
+    public record Spec(String algorithm, int obsDim, int actDim, int horizon, int actSteps, int condSteps, int steps,
+                       Architecture architecture, Map<String, Object> provenance) {
+        public Spec {
+            if (obsDim < 1 || actDim < 1 || horizon < 1 || condSteps < 1 || steps < 1) {
+                throw new IllegalArgumentException("policy sizes must be >= 1 (obs " + obsDim + ", act " + actDim + ", horizon "
+                        + horizon + ", cond_steps " + condSteps + ", steps " + steps + ")");
+            }
+            if (actSteps < 1 || actSteps > horizon) {
+                throw new IllegalArgumentException("act_steps must be in [1, horizon = " + horizon + "], got " + actSteps);
+            }
+        }
+    }
+
+    /** The state actor's sizes ({@link MeanFlowActor#state(int, int, int, int, int, int, int)}). */
+    public record Architecture(String kind, int condHidden, int condDim, int timeDim, int hidden, int blocks) {
+        public static final Architecture DEFAULT = new Architecture("state", 64, 16, 16, 512, 1);
+
+        public MeanFlowActor build(int obsInput, int chunk) {
+            if (!kind.equals("state")) throw new IllegalArgumentException("network kind '" + kind + "' is not supported here (state)");
+            return MeanFlowActor.state(obsInput, chunk, condHidden, condDim, timeDim, hidden, blocks);
+        }
+    }
+
+    private final Spec spec;
+    private final MeanFlowActor actor;
+    private final MinMaxNormalizer obsNorm, actNorm;
+
+    public FlowPolicy(Spec spec, MeanFlowActor actor, MinMaxNormalizer obsNorm, MinMaxNormalizer actNorm) {
+        if (actor.obsDim != spec.obsDim() * spec.condSteps() || actor.actionDim != spec.actDim() * spec.horizon()) {
+            throw new IllegalArgumentException("actor sizes (" + actor.obsDim + ", " + actor.actionDim + ") do not fit the spec");
+        }
+        if (obsNorm.dim() != spec.obsDim() || actNorm.dim() != spec.actDim()) {
+            throw new IllegalArgumentException("normalizer sizes (" + obsNorm.dim() + ", " + actNorm.dim() + ") do not fit the spec");
+        }
+        this.spec = spec;
+        this.actor = actor;
+        this.obsNorm = obsNorm;
+        this.actNorm = actNorm;
+    }
+
+    public Spec spec() { return spec; }
+    public MeanFlowActor actor() { return actor; }
+    public MinMaxNormalizer obsNormalizer() { return obsNorm; }
+    public MinMaxNormalizer actNormalizer() { return actNorm; }
+    @Override public int obsDim() { return spec.obsDim(); }
+    @Override public int actDim() { return spec.actDim(); }
+    @Override public int condSteps() { return spec.condSteps(); }
+    @Override public int actSteps() { return spec.actSteps(); }
+
+    /** The normalized conditioning rows of a batch of histories ([B][condSteps][obsDim] raw → [B, condSteps·obsDim]). */
+    public Tensor normalizedObservations(double[][][] histories) {
+        int b = histories.length, c = spec.condSteps(), d = spec.obsDim();
+        float[] x = new float[b * c * d];
+        for (int i = 0; i < b; i++) {
+            if (histories[i].length != c) throw new IllegalArgumentException("history " + i + " has " + histories[i].length + " observations, expected " + c);
+            for (int k = 0; k < c; k++) {
+                double[] o = histories[i][k];
+                if (o.length != d) throw new IllegalArgumentException("observation has " + o.length + " values, the policy expects " + d);
+                for (int j = 0; j < d; j++) {
+                    if (!Double.isFinite(o[j])) throw new IllegalArgumentException("observation[" + j + "] is " + o[j]);
+                    x[(i * c + k) * d + j] = (float) o[j];
+                }
+            }
+        }
+        obsNorm.normalize(x);
+        return new Tensor(x, 0, b, c * d);
+    }
+
+    /**
+     * Actions for a batch of histories with {@code steps} sampling steps and the given noise [B, horizon·actDim]:
+     * returns [B][actSteps][actDim] env actions (the normalized chunk clipped to [−1, 1], de-normalized).
+     */
+    public double[][][] sampleBatch(double[][][] histories, Tensor noise, int steps) {
+        Tensor chunk = MeanFlowSampler.sample(actor, normalizedObservations(histories), noise, steps);
+        int b = histories.length, da = spec.actDim();
+        float[] raw = new float[spec.actSteps() * da];
+        double[][][] out = new double[b][spec.actSteps()][da];
+        for (int i = 0; i < b; i++) {
+            for (int k = 0; k < raw.length; k++) raw[k] = chunk.get(i, k);
+            actNorm.unnormalize(raw);
+            for (int s = 0; s < spec.actSteps(); s++) for (int j = 0; j < da; j++) out[i][s][j] = raw[s * da + j];
+        }
+        return out;
+    }
+
+    /** Standard normal initial noise for {@code rows} samples. */
+    public Tensor noise(int rows, SplittableRandom rng) {
+        Tensor eps = Tensor.zeros(rows, actor.actionDim);
+        for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) Init.gaussian(rng);
+        return eps;
+    }
+
+    @Override
+    public double[][] act(double[][] history, SplittableRandom rng) {
+        return sampleBatch(new double[][][] {history}, noise(1, rng), spec.steps())[0];
+    }
+}

@@ -1,0 +1,150 @@
+package io.dmpo.train;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Strict reading of a nested configuration (parsed YAML or JSON): every value is read with its default, the resolved
+ * configuration (defaults filled in) is recorded for the run directory, wrong types name the key and the file, and
+ * {@link #requireAllRead()} rejects unknown keys — a misspelled option is an error, never silently ignored.
+ */
+public final class ConfigMap {
+    private final Map<String, Object> values;
+    private final String source, prefix;
+    private final Map<String, Object> resolved = new LinkedHashMap<>();
+    private final Map<String, ConfigMap> sections = new LinkedHashMap<>();
+    private final java.util.Set<String> read = new java.util.HashSet<>();
+
+    public ConfigMap(Map<String, Object> values, String source) {
+        this(values, source, "");
+    }
+
+    private ConfigMap(Map<String, Object> values, String source, String prefix) {
+        this.values = values == null ? Map.of() : values;
+        this.source = source;
+        this.prefix = prefix;
+    }
+
+    private IllegalArgumentException bad(String key, String what) {
+        return new IllegalArgumentException(source + ": '" + prefix + key + "' " + what);
+    }
+
+    private Object raw(String key) {
+        read.add(key);
+        return values.get(key);
+    }
+
+    /** A nested section (absent = all defaults). */
+    @SuppressWarnings("unchecked")
+    public ConfigMap section(String key) {
+        return sections.computeIfAbsent(key, k -> {
+            Object v = raw(k);
+            if (v != null && !(v instanceof Map)) throw bad(k, "must be a section (key: value lines), got " + v);
+            return new ConfigMap((Map<String, Object>) v, source, prefix + k + ".");
+        });
+    }
+
+    public String string(String key, String def) {
+        Object v = raw(key);
+        String s = v == null ? def : v.toString();
+        resolved.put(key, s);
+        return s;
+    }
+
+    public double number(String key, double def) {
+        Object v = raw(key);
+        double d;
+        if (v == null) d = def;
+        else if (v instanceof Number n) d = n.doubleValue();
+        else if (v instanceof String s && s.matches("[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?")) d = Double.parseDouble(s);
+        else throw bad(key, "must be a number, got '" + v + "'");
+        if (!Double.isFinite(d)) throw bad(key, "must be finite, got " + d);
+        resolved.put(key, d);
+        return d;
+    }
+
+    public int integer(String key, int def) {
+        Object v = raw(key);
+        int i;
+        if (v == null) i = def;
+        else if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) < Integer.MAX_VALUE) i = n.intValue();
+        else if (v instanceof String s && s.matches("[-+]?\\d{1,9}")) i = Integer.parseInt(s);
+        else throw bad(key, "must be an integer, got '" + v + "'");
+        resolved.put(key, i);
+        return i;
+    }
+
+    public long longInteger(String key, long def) {
+        Object v = raw(key);
+        long i;
+        if (v == null) i = def;
+        else if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) i = n.longValue();
+        else if (v instanceof String s && s.matches("[-+]?\\d{1,18}")) i = Long.parseLong(s);
+        else throw bad(key, "must be an integer, got '" + v + "'");
+        resolved.put(key, i);
+        return i;
+    }
+
+    public boolean bool(String key, boolean def) {
+        Object v = raw(key);
+        boolean b;
+        if (v == null) b = def;
+        else if (v instanceof Boolean x) b = x;
+        else if ("true".equals(v) || "false".equals(v)) b = Boolean.parseBoolean((String) v);
+        else throw bad(key, "must be true or false, got '" + v + "'");
+        resolved.put(key, b);
+        return b;
+    }
+
+    /** Throws naming every key that no reader asked for (recursively), with the file. */
+    public void requireAllRead() {
+        List<String> unknown = new ArrayList<>();
+        collectUnknown(unknown);
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException(source + ": unknown key" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown));
+        }
+    }
+
+    private void collectUnknown(List<String> out) {
+        for (String k : new TreeSet<>(values.keySet())) if (!read.contains(k)) out.add("'" + prefix + k + "'");
+        for (ConfigMap s : sections.values()) s.collectUnknown(out);
+    }
+
+    /** Every value as read, defaults included, sections nested (what the run directory records). */
+    public Map<String, Object> resolved() {
+        Map<String, Object> out = new LinkedHashMap<>(resolved);
+        for (var e : sections.entrySet()) out.put(e.getKey(), e.getValue().resolved());
+        return out;
+    }
+
+    /**
+     * Applies {@code key.path=value} overrides (from {@code --set}) to a nested map in place; values are parsed as
+     * YAML scalars would be (numbers, true/false, else strings).
+     */
+    @SuppressWarnings("unchecked")
+    public static void override(Map<String, Object> root, String assignment) {
+        int eq = assignment.indexOf('=');
+        if (eq <= 0) throw new IllegalArgumentException("--set expects key=value, got '" + assignment + "'");
+        String[] path = assignment.substring(0, eq).trim().split("\\.");
+        String text = assignment.substring(eq + 1).trim();
+        Map<String, Object> m = root;
+        for (int i = 0; i < path.length - 1; i++) {
+            Object next = m.get(path[i]);
+            if (next == null) {
+                next = new LinkedHashMap<String, Object>();
+                m.put(path[i], next);
+            }
+            if (!(next instanceof Map)) throw new IllegalArgumentException("--set " + assignment + ": '" + path[i] + "' is not a section");
+            m = (Map<String, Object>) next;
+        }
+        Object v;
+        if (text.equals("true") || text.equals("false")) v = Boolean.parseBoolean(text);
+        else if (text.matches("[-+]?\\d{1,18}")) v = Long.parseLong(text);
+        else if (text.matches("[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?")) v = Double.parseDouble(text);
+        else v = text;
+        m.put(path[path.length - 1], v);
+    }
+}

@@ -1,0 +1,71 @@
+package io.dmpo.train;
+
+import io.dmpo.loss.Dispersive;
+import io.dmpo.loss.FlowObjective;
+import io.dmpo.loss.MeanFlowLoss;
+import io.dmpo.loss.MeanFlowObjective;
+import io.dmpo.loss.ReFlowObjective;
+import io.dmpo.loss.ShortCutObjective;
+import io.dmpo.policy.FlowPolicy;
+
+import java.util.Map;
+
+/**
+ * Stage-1 settings (DESIGN.md §4, §5, §10), read strictly from a config file ({@link ConfigMap}: defaults below,
+ * unknown keys rejected). Sections: top level (algorithm, data, env, seed, threads, horizon, act_steps, cond_steps,
+ * steps), {@code network}, {@code train}, {@code flow} (time sampling and MeanFlow/ShortCut options) and
+ * {@code dispersive}.
+ */
+public record PretrainConfig(String algorithm, String data, String env, long seed, int threads, int horizon, int actSteps,
+                             int condSteps, int evalSteps, FlowPolicy.Architecture network, Train train,
+                             FlowObjective objective, Map<String, Object> resolved) {
+    /** Optimization settings. Epochs are passes over the training windows (one window per transition). */
+    public record Train(int epochs, int batchSize, double lr, double lrMin, double warmupEpochs, double weightDecay,
+                        double emaDecay, double maxGradNorm, double valFraction, int valBatches, int checkpointEvery) {}
+
+    public static PretrainConfig from(ConfigMap c) {
+        String algorithm = c.string("algorithm", "meanflow");
+        String data = c.string("data", "data/hopper-medium.h5");
+        String env = c.string("env", "hopper");
+        long seed = c.longInteger("seed", 0);
+        int threads = c.integer("threads", 2);
+        int horizon = c.integer("horizon", 4), actSteps = c.integer("act_steps", 4), condSteps = c.integer("cond_steps", 1);
+        int evalSteps = c.integer("steps", 1);
+        ConfigMap n = c.section("network");
+        FlowPolicy.Architecture net = new FlowPolicy.Architecture(n.string("kind", "state"), n.integer("cond_hidden", 64),
+                n.integer("cond_dim", 16), n.integer("time_dim", 16), n.integer("hidden", 512), n.integer("blocks", 1));
+        ConfigMap t = c.section("train");
+        Train train = new Train(t.integer("epochs", 40), t.integer("batch_size", 128), t.number("lr", 1e-3),
+                t.number("lr_min", 1e-4), t.number("warmup_epochs", 5), t.number("weight_decay", 1e-6),
+                t.number("ema_decay", 0.995), t.number("max_grad_norm", 1.0), t.number("val_fraction", 0.05),
+                t.integer("val_batches", 8), t.integer("checkpoint_every", 1));
+        ConfigMap f = c.section("flow");
+        double mu = f.number("time_mu", -0.4), sigma = f.number("time_sigma", 1.0);
+        ConfigMap d = c.section("dispersive");
+        Dispersive.Options disp = new Dispersive.Options(Dispersive.Kind.parse(d.string("kind", "none")),
+                d.number("weight", 0.0), d.number("temperature", 0.5), d.number("margin", 1.0), d.bool("divide_by_dim", true));
+        FlowObjective objective = switch (algorithm) {
+            case "meanflow" -> new MeanFlowObjective(mu, sigma, f.number("flow_ratio", 0.5),
+                    new MeanFlowLoss.Options(f.number("adaptive_p", 0), f.number("adaptive_c", 1e-3), f.bool("v_loss", false)), disp);
+            case "reflow" -> new ReFlowObjective(mu, sigma, disp);
+            case "shortcut" -> new ShortCutObjective(mu, sigma, f.number("self_consistency", 0.25), f.integer("max_doublings", 7), disp);
+            default -> throw new IllegalArgumentException("algorithm must be meanflow, reflow or shortcut, got '" + algorithm + "'");
+        };
+        c.requireAllRead();
+        check(threads >= 1, "threads must be >= 1");
+        check(horizon >= 1 && condSteps >= 1 && evalSteps >= 1, "horizon, cond_steps and steps must be >= 1");
+        check(actSteps >= 1 && actSteps <= horizon, "act_steps must be in [1, horizon]");
+        check(train.epochs() >= 1 && train.batchSize() >= 1 && train.valBatches() >= 1 && train.checkpointEvery() >= 1,
+                "train.epochs, batch_size, val_batches and checkpoint_every must be >= 1");
+        check(train.lr() > 0 && train.lr() <= 1 && train.lrMin() >= 0 && train.lrMin() <= train.lr(), "train.lr must be in (0, 1] and lr_min in [0, lr]");
+        check(train.warmupEpochs() >= 0 && train.weightDecay() >= 0 && train.maxGradNorm() >= 0, "train.warmup_epochs, weight_decay and max_grad_norm must be >= 0");
+        check(train.emaDecay() >= 0 && train.emaDecay() < 1, "train.ema_decay must be in [0, 1)");
+        check(train.valFraction() >= 0 && train.valFraction() < 1, "train.val_fraction must be in [0, 1)");
+        return new PretrainConfig(algorithm, data, env, seed, threads, horizon, actSteps, condSteps, evalSteps, net, train,
+                objective, c.resolved());
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) throw new IllegalArgumentException(what);
+    }
+}
