@@ -1,0 +1,154 @@
+package io.dmpo.cli;
+
+import io.dmpo.data.Dataset;
+import io.dmpo.data.Datasets;
+import io.dmpo.eval.Evaluator;
+import io.dmpo.eval.Representation;
+import io.dmpo.io.AtomicFiles;
+import io.dmpo.io.Json;
+import io.dmpo.mujoco.MujocoEnv;
+import io.dmpo.mujoco.Tasks;
+import io.dmpo.nn.Parallel;
+import io.dmpo.nn.Tensor;
+import io.dmpo.policy.FlowPolicy;
+import io.dmpo.policy.PolicyFile;
+import io.dmpo.train.Pretrainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/** {@code dmpo eval}: the step sweep (return, episode length, batch-1 latency per K) and embedding diagnostics. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluate a policy at several sampling-step counts K: mean return ± standard error over episodes, mean "
+                + "episode length, batch-1 latency (median µs, this run), and the effective rank and mean pairwise distance "
+                + "of its conditional embedding on a dataset sample. A run directory also gets eval.json.")
+public final class EvalCommand implements Runnable {
+    @Parameters(paramLabel = "<run dir | policy file>", description = "a pretrain run directory or a .safetensors policy file")
+    Path target;
+    @Option(names = "--steps", split = ",", description = "sampling steps K to sweep (default: 1,2,4,8,16,32,64)")
+    List<Integer> steps = new ArrayList<>(List.of(1, 2, 4, 8, 16, 32, 64));
+    @Option(names = "--episodes", description = "episodes per K (default: ${DEFAULT-VALUE})")
+    int episodes = 10;
+    @Option(names = "--envs", description = "envs run side by side, batched through the policy (default: ${DEFAULT-VALUE})")
+    int envs = 10;
+    @Option(names = "--seed", description = "episode i resets with seed + i (default: ${DEFAULT-VALUE})")
+    long seed = 1_000_000;
+    @Option(names = "--env", description = "task (default: the one the policy was trained for)")
+    String env;
+    @Option(names = "--data", description = "dataset for the embedding diagnostics (default: the training data)")
+    Path data;
+    @Option(names = "--threads", description = "engine threads (default: ${DEFAULT-VALUE})")
+    int threads = 2;
+    @Option(names = "--json", description = "print one JSON object")
+    boolean json;
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void run() {
+        Check.atLeast("--episodes", episodes, 1);
+        Check.atLeast("--envs", envs, 1);
+        Check.atLeast("--threads", threads, 1);
+        for (int k : steps) if (k < 1 || k > 1024) throw new UserError("--steps values must be in [1, 1024], got " + k, 2);
+        boolean runDir = Files.isDirectory(target);
+        Path file = runDir ? target.resolve(Pretrainer.POLICY) : target;
+        if (!Files.isRegularFile(file)) {
+            throw new UserError(file + ": no such policy file" + (runDir ? " (has the run published a checkpoint?)" : ""), 2);
+        }
+        FlowPolicy policy;
+        try {
+            policy = PolicyFile.load(file);
+        } catch (IOException e) {
+            throw new UserError(e.getMessage(), 2);
+        }
+        Map<String, Object> prov = policy.spec().provenance();
+        String task = env != null ? env : String.valueOf(prov.getOrDefault("env", ""));
+        Tasks.Task t = Tasks.task(task);
+        if (t == null) throw new UserError("unknown env '" + task + "' (pass --env; known: " + Tasks.names() + ")", 2);
+        if (t.obsDim() != policy.obsDim() || t.actDim() != policy.actDim()) {
+            throw new UserError(file + ": the policy has obs " + policy.obsDim() + " / act " + policy.actDim() + ", env '"
+                    + t.name() + "' has " + t.obsDim() + " / " + t.actDim(), 2);
+        }
+        Parallel.setThreads(threads);
+        Map<String, Object> out = new LinkedHashMap<>();
+        List<Map<String, Object>> results = new ArrayList<>();
+        List<MujocoEnv> pool = new ArrayList<>();
+        try {
+            for (int i = 0; i < Math.min(envs, episodes); i++) pool.add(Tasks.make(t.name()));
+            double[][] history = new double[policy.condSteps()][];
+            double[] first = pool.get(0).reset(seed);
+            for (int k = 0; k < history.length; k++) history[k] = first;
+            for (int k : steps) {
+                Evaluator.Episodes e = Evaluator.run(policy, pool, k, episodes, seed);
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("steps", k);
+                r.put("return_mean", e.mean());
+                r.put("return_stderr", e.stderr());
+                r.put("episode_length", e.meanLength());
+                r.put("latency_us", Evaluator.latencyMicros(policy, history, k, Math.max(20, 2000 / k), Math.max(50, 4000 / k)));
+                results.add(r);
+                if (!json) {
+                    System.err.printf(Locale.ROOT, "K=%-3d return %8.1f ± %6.1f  length %6.1f  latency %9.1f µs%n", k, e.mean(),
+                            e.stderr(), e.meanLength(), (double) r.get("latency_us"));
+                }
+            }
+        } finally {
+            for (MujocoEnv e : pool) e.close();
+        }
+        out.put("results", results);
+        Tensor cond = embeddingSample(policy, prov);
+        out.put("effective_rank", cond == null ? null : Representation.effectiveRank(cond));
+        out.put("mean_pairwise_distance", cond == null ? null : Representation.meanPairwiseDistance(cond));
+        out.put("env", t.name());
+        out.put("episodes", episodes);
+        out.put("seed", seed);
+        out.put("algorithm", policy.spec().algorithm());
+        out.put("policy", file.toString());
+        String text = Json.write(out);
+        if (runDir) {
+            try {
+                AtomicFiles.writeString(target.resolve("eval.json"), text + "\n");
+            } catch (IOException e) {
+                throw new UserError(e.getMessage(), 1);
+            }
+        }
+        if (json) {
+            System.out.println(text);
+        } else {
+            System.out.printf(Locale.ROOT, "%-6s %10s %8s %10s %12s%n", "K", "return", "stderr", "length", "latency_us");
+            for (var r : results) {
+                System.out.printf(Locale.ROOT, "%-6d %10.1f %8.1f %10.1f %12.1f%n", r.get("steps"), r.get("return_mean"),
+                        r.get("return_stderr"), r.get("episode_length"), r.get("latency_us"));
+            }
+            System.out.printf(Locale.ROOT, "embedding: effective rank %s, mean pairwise distance %s (%s, %d episodes per K)%n",
+                    out.get("effective_rank"), out.get("mean_pairwise_distance"), t.name(), episodes);
+        }
+    }
+
+    /** The embedding of up to 1024 observations of the dataset (a seeded sample), or null without a dataset. */
+    private Tensor embeddingSample(FlowPolicy policy, Map<String, Object> prov) {
+        Path d = data != null ? data : prov.get("dataset") == null ? null : PretrainCommand.resolveData(String.valueOf(prov.get("dataset")));
+        if (d == null) return null;
+        Dataset ds = Datasets.open(d);
+        if (ds.obsDim() != policy.obsDim()) throw new UserError(d + ": observations have " + ds.obsDim() + " values, the policy " + policy.obsDim(), 2);
+        int n = Math.min(1024, ds.size());
+        SplittableRandom rng = new SplittableRandom(3);
+        double[][][] hist = new double[n][policy.condSteps()][];
+        for (int i = 0; i < n; i++) {
+            int row = rng.nextInt(ds.size());
+            double[] o = new double[ds.obsDim()];
+            for (int j = 0; j < o.length; j++) o[j] = ds.observations()[row * ds.obsDim() + j];
+            for (int k = 0; k < policy.condSteps(); k++) hist[i][k] = o;
+        }
+        return policy.actor().encode(policy.normalizedObservations(hist));
+    }
+}

@@ -1,0 +1,132 @@
+package io.dmpo.eval;
+
+import io.dmpo.env.Env;
+import io.dmpo.env.StepResult;
+import io.dmpo.nn.Tensor;
+import io.dmpo.policy.FlowPolicy;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Policy evaluation (DESIGN.md §1.5): episodes of a {@link FlowPolicy} in environments, the policy batched over the
+ * envs that are still running, each env executing its chunk's {@code act_steps} actions. Episode {@code i} is reset
+ * with seed {@code seed + i} and draws its noise from its own stream, so results do not depend on how many envs run
+ * side by side.
+ */
+public final class Evaluator {
+    private Evaluator() {}
+
+    /** Per-episode returns and lengths, in episode order. */
+    public record Episodes(double[] returns, int[] lengths) {
+        public double mean() {
+            return Arrays.stream(returns).average().orElse(Double.NaN);
+        }
+
+        /** Standard error of the mean (sample standard deviation / √n; 0 for one episode). */
+        public double stderr() {
+            int n = returns.length;
+            if (n < 2) return 0;
+            double m = mean(), s = 0;
+            for (double r : returns) s += (r - m) * (r - m);
+            return Math.sqrt(s / (n - 1) / n);
+        }
+
+        public double meanLength() {
+            return Arrays.stream(lengths).average().orElse(Double.NaN);
+        }
+    }
+
+    /**
+     * Runs {@code episodes} episodes with {@code steps} sampling steps on the given envs (at most {@code envs.size()}
+     * at a time). Env actions are the policy's de-normalized chunk actions; a NaN action is an error.
+     */
+    public static Episodes run(FlowPolicy policy, List<? extends Env> envs, int steps, int episodes, long seed) {
+        if (episodes < 1) throw new IllegalArgumentException("episodes must be >= 1");
+        int n = Math.min(envs.size(), episodes), c = policy.condSteps();
+        double[] returns = new double[episodes];
+        int[] lengths = new int[episodes];
+        int[] episodeOf = new int[n];
+        double[][][] history = new double[n][][];
+        SplittableRandom[] noise = new SplittableRandom[n];
+        int next = 0;
+        for (int e = 0; e < n; e++) {
+            episodeOf[e] = next;
+            history[e] = start(envs.get(e), seed, next, c);
+            noise[e] = noiseStream(seed, next);
+            next++;
+        }
+        int running = n;
+        while (running > 0) {
+            List<Integer> active = new ArrayList<>();
+            for (int e = 0; e < n; e++) if (episodeOf[e] >= 0) active.add(e);
+            double[][][] batch = new double[active.size()][][];
+            Tensor eps = Tensor.zeros(active.size(), policy.actor().actionDim);
+            for (int k = 0; k < active.size(); k++) {
+                int e = active.get(k);
+                batch[k] = history[e];
+                Tensor one = policy.noise(1, noise[e]);
+                System.arraycopy(one.data, 0, eps.data, k * eps.cols, eps.cols);
+            }
+            double[][][] actions = policy.sampleBatch(batch, eps, steps);
+            for (int k = 0; k < active.size(); k++) {
+                int e = active.get(k), ep = episodeOf[e];
+                Env env = envs.get(e);
+                for (double[] a : actions[k]) {
+                    StepResult r = env.step(a);
+                    returns[ep] += r.reward();
+                    lengths[ep]++;
+                    push(history[e], r.obs());
+                    if (r.done()) {
+                        if (next < episodes) {
+                            episodeOf[e] = next;
+                            history[e] = start(env, seed, next, c);
+                            noise[e] = noiseStream(seed, next);
+                            next++;
+                        } else {
+                            episodeOf[e] = -1;
+                            running--;
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        return new Episodes(returns, lengths);
+    }
+
+    private static double[][] start(Env env, long seed, int episode, int condSteps) {
+        double[] o = env.reset(seed + episode);
+        double[][] h = new double[condSteps][];
+        for (int k = 0; k < condSteps; k++) h[k] = o.clone();
+        return h;
+    }
+
+    private static SplittableRandom noiseStream(long seed, int episode) {
+        return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + episode * 0xD1B54A32D192ED03L + 1);
+    }
+
+    /** Drops the oldest observation, appends the newest. */
+    private static void push(double[][] h, double[] obs) {
+        System.arraycopy(h, 1, h, 0, h.length - 1);
+        h[h.length - 1] = obs.clone();
+    }
+
+    /** Median wall time of a batch-1 action (µs), after {@code warmup} untimed calls, over {@code samples} calls. */
+    public static double latencyMicros(FlowPolicy policy, double[][] history, int steps, int warmup, int samples) {
+        SplittableRandom rng = new SplittableRandom(7);
+        Tensor eps = policy.noise(1, rng);
+        double[][][] one = {history};
+        for (int i = 0; i < warmup; i++) policy.sampleBatch(one, eps, steps);
+        double[] t = new double[samples];
+        for (int i = 0; i < samples; i++) {
+            long t0 = System.nanoTime();
+            policy.sampleBatch(one, eps, steps);
+            t[i] = (System.nanoTime() - t0) / 1e3;
+        }
+        Arrays.sort(t);
+        return samples % 2 == 1 ? t[samples / 2] : 0.5 * (t[samples / 2 - 1] + t[samples / 2]);
+    }
+}
