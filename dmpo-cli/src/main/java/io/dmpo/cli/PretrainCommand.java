@@ -89,7 +89,7 @@ public final class PretrainCommand implements Runnable {
                     cfg.algorithm(), r.bestValidationLoss(), r.bestEpoch(), r.epochs(), r.wallSeconds(), r.policy());
         } catch (TrainingDiverged e) {
             throw new UserError(e.getMessage() + "; stopped (the last good checkpoint stays in " + dir + ")", 1);
-        } catch (RunException e) {
+        } catch (RunException | io.dmpo.io.SafeTensors.SafeTensorsException e) { // a bad run directory or checkpoint
             throw new UserError(e.getMessage(), 2);
         } catch (IOException e) {
             throw new UserError(e.getMessage() != null && e.getMessage().startsWith(dir.toString()) ? e.getMessage()
