@@ -1,5 +1,9 @@
 package io.dmpo.onnx;
 
+import io.dmpo.data.MinMaxNormalizer;
+import io.dmpo.policy.FlowPolicy;
+import java.util.Map;
+
 import io.dmpo.nn.Activation;
 
 import io.dmpo.nn.Layer;
@@ -33,20 +37,83 @@ public final class OnnxExport {
     public static byte[] stateActor(MeanFlowActor actor, int steps, boolean clip) {
         if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
         OnnxGraph g = new OnnxGraph();
+        g.input("obs", actor.obsDim);
+        g.input("noise", actor.actionDim);
+        String x = sampler(g, actor, "obs", "noise", steps);
+        if (clip) {
+            clip(g, x, "action");
+        } else {
+            g.node("Identity", new String[] {x}, "action");
+        }
+        g.output("action", actor.actionDim);
+        return g.serialize("dmpo_meanflow_policy", "dmpo");
+    }
+
+    /**
+     * A whole policy file as ONE model a robot runs without dmpo: inputs {@code obs [batch, cond_steps·obs_dim]} RAW env
+     * observations (oldest first) and {@code noise [batch, Ta·Da]}; output {@code action [batch, act_steps·act_dim]}
+     * env actions. The min–max normalization of observations and the de-normalization of actions are folded in as
+     * per-column Mul/Add constants; the policy's spec and provenance are the model's metadata ({@code dmpo.policy}).
+     */
+    public static byte[] policy(FlowPolicy policy, int steps, Map<String, String> metadata) {
+        if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
+        MeanFlowActor actor = policy.actor();
+        int c = policy.condSteps(), od = policy.obsDim(), da = policy.actDim(), executed = policy.actSteps() * da;
+        OnnxGraph g = new OnnxGraph();
+        g.input("obs", (long) c * od);
+        g.input("noise", actor.actionDim);
+        // obs_n = 2(obs − min)/(max − min + 1e−6) − 1 = obs·scale + shift, per column, repeated per history step
+        float[] lo = policy.obsNormalizer().min(), hi = policy.obsNormalizer().max();
+        float[] scale = new float[c * od], shift = new float[c * od];
+        for (int k = 0; k < c; k++) {
+            for (int j = 0; j < od; j++) {
+                double range = (double) hi[j] - lo[j] + MinMaxNormalizer.EPS;
+                scale[k * od + j] = (float) (2 / range);
+                shift[k * od + j] = (float) (-2 * lo[j] / range - 1);
+            }
+        }
+        String obsN = g.node("Add", new String[] {g.node("Mul", new String[] {"obs", g.constant("obs_scale", scale, 1, c * od)},
+                g.fresh("obs_scaled")), g.constant("obs_shift", shift, 1, c * od)}, g.fresh("obs_norm"));
+        String chunk = clip(g, sampler(g, actor, obsN, "noise", steps), g.fresh("chunk"));
+        String first = g.node("Slice", new String[] {chunk, g.constantInt64("exec_start", new long[] {0}, 1),
+                g.constantInt64("exec_end", new long[] {executed}, 1), g.constantInt64("exec_axis", new long[] {1}, 1)},
+                g.fresh("executed"));
+        // a = (y + 1)/2·(max − min + 1e−6) + min = y·s + b
+        float[] alo = policy.actNormalizer().min(), ahi = policy.actNormalizer().max();
+        float[] as = new float[executed], ab = new float[executed];
+        for (int k = 0; k < policy.actSteps(); k++) {
+            for (int j = 0; j < da; j++) {
+                double half = ((double) ahi[j] - alo[j] + MinMaxNormalizer.EPS) / 2;
+                as[k * da + j] = (float) half;
+                ab[k * da + j] = (float) (half + alo[j]);
+            }
+        }
+        g.node("Add", new String[] {g.node("Mul", new String[] {first, g.constant("act_scale", as, 1, executed)}, g.fresh("act_scaled")),
+                g.constant("act_shift", ab, 1, executed)}, "action");
+        g.output("action", executed);
+        return g.serialize("dmpo_flow_policy", "dmpo", metadata);
+    }
+
+    private static String clip(OnnxGraph g, String x, String out) {
+        String lo = g.constant("minus_one", new float[] {-1f});
+        String hi = g.constant("plus_one", new float[] {1f});
+        return g.node("Clip", new String[] {x, lo, hi}, out);
+    }
+
+    /** The K-step sampler of DESIGN.md §3 on normalized observations {@code obs}; returns x_K (unclipped). */
+    private static String sampler(OnnxGraph g, MeanFlowActor actor, String obs, String noise, int steps) {
         for (Param p : actor.params()) {
             long[] dims = new long[p.shape.length];
             for (int i = 0; i < dims.length; i++) dims[i] = p.shape[i];
             g.constant(p.name, p.value, dims);
         }
-        g.input("obs", actor.obsDim);
-        g.input("noise", actor.actionDim);
-        String cond = layer(g, actor.encoder, "obs");
+        String cond = layer(g, actor.encoder, obs);
         // [batch, timeDim]: the runtime shape used to broadcast the (batch-independent) time embeddings
-        String batchDim = g.node("Slice", new String[] {g.node("Shape", new String[] {"noise"}, g.fresh("shape")),
+        String batchDim = g.node("Slice", new String[] {g.node("Shape", new String[] {noise}, g.fresh("shape")),
                 g.constantInt64("zero1", new long[] {0}, 1), g.constantInt64("one1", new long[] {1}, 1)}, g.fresh("batch"));
         String embShape = g.node("Concat", new String[] {batchDim, g.constantInt64("tdim", new long[] {actor.timeDim}, 1)},
                 g.fresh("emb_shape"), "axis", 0L);
-        String x = "noise";
+        String x = noise;
         for (int k = 0; k < steps; k++) {
             float tk = 1f - (float) k / steps, tk1 = 1f - (float) (k + 1) / steps;
             String t = g.constant("t_" + k, new float[] {tk}, 1, 1);
@@ -58,15 +125,7 @@ public final class OnnxExport {
             String dt = g.constant("dt_" + k, new float[] {tk - tk1}, 1);
             x = g.node("Sub", new String[] {x, g.node("Mul", new String[] {u, dt}, g.fresh("step"))}, g.fresh("x"));
         }
-        if (clip) {
-            String lo = g.constant("minus_one", new float[] {-1f});
-            String hi = g.constant("plus_one", new float[] {1f});
-            g.node("Clip", new String[] {x, lo, hi}, "action");
-        } else {
-            g.node("Identity", new String[] {x}, "action");
-        }
-        g.output("action", actor.actionDim);
-        return g.serialize("dmpo_meanflow_policy", "dmpo");
+        return x;
     }
 
     private static String layer(OnnxGraph g, Layer l, String x) {

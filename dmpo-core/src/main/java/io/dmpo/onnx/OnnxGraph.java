@@ -79,6 +79,11 @@ public final class OnnxGraph {
     }
 
     public byte[] serialize(String graphName, String producer) {
+        return serialize(graphName, producer, java.util.Map.of());
+    }
+
+    /** With {@code metadata} as the model's metadata_props (ModelProto field 14: key/value string pairs). */
+    public byte[] serialize(String graphName, String producer, java.util.Map<String, String> metadata) {
         Proto g = new Proto();
         for (Proto n : nodes) g.message(1, n);
         g.string(2, graphName);
@@ -86,6 +91,8 @@ public final class OnnxGraph {
         for (Proto i : inputs) g.message(11, i);
         for (Proto o : outputs) g.message(12, o);
         Proto opset = new Proto().string(1, "").int64(2, OPSET);
-        return new Proto().int64(1, 8).string(2, producer).message(7, g).message(8, opset).bytes();
+        Proto model = new Proto().int64(1, 8).string(2, producer).message(7, g).message(8, opset);
+        for (var e : new java.util.TreeMap<>(metadata).entrySet()) model.message(14, new Proto().string(1, e.getKey()).string(2, e.getValue()));
+        return model.bytes();
     }
 }
