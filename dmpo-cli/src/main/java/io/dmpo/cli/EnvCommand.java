@@ -62,7 +62,7 @@ public final class EnvCommand implements Runnable {
                 rows.add(r);
             }
             if (json) {
-                System.out.println(Json.of(rows));
+                System.out.println(io.dmpo.io.Json.write(rows));
             } else {
                 System.out.printf("%-12s %7s %7s %10s %8s%n", "name", "obs_dim", "act_dim", "frame_skip", "dt");
                 for (var r : rows) {
@@ -213,7 +213,7 @@ public final class EnvCommand implements Runnable {
                 r.put("load_average_end", load);
             }
             if (json) {
-                System.out.println(Json.of(rows));
+                System.out.println(io.dmpo.io.Json.write(rows));
             } else {
                 System.out.println("cpus " + Runtime.getRuntime().availableProcessors() + ", 1-min load average at the end "
                         + load + " (mujoco-testspeed " + (rows.isEmpty() || rows.get(0).get("testspeed_steps_per_s") == null
@@ -388,61 +388,9 @@ public final class EnvCommand implements Runnable {
 
     static void print(Map<String, Object> r, boolean json) {
         if (json) {
-            System.out.println(Json.of(r));
+            System.out.println(io.dmpo.io.Json.write(r));
         } else {
             for (var e : r.entrySet()) System.out.printf(Locale.ROOT, "%-20s %s%n", e.getKey(), e.getValue());
-        }
-    }
-
-    /** Minimal JSON writer for maps, lists, numbers, booleans and strings. */
-    static final class Json {
-        static String of(Object o) {
-            StringBuilder sb = new StringBuilder();
-            write(sb, o);
-            return sb.toString();
-        }
-
-        private static void write(StringBuilder sb, Object o) {
-            if (o == null) {
-                sb.append("null");
-            } else if (o instanceof Map<?, ?> m) {
-                sb.append('{');
-                boolean first = true;
-                for (var e : m.entrySet()) {
-                    if (!first) sb.append(", ");
-                    first = false;
-                    write(sb, String.valueOf(e.getKey()));
-                    sb.append(": ");
-                    write(sb, e.getValue());
-                }
-                sb.append('}');
-            } else if (o instanceof List<?> l) {
-                sb.append('[');
-                for (int i = 0; i < l.size(); i++) {
-                    if (i > 0) sb.append(", ");
-                    write(sb, l.get(i));
-                }
-                sb.append(']');
-            } else if (o instanceof Double d) {
-                sb.append(Double.isFinite(d) ? String.valueOf(d) : "null");
-            } else if (o instanceof Number || o instanceof Boolean) {
-                sb.append(o);
-            } else {
-                String s = o.toString();
-                sb.append('"');
-                for (char c : s.toCharArray()) {
-                    switch (c) {
-                        case '"' -> sb.append("\\\"");
-                        case '\\' -> sb.append("\\\\");
-                        case '\n' -> sb.append("\\n");
-                        default -> {
-                            if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                            else sb.append(c);
-                        }
-                    }
-                }
-                sb.append('"');
-            }
         }
     }
 }
