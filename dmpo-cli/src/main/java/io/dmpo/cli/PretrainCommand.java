@@ -87,6 +87,8 @@ public final class PretrainCommand implements Runnable {
             Pretrainer.Result r = new Pretrainer(cfg, data, provenance, System.err).run(dir, resume);
             System.out.printf(Locale.ROOT, "pretrain %s: best validation loss %.5f at epoch %d, %d epochs, %.0f s (this session) -> %s%n",
                     cfg.algorithm(), r.bestValidationLoss(), r.bestEpoch(), r.epochs(), r.wallSeconds(), r.policy());
+        } catch (IllegalArgumentException e) { // settings that do not fit the data (image size, dimensions)
+            throw new UserError(e.getMessage(), 2);
         } catch (TrainingDiverged e) {
             throw new UserError(e.getMessage() + "; stopped (the last good checkpoint stays in " + dir + ")", 1);
         } catch (RunException | io.dmpo.io.SafeTensors.SafeTensorsException e) { // a bad run directory or checkpoint

@@ -27,13 +27,37 @@ public final class FlowPolicy implements Policy {
         }
     }
 
-    /** The state actor's sizes ({@link MeanFlowActor#state(int, int, int, int, int, int, int)}). */
-    public record Architecture(String kind, int condHidden, int condDim, int timeDim, int hidden, int blocks) {
-        public static final Architecture DEFAULT = new Architecture("state", 64, 16, 16, 512, 1);
+    /**
+     * The network: {@code state} ({@link MeanFlowActor#state(int, int, int, int, int, int, int)}: encoder MLP
+     * [obs → condHidden → condDim]) or {@code pixel} ({@link MeanFlowActor#pixel}: light ViT + SpatialEmb over an
+     * observation row [image channels·height·width in [0, 255] (CHW), proprio]). Time embeddings {@code timeDim}, head
+     * width {@code hidden} with {@code blocks} residual blocks (the pixel actor's head is the DESIGN §5 one).
+     */
+    public record Architecture(String kind, int condHidden, int condDim, int timeDim, int hidden, int blocks,
+                               int channels, int height, int width) {
+        public static final Architecture DEFAULT = new Architecture("state", 64, 16, 16, 512, 1, 0, 0, 0);
+
+        public Architecture {
+            if (!kind.equals("state") && !kind.equals("pixel")) throw new IllegalArgumentException("network kind must be state or pixel, got '" + kind + "'");
+            if (kind.equals("pixel") && (channels < 1 || height < 8 || width < 8)) {
+                throw new IllegalArgumentException("a pixel network needs channels >= 1 and height, width >= 8");
+            }
+        }
+
+        public boolean pixel() {
+            return kind.equals("pixel");
+        }
+
+        /** Image values per observation (0 for state networks). */
+        public int imageSize() {
+            return pixel() ? channels * height * width : 0;
+        }
 
         public MeanFlowActor build(int obsInput, int chunk) {
-            if (!kind.equals("state")) throw new IllegalArgumentException("network kind '" + kind + "' is not supported here (state)");
-            return MeanFlowActor.state(obsInput, chunk, condHidden, condDim, timeDim, hidden, blocks);
+            if (!pixel()) return MeanFlowActor.state(obsInput, chunk, condHidden, condDim, timeDim, hidden, blocks);
+            int prop = obsInput - imageSize();
+            if (prop < 0) throw new IllegalArgumentException("observations of " + obsInput + " values cannot hold a " + channels + "x" + height + "x" + width + " image");
+            return MeanFlowActor.pixel(channels, height, width, prop, chunk, 0);
         }
     }
 
@@ -42,10 +66,11 @@ public final class FlowPolicy implements Policy {
     private final MinMaxNormalizer obsNorm, actNorm;
 
     public FlowPolicy(Spec spec, MeanFlowActor actor, MinMaxNormalizer obsNorm, MinMaxNormalizer actNorm) {
+        if (spec.architecture().pixel() && spec.condSteps() != 1) throw new IllegalArgumentException("pixel policies use cond_steps 1");
         if (actor.obsDim != spec.obsDim() * spec.condSteps() || actor.actionDim != spec.actDim() * spec.horizon()) {
             throw new IllegalArgumentException("actor sizes (" + actor.obsDim + ", " + actor.actionDim + ") do not fit the spec");
         }
-        if (obsNorm.dim() != spec.obsDim() || actNorm.dim() != spec.actDim()) {
+        if (obsNorm.dim() != spec.obsDim() - spec.architecture().imageSize() || actNorm.dim() != spec.actDim()) {
             throw new IllegalArgumentException("normalizer sizes (" + obsNorm.dim() + ", " + actNorm.dim() + ") do not fit the spec");
         }
         this.spec = spec;
@@ -78,7 +103,7 @@ public final class FlowPolicy implements Policy {
                 }
             }
         }
-        obsNorm.normalize(x);
+        normalizeObservations(x, spec.architecture().imageSize(), obsNorm, d);
         return new Tensor(x, 0, b, c * d);
     }
 
@@ -97,6 +122,23 @@ public final class FlowPolicy implements Policy {
             for (int s = 0; s < spec.actSteps(); s++) for (int j = 0; j < da; j++) out[i][s][j] = raw[s * da + j];
         }
         return out;
+    }
+
+    /**
+     * Min–max normalizes the non-image columns of flat observation rows of {@code rowWidth} values in place: the first
+     * {@code imageSize} values of each row are an image and pass raw (the pixel encoder takes [0, 255]).
+     */
+    public static void normalizeObservations(float[] rows, int imageSize, MinMaxNormalizer norm, int rowWidth) {
+        if (imageSize == 0) {
+            norm.normalize(rows);
+            return;
+        }
+        float[] part = new float[rowWidth - imageSize];
+        for (int at = 0; at < rows.length; at += rowWidth) {
+            System.arraycopy(rows, at + imageSize, part, 0, part.length);
+            norm.normalize(part);
+            System.arraycopy(part, 0, rows, at + imageSize, part.length);
+        }
     }
 
     /** Standard normal initial noise for {@code rows} samples. */

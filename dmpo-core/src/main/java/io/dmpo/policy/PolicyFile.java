@@ -53,6 +53,9 @@ public final class PolicyFile {
         arch.put("time_dim", a.timeDim());
         arch.put("hidden", a.hidden());
         arch.put("blocks", a.blocks());
+        arch.put("channels", a.channels());
+        arch.put("height", a.height());
+        arch.put("width", a.width());
         meta.put("architecture", arch);
         meta.put("provenance", s.provenance());
         SafeTensors.write(file, tensors, Map.of(ActorCheckpoints.KIND_KEY, KIND, "dmpo.policy", Json.write(meta)));
@@ -79,13 +82,14 @@ public final class PolicyFile {
             }
             Map<String, Object> a = (Map<String, Object>) m.get("architecture");
             FlowPolicy.Architecture arch = new FlowPolicy.Architecture((String) a.get("kind"), num(a, "cond_hidden"),
-                    num(a, "cond_dim"), num(a, "time_dim"), num(a, "hidden"), num(a, "blocks"));
+                    num(a, "cond_dim"), num(a, "time_dim"), num(a, "hidden"), num(a, "blocks"), num(a, "channels"),
+                    num(a, "height"), num(a, "width"));
             FlowPolicy.Spec spec = new FlowPolicy.Spec((String) m.get("algorithm"), num(m, "obs_dim"), num(m, "act_dim"),
                     num(m, "horizon"), num(m, "act_steps"), num(m, "cond_steps"), num(m, "steps"), arch,
                     (Map<String, Object>) m.getOrDefault("provenance", Map.of()));
             MeanFlowActor actor = arch.build(spec.obsDim() * spec.condSteps(), spec.actDim() * spec.horizon());
             SafeTensors.loadParams(st, actor.params(), where, NORMALIZER);
-            MinMaxNormalizer obs = normalizer(st, "obs", spec.obsDim(), where), act = normalizer(st, "act", spec.actDim(), where);
+            MinMaxNormalizer obs = normalizer(st, "obs", spec.obsDim() - arch.imageSize(), where), act = normalizer(st, "act", spec.actDim(), where);
             return new FlowPolicy(spec, actor, obs, act);
         } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
             throw new SafeTensors.SafeTensorsException(where + ": malformed policy description (" + e.getMessage() + ")");

@@ -21,7 +21,8 @@ public record PretrainConfig(String algorithm, String data, String env, long see
                              FlowObjective objective, Map<String, Object> resolved) {
     /** Optimization settings. Epochs are passes over the training windows (one window per transition). */
     public record Train(int epochs, int batchSize, double lr, double lrMin, double warmupEpochs, double weightDecay,
-                        double emaDecay, double maxGradNorm, double valFraction, int valBatches, int checkpointEvery) {}
+                        double emaDecay, double maxGradNorm, double valFraction, int valBatches, int checkpointEvery,
+                        int randomShift) {}
 
     public static PretrainConfig from(ConfigMap c) {
         String algorithm = c.string("algorithm", "meanflow");
@@ -32,13 +33,16 @@ public record PretrainConfig(String algorithm, String data, String env, long see
         int horizon = c.integer("horizon", 4), actSteps = c.integer("act_steps", 4), condSteps = c.integer("cond_steps", 1);
         int evalSteps = c.integer("steps", 1);
         ConfigMap n = c.section("network");
-        FlowPolicy.Architecture net = new FlowPolicy.Architecture(n.string("kind", "state"), n.integer("cond_hidden", 64),
-                n.integer("cond_dim", 16), n.integer("time_dim", 16), n.integer("hidden", 512), n.integer("blocks", 1));
+        String kind = n.string("kind", "state");
+        FlowPolicy.Architecture net = new FlowPolicy.Architecture(kind, n.integer("cond_hidden", 64),
+                n.integer("cond_dim", 16), n.integer("time_dim", 16), n.integer("hidden", 512), n.integer("blocks", 1),
+                n.integer("channels", kind.equals("pixel") ? 3 : 0), n.integer("height", kind.equals("pixel") ? 96 : 0),
+                n.integer("width", kind.equals("pixel") ? 96 : 0));
         ConfigMap t = c.section("train");
         Train train = new Train(t.integer("epochs", 40), t.integer("batch_size", 128), t.number("lr", 1e-3),
                 t.number("lr_min", 1e-4), t.number("warmup_epochs", 5), t.number("weight_decay", 1e-6),
                 t.number("ema_decay", 0.995), t.number("max_grad_norm", 1.0), t.number("val_fraction", 0.05),
-                t.integer("val_batches", 8), t.integer("checkpoint_every", 1));
+                t.integer("val_batches", 8), t.integer("checkpoint_every", 1), t.integer("random_shift", net.pixel() ? 4 : 0));
         ConfigMap f = c.section("flow");
         double mu = f.number("time_mu", -0.4), sigma = f.number("time_sigma", 1.0);
         ConfigMap d = c.section("dispersive");
@@ -61,6 +65,8 @@ public record PretrainConfig(String algorithm, String data, String env, long see
         check(train.warmupEpochs() >= 0 && train.weightDecay() >= 0 && train.maxGradNorm() >= 0, "train.warmup_epochs, weight_decay and max_grad_norm must be >= 0");
         check(train.emaDecay() >= 0 && train.emaDecay() < 1, "train.ema_decay must be in [0, 1)");
         check(train.valFraction() >= 0 && train.valFraction() < 1, "train.val_fraction must be in [0, 1)");
+        check(train.randomShift() >= 0 && (train.randomShift() == 0 || net.pixel()), "train.random_shift must be >= 0 (pixel networks only)");
+        check(!net.pixel() || condSteps == 1, "pixel networks use cond_steps 1");
         return new PretrainConfig(algorithm, data, env, seed, threads, horizon, actSteps, condSteps, evalSteps, net, train,
                 objective, c.resolved());
     }

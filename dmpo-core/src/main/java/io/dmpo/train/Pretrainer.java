@@ -102,7 +102,13 @@ public final class Pretrainer {
         List<Dataset.Episode>[] parts = split(data, tc.valFraction(), cfg.seed());
         ArrayDataset train = subset(data, parts[0], "train");
         ArrayDataset val = parts[1].isEmpty() ? null : subset(data, parts[1], "validation");
-        MinMaxNormalizer obsNorm = MinMaxNormalizer.fit(train.observations(), data.obsDim());
+        FlowPolicy.Architecture net = cfg.network();
+        int image = net.imageSize(), od = data.obsDim();
+        if (image > 0 && od <= image) {
+            throw new IllegalArgumentException(data.source() + ": observations have " + od + " values; a " + net.channels() + "x"
+                    + net.height() + "x" + net.width() + " image needs " + image + " plus proprioception");
+        }
+        MinMaxNormalizer obsNorm = MinMaxNormalizer.fit(nonImageColumns(train.observations(), od, image), od - image);
         MinMaxNormalizer actNorm = MinMaxNormalizer.fit(train.actions(), data.actDim());
         WindowSampler trainWindows = windows(train, obsNorm, actNorm);
         WindowSampler valWindows = val == null ? null : windows(val, obsNorm, actNorm);
@@ -137,12 +143,18 @@ public final class Pretrainer {
         float[] obsBuf = new float[b * trainWindows.obsWidth()], actBuf = new float[b * trainWindows.actWidth()];
         for (int epoch = startEpoch + 1; epoch <= tc.epochs(); epoch++) {
             SplittableRandom rng = new SplittableRandom(mix(cfg.seed(), epoch));
+            if (actor.encoder instanceof io.dmpo.nn.PixelEncoder pe) { // dropout on while training, seeded per epoch
+                pe.dropout().training(true);
+                pe.dropout().reseed(mix(cfg.seed(), epoch) ^ 0xD40F0L);
+            }
             double sLoss = 0, sFlow = 0, sDisp = 0, sNorm = 0;
             long epochStart = System.nanoTime();
             for (long s = 0; s < perEpoch; s++) {
                 long step = (epoch - 1) * perEpoch + s;
                 double lr = Schedules.cosineWithWarmup(step, warmup, totalSteps, tc.lr(), tc.lrMin());
                 trainWindows.sample(b, rng, obsBuf, actBuf);
+                RandomShift.apply(obsBuf, b, trainWindows.obsWidth(), net.channels(), net.height(), net.width(),
+                        tc.randomShift(), rng);
                 Schedules.zeroGrad(params);
                 FlowObjective.Terms terms = cfg.objective().apply(actor, new Tensor(obsBuf, 0, b, trainWindows.obsWidth()),
                         new Tensor(actBuf, 0, b, trainWindows.actWidth()), rng, true);
@@ -216,8 +228,18 @@ public final class Pretrainer {
     }
 
     private WindowSampler windows(Dataset d, MinMaxNormalizer obsNorm, MinMaxNormalizer actNorm) {
-        return new WindowSampler(d, obsNorm.normalize(d.observations().clone()), actNorm.normalize(d.actions().clone()),
-                cfg.condSteps(), cfg.horizon());
+        float[] obs = d.observations().clone();
+        FlowPolicy.normalizeObservations(obs, cfg.network().imageSize(), obsNorm, d.obsDim());
+        return new WindowSampler(d, obs, actNorm.normalize(d.actions().clone()), cfg.condSteps(), cfg.horizon());
+    }
+
+    /** The columns after the image prefix of each row (all columns for state observations). */
+    static float[] nonImageColumns(float[] rows, int width, int image) {
+        if (image == 0) return rows;
+        int n = rows.length / width, rest = width - image;
+        float[] out = new float[n * rest];
+        for (int i = 0; i < n; i++) System.arraycopy(rows, i * width + image, out, i * rest, rest);
+        return out;
     }
 
     /** Mean objective over fixed windows with fixed noise (the same every epoch), no gradients. */
