@@ -31,7 +31,7 @@ public final class PretrainCommand implements Runnable {
     Path config;
     @Option(names = "--set", paramLabel = "key=value", description = "override a config value (repeatable), e.g. --set train.epochs=5")
     List<String> overrides = new ArrayList<>();
-    @Option(names = "--out", description = "run directory (default: runs/pretrain-<algorithm>-<data>-s<seed>)")
+    @Option(names = "--out", description = "run directory (default: runs/pretrain-<config name>-s<seed>)")
     Path out;
     @Option(names = "--resume", description = "continue the run in --out from its latest checkpoint")
     boolean resume;
@@ -76,8 +76,8 @@ public final class PretrainCommand implements Runnable {
             if (task == null) throw new UserError(source + ": env '" + cfg.env() + "' is not a task (" + Tasks.names() + ", or none)", 2);
             data.requireDims(task.obsDim(), task.actDim(), task.name());
         }
-        Path dir = out != null ? out : Path.of("runs", String.format(Locale.ROOT, "pretrain-%s-%s-s%d", cfg.algorithm(),
-                dataPath.getFileName().toString().replaceAll("\\.h5$|\\.hdf5$", ""), cfg.seed()));
+        String name = config != null ? config.getFileName().toString().replaceAll("\\.ya?ml$", "") : cfg.algorithm();
+        Path dir = out != null ? out : Path.of("runs", String.format(Locale.ROOT, "pretrain-%s-s%d", name, cfg.seed()));
         Map<String, Object> provenance = new LinkedHashMap<>();
         try {
             provenance.put("dataset", dataPath.toString());
