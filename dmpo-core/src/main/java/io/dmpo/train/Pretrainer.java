@@ -37,7 +37,8 @@ import java.util.SplittableRandom;
  * cosine warm-up schedule, gradient clipping, EMA; one {@link FlowObjective} per step. After every epoch: the
  * validation loss of the EMA weights on held-out episodes (fixed windows and noise, so epochs compare), a metrics
  * line, and every {@code checkpoint_every} epochs a checkpoint holding the policy file (EMA weights) and the training
- * state. {@code best} is the lowest validation loss; the run directory's {@code policy.safetensors} is that policy.
+ * state. {@code best} is the lowest validation loss; the run directory's {@code policy.safetensors} is that policy, and
+ * {@code summary.json} records the best loss and epoch and the training wall time summed over all sessions.
  * Randomness is re-derived from (seed, epoch) at each epoch, so a resumed run continues bit for bit.
  */
 public final class Pretrainer {
@@ -205,7 +206,15 @@ public final class Pretrainer {
         bar.finish();
         if (run.best().isPresent() && !Files.exists(dir.resolve(POLICY))) copyBestPolicy(run);
         var best = run.best().orElseThrow(() -> new IllegalStateException("no checkpoint was published"));
-        return new Result(dir.resolve(POLICY), -run.bestScore(), best.iteration(), tc.epochs(), (System.nanoTime() - t0) / 1e9);
+        Result result = new Result(dir.resolve(POLICY), -run.bestScore(), best.iteration(), tc.epochs(), (System.nanoTime() - t0) / 1e9);
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("best_val_loss", result.bestValidationLoss());
+        summary.put("best_epoch", result.bestEpoch());
+        summary.put("epochs", tc.epochs());
+        summary.put("train_seconds", run.metrics().stream().mapToDouble(m -> ((Number) m.get("epoch_seconds")).doubleValue()).sum());
+        summary.put("policy", POLICY);
+        AtomicFiles.writeString(dir.resolve("summary.json"), Json.write(summary) + "\n");
+        return result;
     }
 
     private Map<String, Object> provenance() {
