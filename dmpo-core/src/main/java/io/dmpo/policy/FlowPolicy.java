@@ -148,6 +148,45 @@ public final class FlowPolicy implements Policy {
         return eps;
     }
 
+    /**
+     * A control-loop handle for one thread: {@link Controller#act} writes the next actions into the caller's array and
+     * allocates nothing per call (state actors; see {@link BatchOneSampler}).
+     */
+    public Controller controller() {
+        return new Controller();
+    }
+
+    /** See {@link #controller()}. Not thread-safe: one per control thread. */
+    public final class Controller {
+        private final BatchOneSampler sampler = new BatchOneSampler(actor, spec.steps());
+        private final float[] obs = new float[spec.obsDim() * spec.condSteps()], eps = new float[actor.actionDim],
+                chunk = new float[actor.actionDim], executed = new float[spec.actSteps() * spec.actDim()];
+
+        private Controller() {
+            if (spec.architecture().pixel()) throw new IllegalArgumentException("the allocation-free controller serves state policies");
+        }
+
+        /** As {@link FlowPolicy#act}, into {@code out} ([actSteps][actDim]). */
+        public void act(double[][] history, SplittableRandom rng, double[][] out) {
+            int d = spec.obsDim();
+            if (history.length != spec.condSteps()) throw new IllegalArgumentException("history has " + history.length + " observations, expected " + spec.condSteps());
+            for (int k = 0; k < history.length; k++) {
+                if (history[k].length != d) throw new IllegalArgumentException("observation has " + history[k].length + " values, the policy expects " + d);
+                for (int j = 0; j < d; j++) {
+                    if (!Double.isFinite(history[k][j])) throw new IllegalArgumentException("observation[" + j + "] is " + history[k][j]);
+                    obs[k * d + j] = (float) history[k][j];
+                }
+            }
+            obsNorm.normalize(obs);
+            for (int i = 0; i < eps.length; i++) eps[i] = (float) Init.gaussian(rng);
+            sampler.sample(obs, eps, chunk);
+            System.arraycopy(chunk, 0, executed, 0, executed.length);
+            actNorm.unnormalize(executed);
+            int da = spec.actDim();
+            for (int s = 0; s < spec.actSteps(); s++) for (int j = 0; j < da; j++) out[s][j] = executed[s * da + j];
+        }
+    }
+
     @Override
     public double[][] act(double[][] history, SplittableRandom rng) {
         return sampleBatch(new double[][][] {history}, noise(1, rng), spec.steps())[0];

@@ -1,0 +1,140 @@
+package io.dmpo.policy;
+
+import io.dmpo.nn.Activation;
+import io.dmpo.nn.Kernels;
+import io.dmpo.nn.Layer;
+import io.dmpo.nn.Linear;
+import io.dmpo.nn.Ops;
+import io.dmpo.nn.Residual;
+import io.dmpo.nn.Sequential;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The state actor's K-step sampler for ONE observation with every buffer allocated up front: a robot's control loop
+ * calls {@link #sample} at kHz without feeding the garbage collector. The time embeddings of the K-step grid are
+ * computed once per K (they do not depend on the observation); each Linear is one dot-product pass over its weights
+ * on the calling thread (the layer path's batch-1 kernel, so results equal {@link MeanFlowSampler} bit for bit).
+ * Not thread-safe: one instance per control thread. State actors only (MLP encoder, ResidualMLP head). The sampler
+ * holds a copy of the weights taken at construction, with every array padded by one vector so the kernels' tail loads
+ * never cross an array's end (that path copies into a temporary).
+ */
+public final class BatchOneSampler {
+    private final MeanFlowActor actor;
+    private final Plan encoder, head;
+    private final float[] headIn, obsIn;
+    /** Slack after every buffer: one 512-bit vector of floats. */
+    static final int PAD = 16;
+    private final int steps;
+    private final float[][] timeRows; // per step: [temb(t_k), remb(t_{k+1})]
+
+    public BatchOneSampler(MeanFlowActor actor, int steps) {
+        if (steps < 1) throw new IllegalArgumentException("sampling steps must be >= 1, got " + steps);
+        this.actor = actor;
+        this.steps = steps;
+        this.encoder = new Plan(actor.encoder, actor.obsDim);
+        this.head = new Plan(actor.head, actor.actionDim + 2 * actor.timeDim + actor.condDim);
+        if (encoder.width != actor.condDim || head.width != actor.actionDim) {
+            throw new IllegalArgumentException("not a state actor of the expected shape");
+        }
+        this.headIn = new float[actor.actionDim + 2 * actor.timeDim + actor.condDim + PAD];
+        this.obsIn = new float[actor.obsDim + PAD];
+        this.timeRows = new float[steps][];
+        for (int k = 0; k < steps; k++) {
+            float tk = 1f - (float) k / steps, tk1 = 1f - (float) (k + 1) / steps;
+            float[] te = actor.timeEmb.forward(io.dmpo.nn.Dual.of(Ops.full(1, 1, tk))).value().toArray();
+            float[] re = actor.rEmb.forward(io.dmpo.nn.Dual.of(Ops.full(1, 1, tk1))).value().toArray();
+            float[] row = new float[2 * actor.timeDim];
+            System.arraycopy(te, 0, row, 0, actor.timeDim);
+            System.arraycopy(re, 0, row, actor.timeDim, actor.timeDim);
+            timeRows[k] = row;
+        }
+    }
+
+    public int steps() {
+        return steps;
+    }
+
+    /**
+     * x_K for normalized observation {@code obs} (obsDim values) and noise {@code eps} (actionDim values), clipped to
+     * [−1, 1] into {@code out}; allocates nothing.
+     */
+    public void sample(float[] obs, float[] eps, float[] out) {
+        int d = actor.actionDim, td = 2 * actor.timeDim;
+        System.arraycopy(obs, 0, obsIn, 0, actor.obsDim);
+        float[] cond = encoder.run(obsIn);
+        System.arraycopy(eps, 0, out, 0, d);
+        System.arraycopy(cond, 0, headIn, d + td, actor.condDim);
+        for (int k = 0; k < steps; k++) {
+            float tk = 1f - (float) k / steps, tk1 = 1f - (float) (k + 1) / steps, dt = tk - tk1;
+            System.arraycopy(out, 0, headIn, 0, d);
+            System.arraycopy(timeRows[k], 0, headIn, d, td);
+            float[] u = head.run(headIn);
+            for (int i = 0; i < d; i++) out[i] -= dt * u[i];
+        }
+        for (int i = 0; i < d; i++) out[i] = Math.max(-1f, Math.min(1f, out[i]));
+    }
+
+    /** A Sequential of Linear / Activation / Residual layers flattened into steps over preallocated rows. */
+    private static final class Plan {
+        private final List<Step> build = new ArrayList<>();
+        private final Step[] steps;
+        final int width;
+
+        private interface Step {
+            float[] apply(float[] x);
+        }
+
+        Plan(Layer layer, int in) {
+            width = add(layer, in);
+            steps = build.toArray(new Step[0]);
+        }
+
+        private int add(Layer layer, int in) {
+            if (layer instanceof Sequential s) {
+                for (Layer l : s.layers()) in = add(l, in);
+                return in;
+            }
+            if (layer instanceof Linear lin) {
+                if (lin.in != in) throw new IllegalArgumentException(lin.weight.name + " expects " + lin.in + " inputs, got " + in);
+                float[] y = new float[lin.out + PAD];
+                float[] w = java.util.Arrays.copyOf(lin.weight.value, lin.weight.value.length + PAD);
+                float[] bias = java.util.Arrays.copyOf(lin.bias.value, lin.out + PAD);
+                build.add(x -> {
+                    Kernels.gemmNTSerial(1, lin.out, lin.in, x, 0, lin.in, w, 0, lin.in, y, 0, lin.out, false);
+                    Kernels.addRowVector(y, 0, 1, lin.out, bias, 0);
+                    return y;
+                });
+                return lin.out;
+            }
+            if (layer instanceof Activation a) {
+                float[] y = new float[in + PAD];
+                int n = in;
+                build.add(x -> {
+                    Kernels.pointwise(a.fn, x, 0, y, 0, null, 0, n);
+                    return y;
+                });
+                return in;
+            }
+            if (layer instanceof Residual r) {
+                Plan inner = new Plan(r.inner(), in);
+                if (inner.width != in) throw new IllegalArgumentException("a residual block must keep its width");
+                float[] y = new float[in + PAD];
+                int n = in;
+                build.add(x -> {
+                    float[] t = inner.run(x);
+                    for (int i = 0; i < n; i++) y[i] = x[i] + t[i];
+                    return y;
+                });
+                return in;
+            }
+            throw new IllegalArgumentException("batch-1 sampling does not support layer " + layer.getClass().getSimpleName());
+        }
+
+        float[] run(float[] x) {
+            for (int i = 0; i < steps.length; i++) x = steps[i].apply(x); // indexed: no iterator per call
+            return x;
+        }
+    }
+}
