@@ -108,26 +108,63 @@ public final class MeanFlowActor {
      * {@code output()} holds u and du/dt together. {@link Pass#backward} propagates into every parameter.
      */
     public Pass trace(Tensor obs, Dual z, Dual r, Dual t) {
-        Tensor.requireCols(obs, obsDim, "observation");
-        Layer.Trace enc = encoder.trace(Dual.of(obs));
-        Layer.Trace te = timeEmb.trace(t);
-        Layer.Trace re = rEmb.trace(r);
-        Tensor cond = enc.output().value();
-        Layer.Trace h = head.trace(headInput(z, te.output(), re.output(), cond));
-        return new Pass(enc, te, re, h, cond);
+        EncoderPass e = traceEncoder(obs);
+        return new Pass(e, true, z, r, t);
     }
 
-    /** A recorded forward pass; see {@link #trace}. */
+    /**
+     * The encoder traced ONCE for several head passes (a K-step chain: {@link #traceHead} per step). The heads'
+     * embedding gradients accumulate here; {@link EncoderPass#backward} then runs the encoder's backward once.
+     */
+    public EncoderPass traceEncoder(Tensor obs) {
+        Tensor.requireCols(obs, obsDim, "observation");
+        return new EncoderPass(encoder.trace(Dual.of(obs)));
+    }
+
+    /** A head pass on an already traced embedding (see {@link #traceEncoder}). */
+    public Pass traceHead(EncoderPass e, Dual z, Dual r, Dual t) {
+        return new Pass(e, false, z, r, t);
+    }
+
+    /** A traced encoder and the embedding gradient accumulated by its head passes. */
+    public final class EncoderPass {
+        private final Layer.Trace enc;
+        public final Tensor cond;
+        private Tensor gradCond;
+
+        private EncoderPass(Layer.Trace enc) {
+            this.enc = enc;
+            this.cond = enc.output().value();
+        }
+
+        /** Adds dL/ds (e.g. a dispersive gradient) to what the head passes accumulated. */
+        public void accumulate(Tensor g) {
+            if (g == null) return;
+            if (gradCond == null) gradCond = g.copy();
+            else Ops.addInPlace(gradCond, g);
+        }
+
+        /** Runs the encoder's backward once with the accumulated embedding gradient (nothing if none). */
+        public void backward() {
+            if (gradCond != null) enc.backward(gradCond);
+            gradCond = null;
+        }
+    }
+
+    /** A recorded forward pass; see {@link #trace} and {@link #traceHead}. */
     public final class Pass {
-        private final Layer.Trace enc, te, re, h;
+        private final EncoderPass encoderPass;
+        private final boolean ownsEncoder;
+        private final Layer.Trace te, re, h;
         public final Tensor cond;
 
-        private Pass(Layer.Trace enc, Layer.Trace te, Layer.Trace re, Layer.Trace h, Tensor cond) {
-            this.enc = enc;
-            this.te = te;
-            this.re = re;
-            this.h = h;
-            this.cond = cond;
+        private Pass(EncoderPass e, boolean ownsEncoder, Dual z, Dual r, Dual t) {
+            this.encoderPass = e;
+            this.ownsEncoder = ownsEncoder;
+            this.cond = e.cond;
+            this.te = timeEmb.trace(t);
+            this.re = rEmb.trace(r);
+            this.h = head.trace(headInput(z, te.output(), re.output(), cond));
         }
 
         public Tensor u() {
@@ -141,12 +178,16 @@ public final class MeanFlowActor {
 
         /**
          * Accumulates parameter gradients for dL/du = {@code gradU} plus an optional extra gradient on the conditioning
-         * embedding (e.g. from a dispersive loss on s); either may be null. Time inputs are treated as data.
+         * embedding (e.g. from a dispersive loss on s); either may be null. Time inputs are treated as data. Returns
+         * dL/dz (null without {@code gradU}), so a loss through a deterministic K-step chain can flow back through z.
+         * A pass from {@link #traceHead} adds its embedding gradient to its {@link EncoderPass} instead of running the
+         * encoder's backward.
          */
-        public void backward(Tensor gradU, Tensor gradCond) {
-            Tensor gCond = null;
+        public Tensor backward(Tensor gradU, Tensor gradCond) {
+            Tensor gCond = null, gz = null;
             if (gradU != null) {
                 Tensor gIn = h.backward(gradU);
+                gz = Ops.columns(gIn, 0, actionDim);
                 int at = actionDim;
                 te.backward(Ops.columns(gIn, at, timeDim));
                 at += timeDim;
@@ -158,7 +199,9 @@ public final class MeanFlowActor {
                 if (gCond == null) gCond = gradCond.copy();
                 else Ops.addInPlace(gCond, gradCond);
             }
-            if (gCond != null) enc.backward(gCond);
+            encoderPass.accumulate(gCond);
+            if (ownsEncoder) encoderPass.backward();
+            return gz;
         }
     }
 }
