@@ -226,8 +226,14 @@ public final class Ppo {
     private Update update(Gae.Result gae, double actorLr, double criticLr) {
         int len = bLogp.length, mb = cfg.minibatchSize;
         boolean actorOn = iteration >= cfg.criticWarmupIterations;
-        // old log-probabilities through the update's own code path (see the class comment)
-        float[] oldLogp = policy.evaluate(new Tensor(bObs, 0, len, obsDim), new Tensor(bRec, 0, len, recDim)).logProb();
+        // old log-probabilities through the update's own code path (see the class comment), a minibatch-sized chunk
+        // at a time: one traced pass over the whole rollout would hold every activation at once (gigabytes for pixels)
+        float[] oldLogp = new float[len];
+        for (int from = 0; from < len; from += mb) {
+            int n = Math.min(mb, len - from);
+            float[] lp = policy.evaluate(new Tensor(bObs, from * obsDim, n, obsDim), new Tensor(bRec, from * recDim, n, recDim)).logProb();
+            System.arraycopy(lp, 0, oldLogp, from, n);
+        }
         double drift = 0;
         for (int k = 0; k < len; k++) drift = Math.max(drift, Math.abs(oldLogp[k] - bLogp[k]));
         int[] perm = new int[len];
