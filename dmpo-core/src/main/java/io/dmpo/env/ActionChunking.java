@@ -8,7 +8,7 @@ package io.dmpo.env;
  */
 public final class ActionChunking extends EnvWrapper {
     private final int horizon, actSteps, innerDim;
-    private int lastExecuted;
+    private int lastExecuted, lastEnvSteps;
 
     public ActionChunking(Env env, int horizon, int actSteps) {
         super(env);
@@ -26,6 +26,9 @@ public final class ActionChunking extends EnvWrapper {
 
     /** How many inner steps the last {@link #step} executed (actSteps, or fewer when the episode ended). */
     public int lastExecuted() { return lastExecuted; }
+
+    /** Inner env steps of the last chunk (each may itself be several, if the inner env is chunked too). */
+    @Override public int lastEnvSteps() { return lastEnvSteps; }
 
     @Override public int actDim() { return horizon * innerDim; }
     @Override public double[] actionLow() { return tile(env.actionLow()); }
@@ -53,15 +56,17 @@ public final class ActionChunking extends EnvWrapper {
         double sum = 0;
         StepResult r = null;
         double[] a = new double[innerDim];
-        int k = 0;
+        int k = 0, inner = 0;
         while (k < actSteps) {
             System.arraycopy(chunk, k * innerDim, a, 0, innerDim);
             r = env.step(a);
+            inner += env.lastEnvSteps();
             sum += r.reward();
             k++;
             if (r.done()) break;
         }
         lastExecuted = k;
+        lastEnvSteps = inner;
         return new StepResult(r.obs(), sum, r.terminated(), r.truncated());
     }
 }

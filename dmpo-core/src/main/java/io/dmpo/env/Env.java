@@ -37,6 +37,14 @@ public interface Env extends AutoCloseable {
     /** Applies one action ({@link #actDim()} values). */
     StepResult step(double[] action);
 
+    /**
+     * Simulator steps the last {@link #step} executed: 1 for a plain env; an {@link ActionChunking} wrapper executes
+     * up to act_steps. Budgets and rates count these ("env steps"), not policy decisions.
+     */
+    default int lastEnvSteps() {
+        return 1;
+    }
+
     @Override
     void close();
 }

@@ -19,6 +19,7 @@ public abstract class EnvWrapper implements Env {
     @Override public double[] actionHigh() { return env.actionHigh(); }
     @Override public double dt() { return env.dt(); }
     @Override public int maxEpisodeSteps() { return env.maxEpisodeSteps(); }
+    @Override public int lastEnvSteps() { return env.lastEnvSteps(); }
     @Override public double[] reset(long seed) { return env.reset(seed); }
     @Override public double[] reset() { return env.reset(); }
     @Override public StepResult step(double[] action) { return env.step(action); }

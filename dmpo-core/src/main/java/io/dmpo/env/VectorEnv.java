@@ -34,7 +34,7 @@ public final class VectorEnv implements AutoCloseable {
     private final List<Episode> finished = new ArrayList<>();
     private final AtomicInteger instabilities = new AtomicInteger();
     private volatile String lastError;
-    private long totalSteps;
+    private long totalSteps, lastEnvSteps;
 
     /** Busy-wait iterations before parking (short: the machine may have fewer free cores than threads). */
     private static final int SPINS = 1_000;
@@ -83,8 +83,10 @@ public final class VectorEnv implements AutoCloseable {
     public int instabilities() { return instabilities.get(); }
     /** The message of the latest instability (null if none). */
     public String lastInstability() { return lastError; }
-    /** Env steps taken by {@link #step} so far (all envs). */
+    /** Env (simulator) steps taken by {@link #step} so far, all envs; an action chunk counts its executed steps. */
     public long totalSteps() { return totalSteps; }
+    /** Env steps the last {@link #step} executed, all envs. */
+    public long lastEnvSteps() { return lastEnvSteps; }
 
     private int from(int slice) { return (int) ((long) envs.length * slice / threads); }
 
@@ -111,6 +113,7 @@ public final class VectorEnv implements AutoCloseable {
         boolean[] term = new boolean[envs.length], trunc = new boolean[envs.length];
         double[][] fin = new double[envs.length][];
         Episode[] ended = new Episode[envs.length];
+        int[] stepped = new int[envs.length];
         run(slice -> () -> {
             for (int i = from(slice); i < from(slice + 1); i++) {
                 StepResult r;
@@ -122,11 +125,12 @@ public final class VectorEnv implements AutoCloseable {
                     lastError = "env " + i + ": " + e.getMessage();
                     r = new StepResult(new double[0], 0, false, true); // finalObs: empty, the state is lost
                 }
+                stepped[i] = r.obs().length == 0 ? 1 : envs[i].lastEnvSteps(); // a lost (unstable) step counts once
                 rew[i] = r.reward();
                 term[i] = r.terminated();
                 trunc[i] = r.truncated();
                 epReturn[i] += r.reward();
-                epLength[i]++;
+                epLength[i] += stepped[i]; // env steps (an action chunk counts what it executed)
                 if (r.done()) {
                     ended[i] = new Episode(i, epReturn[i], epLength[i], r.terminated());
                     fin[i] = r.obs();
@@ -138,7 +142,10 @@ public final class VectorEnv implements AutoCloseable {
                 }
             }
         });
-        totalSteps += envs.length;
+        long executed = 0;
+        for (int i = 0; i < envs.length; i++) executed += stepped[i];
+        lastEnvSteps = executed;
+        totalSteps += executed;
         synchronized (finished) {
             for (Episode e : ended) if (e != null) finished.add(e);
         }

@@ -164,7 +164,7 @@ public final class Ppo {
                 }
             }
             VectorEnv.Step s = envs.step(a);
-            envSteps += n;
+            envSteps += envs.lastEnvSteps(); // env steps, not policy decisions, under action chunking
             List<Integer> truncatedRows = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 int k = base + i;

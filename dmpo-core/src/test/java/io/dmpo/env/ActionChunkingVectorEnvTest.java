@@ -118,11 +118,11 @@ class ActionChunkingVectorEnvTest {
                 assertEquals(1, inner(v, 0).resets);
                 assertEquals(2, inner(v, 1).resets);
 
-                // episode statistics: raw returns (sums of every env step's reward); lengths count chunks
+                // episode statistics: raw returns (sums of every env step's reward); lengths count env steps
                 List<VectorEnv.Episode> eps = v.drainEpisodes();
-                assertEquals(List.of(new VectorEnv.Episode(1, 101, 1, true), new VectorEnv.Episode(0, 160, 2, false),
-                        new VectorEnv.Episode(1, 156, 2, true)), eps);
-                assertEquals(6, v.totalSteps(), "vector steps x envs (chunks, not env steps)");
+                assertEquals(List.of(new VectorEnv.Episode(1, 101, 2, true), new VectorEnv.Episode(0, 160, 5, false),
+                        new VectorEnv.Episode(1, 156, 4, true)), eps);
+                assertEquals(14, v.totalSteps(), "env steps: the 8 + 6 executed actions, not 3 x 2 chunks");
             }
         }
     }
