@@ -33,6 +33,7 @@ class PolicyOnnxExportTest {
             lo[j] = (float) (-1 - rng.nextDouble() * 5);
             hi[j] = (float) (1 + rng.nextDouble() * 5);
         }
+        lo[3] = hi[3] = 37.2f; // a constant column: folding must not cancel catastrophically in float32
         FlowPolicy.Spec spec = new FlowPolicy.Spec("meanflow", od, da, horizon, actSteps, cond, 1, FlowPolicy.Architecture.DEFAULT, Map.of());
         FlowPolicy policy = new FlowPolicy(spec, actor, new MinMaxNormalizer(lo, hi), new MinMaxNormalizer(alo, ahi));
         OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -46,7 +47,7 @@ class PolicyOnnxExportTest {
                 for (int i = 0; i < b; i++) {
                     for (int k = 0; k < cond; k++) {
                         for (int j = 0; j < od; j++) {
-                            hist[i][k][j] = lo[j] + (hi[j] - lo[j]) * rng.nextDouble();
+                            hist[i][k][j] = j == 3 ? 37.2f : lo[j] + (hi[j] - lo[j]) * rng.nextDouble();
                             flat[(i * cond + k) * od + j] = (float) hist[i][k][j];
                         }
                     }

@@ -178,7 +178,10 @@ public final class CollectCommand implements Runnable {
         return ((Number) e.get("eval_return")).doubleValue();
     }
 
-    /** Instabilities tolerated before collection gives up (dropped episodes would otherwise repeat forever). */
+    /**
+     * Instabilities tolerated before collection gives up when they outnumber finished episodes tenfold (dropped
+     * episodes would otherwise repeat forever).
+     */
     static final int MAX_INSTABILITIES = 100;
 
     record Result(ArrayDataset data, double[] completeReturns, double seconds) {}
@@ -229,7 +232,7 @@ public final class CollectCommand implements Runnable {
             }
             VectorEnv.Step s = venv.step(acts);
             steps++;
-            if (venv.instabilities() > MAX_INSTABILITIES && venv.instabilities() > steps / 2) {
+            if (venv.instabilities() > MAX_INSTABILITIES && venv.instabilities() > 10L * (complete.size() + 1)) {
                 throw new UserError("collect: " + venv.instabilities() + " episodes ended in a physics instability (last: "
                         + venv.lastInstability() + "); the policy drives the simulation unstable", 1);
             }

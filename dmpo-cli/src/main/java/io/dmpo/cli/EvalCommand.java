@@ -79,6 +79,7 @@ public final class EvalCommand implements Runnable {
                     + t.name() + "' has " + t.obsDim() + " / " + t.actDim(), 2);
         }
         Parallel.setThreads(threads);
+        Tensor cond = embeddingSample(policy, policy.spec().provenance()); // before the sweep: a bad path fails fast
         Map<String, Object> out = new LinkedHashMap<>();
         List<Map<String, Object>> results = new ArrayList<>();
         List<MujocoEnv> pool = new ArrayList<>();
@@ -88,12 +89,18 @@ public final class EvalCommand implements Runnable {
             double[] first = pool.get(0).reset(seed);
             for (int k = 0; k < history.length; k++) history[k] = first;
             for (int k : steps) {
-                Evaluator.Episodes e = Evaluator.run(policy, pool, k, episodes, seed);
+                Evaluator.Episodes e;
+                try {
+                    e = Evaluator.run(policy, pool, k, episodes, seed);
+                } catch (IllegalArgumentException ex) {
+                    throw new UserError(file + ": " + ex.getMessage(), 1);
+                }
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("steps", k);
                 r.put("return_mean", e.mean());
                 r.put("return_stderr", e.stderr());
                 r.put("episode_length", e.meanLength());
+                r.put("instabilities", e.instabilities());
                 r.put("latency_us", Evaluator.latencyMicros(policy, history, k, Math.max(20, 2000 / k), Math.max(50, 4000 / k)));
                 results.add(r);
                 if (!json) {
@@ -105,7 +112,6 @@ public final class EvalCommand implements Runnable {
             for (MujocoEnv e : pool) e.close();
         }
         out.put("results", results);
-        Tensor cond = embeddingSample(policy, prov);
         out.put("effective_rank", cond == null ? null : Representation.effectiveRank(cond));
         out.put("mean_pairwise_distance", cond == null ? null : Representation.meanPairwiseDistance(cond));
         out.put("env", t.name());

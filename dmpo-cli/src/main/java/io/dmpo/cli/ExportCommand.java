@@ -51,6 +51,7 @@ public final class ExportCommand implements Callable<Integer> {
             SafeTensors st = SafeTensors.read(file);
             if (PolicyFile.KIND.equals(st.metadata().get(ActorCheckpoints.KIND_KEY))) {
                 FlowPolicy p = PolicyFile.load(file); // also refuses non-finite weights and statistics
+                if (p.spec().architecture().pixel()) throw new UserError(file + ": ONNX export covers state policies, not pixel ones", 2);
                 int k = steps != null ? steps : p.spec().steps();
                 Map<String, String> meta = new LinkedHashMap<>();
                 meta.put("dmpo.policy", st.metadata().get("dmpo.policy"));

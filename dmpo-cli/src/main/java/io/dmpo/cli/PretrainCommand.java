@@ -81,7 +81,13 @@ public final class PretrainCommand implements Runnable {
         Map<String, Object> provenance = new LinkedHashMap<>();
         try {
             provenance.put("dataset", dataPath.toString());
-            provenance.put("dataset_sha256", Provenance.sha256(dataPath));
+            String sha = Provenance.sha256(dataPath);
+            if (resume && RunDirectory.readConfig(dir).get("provenance") instanceof Map<?, ?> was
+                    && was.get("dataset_sha256") instanceof String before && !before.equals(sha)) {
+                throw new UserError(dataPath + ": changed since the run started (SHA-256 " + sha.substring(0, 12) + "…, the run "
+                        + "used " + before.substring(0, Math.min(12, before.length())) + "…); resuming would train on other data", 2);
+            }
+            provenance.put("dataset_sha256", sha);
             provenance.put("env", cfg.env());
             provenance.put("git_commit", Provenance.gitCommit());
             Pretrainer.Result r = new Pretrainer(cfg, data, provenance, System.err).run(dir, resume);

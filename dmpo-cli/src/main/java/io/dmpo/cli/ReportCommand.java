@@ -75,19 +75,28 @@ public final class ReportCommand implements Runnable {
             Path evalFile = r.resolve("eval.json");
             if (!Files.isRegularFile(evalFile)) throw new UserError(r + ": no eval.json (run 'dmpo eval " + r + "' first)", 2);
             String method = method(cfg);
-            Map<String, Object> eval;
-            List<Map<String, Object>> m;
+            List<Map<String, Object>> m = new ArrayList<>();
+            Path metricsFile = r.resolve(RunDirectory.METRICS);
             try {
-                eval = (Map<String, Object>) Json.parse(Files.readString(evalFile));
-                m = new ArrayList<>();
-                for (String line : Files.readAllLines(r.resolve(RunDirectory.METRICS))) {
-                    if (!line.isBlank()) m.add((Map<String, Object>) Json.parse(line));
+                List<String> lines = Files.readAllLines(metricsFile);
+                for (int i = 0; i < lines.size(); i++) {
+                    if (lines.get(i).isBlank()) continue;
+                    try {
+                        m.add((Map<String, Object>) Json.parse(lines.get(i)));
+                    } catch (IllegalArgumentException | ClassCastException torn) {
+                        if (i < lines.size() - 1) throw torn; // only a killed run's last line may be torn
+                    }
                 }
             } catch (IOException | IllegalArgumentException | ClassCastException e) {
-                throw new UserError(evalFile + ": unreadable (" + e.getMessage() + ")", 2);
+                throw new UserError(metricsFile + ": unreadable (" + e.getMessage() + ")", 2);
             }
-            long seed = ((Number) ((Map<String, Object>) cfg.get("config")).get("seed")).longValue();
-            sweeps.add(SweepSummary.fromEval(method, seed, eval));
+            try {
+                Map<String, Object> eval = (Map<String, Object>) Json.parse(Files.readString(evalFile));
+                long seed = ((Number) ((Map<String, Object>) cfg.get("config")).get("seed")).longValue();
+                sweeps.add(SweepSummary.fromEval(method, seed, eval));
+            } catch (IOException | IllegalArgumentException | ClassCastException | NullPointerException e) {
+                throw new UserError(evalFile + ": not an eval.json of 'dmpo eval' (" + e.getMessage() + ")", 2);
+            }
             metrics.computeIfAbsent(method, k -> new ArrayList<>()).add(m);
             wall.computeIfAbsent(method, k -> new ArrayList<>()).add(m.stream().mapToDouble(x -> num(x.get("epoch_seconds"))).sum());
             bestVal.computeIfAbsent(method, k -> new ArrayList<>()).add(m.stream().mapToDouble(x -> num(x.get("val_loss")))
@@ -263,7 +272,13 @@ public final class ReportCommand implements Runnable {
     }
 
     private static void png(Path file, Chart<?, ?> chart) throws IOException {
-        byte[] bytes = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+        byte[] bytes;
+        try {
+            bytes = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+        } catch (RuntimeException | InternalError | UnsatisfiedLinkError e) { // AWT without fonts (or fontconfig)
+            throw new UserError("cannot draw " + file.getFileName() + " (" + e + "); install fonts: sudo apt-get install -y "
+                    + "fontconfig fonts-dejavu-core", 1);
+        }
         AtomicFiles.write(file, out -> out.write(bytes));
     }
 }

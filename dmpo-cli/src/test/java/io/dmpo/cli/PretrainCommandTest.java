@@ -130,6 +130,10 @@ class PretrainCommandTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("algorithm must be meanflow, reflow or shortcut"), r.err());
 
+        r = run("pretrain", "--config", config(data, "meanflow", "").toString(), "--set", "train..lr=1", "--out", tmp.resolve("w").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("empty key"), r.err());
+
         // a corrupt checkpoint on --resume is a clear error
         Path d = tmp.resolve("run");
         assertEquals(0, run("pretrain", "--config", config(data, "reflow", "").toString(), "--out", d.toString(),
@@ -140,5 +144,12 @@ class PretrainCommandTest {
         r = run("pretrain", "--resume", "--out", d.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("truncated") && r.err().contains("train_state.safetensors"), r.err());
+        // ... and so is a dataset that changed since the run started
+        byte[] bytes = Files.readAllBytes(data);
+        D4rl.write(data, io.dmpo.data.Datasets.open(data), Map.of("env", "toy", "edited", "yes"));
+        assertFalse(java.util.Arrays.equals(bytes, Files.readAllBytes(data)));
+        r = run("pretrain", "--resume", "--out", d.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("changed since the run started"), r.err());
     }
 }

@@ -1,6 +1,7 @@
 package io.dmpo.eval;
 
 import io.dmpo.env.Env;
+import io.dmpo.env.PhysicsInstability;
 import io.dmpo.env.StepResult;
 import io.dmpo.nn.Tensor;
 import io.dmpo.policy.FlowPolicy;
@@ -20,7 +21,7 @@ public final class Evaluator {
     private Evaluator() {}
 
     /** Per-episode returns and lengths, in episode order. */
-    public record Episodes(double[] returns, int[] lengths) {
+    public record Episodes(double[] returns, int[] lengths, int instabilities) {
         public double mean() {
             return Arrays.stream(returns).average().orElse(Double.NaN);
         }
@@ -58,7 +59,7 @@ public final class Evaluator {
             noise[e] = noiseStream(seed, next);
             next++;
         }
-        int running = n;
+        int running = n, unstable = 0;
         while (running > 0) {
             List<Integer> active = new ArrayList<>();
             for (int e = 0; e < n; e++) if (episodeOf[e] >= 0) active.add(e);
@@ -75,7 +76,20 @@ public final class Evaluator {
                 int e = active.get(k), ep = episodeOf[e];
                 Env env = envs.get(e);
                 for (double[] a : actions[k]) {
-                    StepResult r = env.step(a);
+                    for (double v : a) {
+                        if (!Double.isFinite(v)) {
+                            throw new IllegalArgumentException("the policy produced a non-finite action (" + v + ") in episode "
+                                    + ep + " at step " + lengths[ep] + " with K = " + steps);
+                        }
+                    }
+                    StepResult r;
+                    try {
+                        r = env.step(a);
+                    } catch (RuntimeException ex) {
+                        if (!(ex instanceof PhysicsInstability)) throw ex;
+                        unstable++; // the state is lost: the episode ends here (counted, as in VectorEnv)
+                        r = new StepResult(history[e][history[e].length - 1], 0, false, true);
+                    }
                     returns[ep] += r.reward();
                     lengths[ep]++;
                     push(history[e], r.obs());
@@ -94,7 +108,7 @@ public final class Evaluator {
                 }
             }
         }
-        return new Episodes(returns, lengths);
+        return new Episodes(returns, lengths, unstable);
     }
 
     private static double[][] start(Env env, long seed, int episode, int condSteps) {

@@ -78,6 +78,9 @@ public final class AtomicFiles {
         }
         try {
             writer.write(tmp);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true); // on disk before the rename makes it visible
+            }
             try {
                 Files.setPosixFilePermissions(tmp, perms);
             } catch (UnsupportedOperationException e) {

@@ -62,18 +62,20 @@ public final class OnnxExport {
         OnnxGraph g = new OnnxGraph();
         g.input("obs", (long) c * od);
         g.input("noise", actor.actionDim);
-        // obs_n = 2(obs − min)/(max − min + 1e−6) − 1 = obs·scale + shift, per column, repeated per history step
+        if (policy.spec().architecture().pixel()) throw new IllegalArgumentException("ONNX export covers state policies (not pixel ones)");
+        // obs_n = (obs − min)·2/(max − min + 1e−6) − 1 per column, repeated per history step (subtracting first keeps
+        // constant columns exact in float32: obs·scale + shift would cancel catastrophically when max = min)
         float[] lo = policy.obsNormalizer().min(), hi = policy.obsNormalizer().max();
-        float[] scale = new float[c * od], shift = new float[c * od];
+        float[] min = new float[c * od], scale = new float[c * od];
         for (int k = 0; k < c; k++) {
             for (int j = 0; j < od; j++) {
-                double range = (double) hi[j] - lo[j] + MinMaxNormalizer.EPS;
-                scale[k * od + j] = (float) (2 / range);
-                shift[k * od + j] = (float) (-2 * lo[j] / range - 1);
+                min[k * od + j] = lo[j];
+                scale[k * od + j] = (float) (2 / ((double) hi[j] - lo[j] + MinMaxNormalizer.EPS));
             }
         }
-        String obsN = g.node("Add", new String[] {g.node("Mul", new String[] {"obs", g.constant("obs_scale", scale, 1, c * od)},
-                g.fresh("obs_scaled")), g.constant("obs_shift", shift, 1, c * od)}, g.fresh("obs_norm"));
+        String centered = g.node("Sub", new String[] {"obs", g.constant("obs_min", min, 1, c * od)}, g.fresh("obs_centered"));
+        String obsN = g.node("Sub", new String[] {g.node("Mul", new String[] {centered, g.constant("obs_scale", scale, 1, c * od)},
+                g.fresh("obs_scaled")), g.constant("one", new float[] {1f})}, g.fresh("obs_norm"));
         String chunk = clip(g, sampler(g, actor, obsN, "noise", steps), g.fresh("chunk"));
         String first = g.node("Slice", new String[] {chunk, g.constantInt64("exec_start", new long[] {0}, 1),
                 g.constantInt64("exec_end", new long[] {executed}, 1), g.constantInt64("exec_axis", new long[] {1}, 1)},

@@ -91,7 +91,7 @@ public final class PolicyFile {
             SafeTensors.loadParams(st, actor.params(), where, NORMALIZER);
             MinMaxNormalizer obs = normalizer(st, "obs", spec.obsDim() - arch.imageSize(), where), act = normalizer(st, "act", spec.actDim(), where);
             return new FlowPolicy(spec, actor, obs, act);
-        } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
+        } catch (ClassCastException | NullPointerException | IllegalArgumentException | ArithmeticException e) {
             throw new SafeTensors.SafeTensorsException(where + ": malformed policy description (" + e.getMessage() + ")");
         }
     }

@@ -50,7 +50,7 @@ public final class RunDirectory {
         void write(Path dir) throws IOException;
     }
 
-    private static final Pattern NAME = Pattern.compile("iter_(\\d{6,})");
+    private static final Pattern NAME = Pattern.compile("iter_(\\d{6,18})");
 
     private final Path dir;
     private final Map<String, Object> config;
@@ -91,6 +91,8 @@ public final class RunDirectory {
         if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir)) {
             throw new RunException(dir + ": exists and is not a directory");
         }
+        Files.createDirectories(dir);
+        lock(dir);
         if (hasProgress(dir)) {
             throw new RunException(dir + " already holds a run; pass --resume to continue it or --out for a new directory");
         }
@@ -121,6 +123,7 @@ public final class RunDirectory {
      */
     public static RunDirectory resume(Path dir) throws IOException {
         Map<String, Object> config = readConfig(dir);
+        lock(dir);
         removeLeftovers(dir);
         Checkpoint latest = readPointer(dir, LATEST);
         long keepUpTo = latest == null ? 0 : latest.iteration();
@@ -138,6 +141,24 @@ public final class RunDirectory {
         RunDirectory run = new RunDirectory(dir, config, latest);
         run.recomputeBest();
         return run;
+    }
+
+    /** Locks held by this process (one writer per run directory; a second process gets a clear error). */
+    private static final Map<Path, java.nio.channels.FileLock> LOCKS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static void lock(Path dir) throws IOException {
+        Path key = dir.toAbsolutePath().normalize();
+        synchronized (LOCKS) {
+            if (LOCKS.containsKey(key)) return; // this process already writes here
+            java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(key.resolve(".lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            java.nio.channels.FileLock l = ch.tryLock();
+            if (l == null) {
+                ch.close();
+                throw new RunException(dir + ": in use by another dmpo process (one writer per run directory)");
+            }
+            LOCKS.put(key, l); // released when the process ends
+        }
     }
 
     public Path dir() {

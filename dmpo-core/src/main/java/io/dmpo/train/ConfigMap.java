@@ -128,7 +128,10 @@ public final class ConfigMap {
     public static void override(Map<String, Object> root, String assignment) {
         int eq = assignment.indexOf('=');
         if (eq <= 0) throw new IllegalArgumentException("--set expects key=value, got '" + assignment + "'");
-        String[] path = assignment.substring(0, eq).trim().split("\\.");
+        String[] path = assignment.substring(0, eq).trim().split("\\.", -1);
+        for (String part : path) {
+            if (part.isBlank()) throw new IllegalArgumentException("--set " + assignment + ": empty key in '" + assignment.substring(0, eq) + "'");
+        }
         String text = assignment.substring(eq + 1).trim();
         Map<String, Object> m = root;
         for (int i = 0; i < path.length - 1; i++) {

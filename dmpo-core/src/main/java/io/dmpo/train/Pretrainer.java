@@ -63,7 +63,7 @@ public final class Pretrainer {
     /** Held-out episodes (a seeded choice of ⌈val_fraction·E⌉ of them, none when fewer than two episodes). */
     static List<Dataset.Episode>[] split(Dataset d, double fraction, long seed) {
         List<Dataset.Episode> eps = new ArrayList<>(d.episodes());
-        int nVal = eps.size() < 2 || fraction == 0 ? 0 : Math.max(1, (int) Math.ceil(fraction * eps.size()));
+        int nVal = eps.size() < 2 || fraction == 0 ? 0 : Math.min(eps.size() - 1, Math.max(1, (int) Math.ceil(fraction * eps.size())));
         SplittableRandom rng = new SplittableRandom(seed ^ 0x5EED5EEDL);
         for (int i = eps.size() - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1);
@@ -204,7 +204,7 @@ public final class Pretrainer {
                     tc.epochs(), sLoss / perEpoch, valLoss, -run.bestScore()), true);
         }
         bar.finish();
-        if (run.best().isPresent() && !Files.exists(dir.resolve(POLICY))) copyBestPolicy(run);
+        if (run.best().isPresent()) copyBestPolicy(run); // also repairs a copy a kill after publish left stale
         var best = run.best().orElseThrow(() -> new IllegalStateException("no checkpoint was published"));
         Result result = new Result(dir.resolve(POLICY), -run.bestScore(), best.iteration(), tc.epochs(), (System.nanoTime() - t0) / 1e9);
         Map<String, Object> summary = new LinkedHashMap<>();
