@@ -67,21 +67,17 @@ public final class ConfigMap {
     }
 
     public int integer(String key, int def) {
-        Object v = raw(key);
-        int i;
-        if (v == null) i = def;
-        else if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) < Integer.MAX_VALUE) i = n.intValue();
-        else if (v instanceof String s && s.matches("[-+]?\\d{1,9}")) i = Integer.parseInt(s);
-        else throw bad(key, "must be an integer, got '" + v + "'");
-        resolved.put(key, i);
-        return i;
+        long v = longInteger(key, def);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw bad(key, "is out of range, got " + v);
+        resolved.put(key, (int) v);
+        return (int) v;
     }
 
     public long longInteger(String key, long def) {
         Object v = raw(key);
         long i;
         if (v == null) i = def;
-        else if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) i = n.longValue();
+        else if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) < 9e18) i = n.longValue();
         else if (v instanceof String s && s.matches("[-+]?\\d{1,18}")) i = Long.parseLong(s);
         else throw bad(key, "must be an integer, got '" + v + "'");
         resolved.put(key, i);

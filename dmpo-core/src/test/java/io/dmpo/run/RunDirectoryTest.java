@@ -83,6 +83,25 @@ class RunDirectoryTest {
     }
 
     @Test
+    void aRunDirectoryHasOneWriterProcess() throws Exception {
+        Path dir = tmp.resolve("busy");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process holder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), ToyRun.class.getName(),
+                dir.toString(), "0", "--hold").redirectErrorStream(true).start();
+        try {
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()));
+            String line;
+            while ((line = out.readLine()) != null && !line.equals("holding")) { /* JVM warnings */ }
+            assertEquals("holding", line);
+            RunException e = assertThrows(RunException.class, () -> RunDirectory.resume(dir));
+            assertTrue(e.getMessage().contains("in use by another dmpo process"), e.getMessage());
+        } finally {
+            holder.destroyForcibly().waitFor();
+        }
+        RunDirectory.resume(dir); // the lock died with its process
+    }
+
+    @Test
     void startRefusesARunWithProgressButReusesAnEmptyOne() throws IOException {
         Path dir = tmp.resolve("run");
         RunDirectory.start(dir, Map.of("a", 1L)); // e.g. a command that failed right after creating it

@@ -38,7 +38,14 @@ final class ToyRun {
         }
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws IOException, InterruptedException {
+        if (args.length > 2 && args[2].equals("--hold")) { // open the run, say so, and keep it open until killed
+            RunDirectory.start(Path.of(args[0]), Map.of("kind", "toy"));
+            System.out.println("holding");
+            System.out.flush();
+            Thread.sleep(60_000);
+            return;
+        }
         train(Path.of(args[0]), Integer.parseInt(args[1]), args.length > 2 && args[2].equals("--resume"));
     }
 }
