@@ -20,6 +20,11 @@ final class Configs {
     @SuppressWarnings("unchecked")
     static Map<String, Object> read(Path file, List<String> overrides) {
         if (!Files.isRegularFile(file)) throw new UserError(file + ": no such config file", 2);
+        try {
+            if (Files.readString(file).isBlank()) throw new UserError(file + ": is empty (a config is a set of key: value lines)", 2);
+        } catch (java.io.IOException e) {
+            throw new UserError(file + ": " + io.dmpo.io.AtomicFiles.describe(e), 2);
+        }
         Object parsed;
         try {
             parsed = YAML.readValue(file.toFile(), Object.class);

@@ -2,7 +2,6 @@ package io.dmpo.cli;
 
 import io.dmpo.env.RunningMeanStd;
 import io.dmpo.io.AtomicFiles;
-import io.dmpo.io.Json;
 import io.dmpo.run.RunDirectory;
 import io.dmpo.run.RunException;
 import io.dmpo.nn.Pointwise;
@@ -13,7 +12,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -51,23 +49,11 @@ final class ExpertRuns {
 
     /** Every checkpoint's evaluation record (from evals.jsonl), in training order. */
     static List<Map<String, Object>> evals(Path runDir) throws IOException {
-        Path f = runDir.resolve(RunDirectory.EVALS);
-        List<Map<String, Object>> out = new ArrayList<>();
-        if (!Files.isRegularFile(f)) return out;
-        for (String line : Files.readAllLines(f)) {
-            if (line.isBlank()) continue;
-            try {
-                if (Json.parse(line) instanceof Map<?, ?> m) out.add(cast(m));
-            } catch (IllegalArgumentException e) {
-                throw new UserError(f + ": a line is not JSON (" + e.getMessage() + ")", 2);
-            }
+        try {
+            return RunDirectory.readLines(runDir.resolve(RunDirectory.EVALS));
+        } catch (RunException e) {
+            throw new UserError(e.getMessage(), 2);
         }
-        return out;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> cast(Map<?, ?> m) {
-        return (Map<String, Object>) m;
     }
 
     static int[] ints(Object list) {

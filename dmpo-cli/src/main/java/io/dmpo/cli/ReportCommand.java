@@ -75,20 +75,14 @@ public final class ReportCommand implements Runnable {
             Path evalFile = r.resolve("eval.json");
             if (!Files.isRegularFile(evalFile)) throw new UserError(r + ": no eval.json (run 'dmpo eval " + r + "' first)", 2);
             String method = method(cfg);
-            List<Map<String, Object>> m = new ArrayList<>();
+            List<Map<String, Object>> m;
             Path metricsFile = r.resolve(RunDirectory.METRICS);
             try {
-                List<String> lines = Files.readAllLines(metricsFile);
-                for (int i = 0; i < lines.size(); i++) {
-                    if (lines.get(i).isBlank()) continue;
-                    try {
-                        m.add((Map<String, Object>) Json.parse(lines.get(i)));
-                    } catch (IllegalArgumentException | ClassCastException torn) {
-                        if (i < lines.size() - 1) throw torn; // only a killed run's last line may be torn
-                    }
-                }
-            } catch (IOException | IllegalArgumentException | ClassCastException e) {
-                throw new UserError(metricsFile + ": unreadable (" + e.getMessage() + ")", 2);
+                m = RunDirectory.readLines(metricsFile); // read-only; a killed run's torn last line is skipped
+            } catch (io.dmpo.run.RunException e) {
+                throw new UserError(e.getMessage(), 2);
+            } catch (IOException e) {
+                throw new UserError(metricsFile + ": " + AtomicFiles.describe(e), 2);
             }
             try {
                 Map<String, Object> eval = (Map<String, Object>) Json.parse(Files.readString(evalFile));
@@ -104,6 +98,7 @@ public final class ReportCommand implements Runnable {
         }
         SweepSummary s = new SweepSummary(sweeps);
         Path dir = out != null ? out : runs.get(0).toAbsolutePath().normalize().getParent().resolve("report");
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new UserError(dir + ": exists and is not a directory", 2);
         try {
             Files.createDirectories(dir);
             png(dir.resolve("return_vs_steps.png"), returnVsSteps(s));
@@ -112,7 +107,8 @@ public final class ReportCommand implements Runnable {
             png(dir.resolve("effective_rank.png"), effectiveRank(s));
             AtomicFiles.writeString(dir.resolve("summary.md"), markdown(s, wall, bestVal));
         } catch (IOException e) {
-            throw new UserError(e.getMessage(), 1);
+            throw new UserError(e.getMessage() != null && e.getMessage().startsWith(dir.toString()) ? e.getMessage()
+                    : dir + ": " + AtomicFiles.describe(e), 1);
         }
         System.out.println("report: " + s.methods().size() + " methods, " + sweeps.size() + " runs -> " + dir.resolve("summary.md"));
     }

@@ -3,6 +3,7 @@ package io.dmpo.eval;
 import io.dmpo.env.Env;
 import io.dmpo.env.PhysicsInstability;
 import io.dmpo.env.StepResult;
+import io.dmpo.nn.Init;
 import io.dmpo.nn.Tensor;
 import io.dmpo.policy.FlowPolicy;
 
@@ -68,8 +69,7 @@ public final class Evaluator {
             for (int k = 0; k < active.size(); k++) {
                 int e = active.get(k);
                 batch[k] = history[e];
-                Tensor one = policy.noise(1, noise[e]);
-                System.arraycopy(one.data, 0, eps.data, k * eps.cols, eps.cols);
+                for (int j = 0; j < eps.cols; j++) eps.data[k * eps.cols + j] = (float) Init.gaussian(noise[e]); // env e's own stream
             }
             double[][][] actions = policy.sampleBatch(batch, eps, steps);
             for (int k = 0; k < active.size(); k++) {

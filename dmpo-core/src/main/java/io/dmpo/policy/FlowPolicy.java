@@ -92,17 +92,7 @@ public final class FlowPolicy implements Policy {
     public Tensor normalizedObservations(double[][][] histories) {
         int b = histories.length, c = spec.condSteps(), d = spec.obsDim();
         float[] x = new float[b * c * d];
-        for (int i = 0; i < b; i++) {
-            if (histories[i].length != c) throw new IllegalArgumentException("history " + i + " has " + histories[i].length + " observations, expected " + c);
-            for (int k = 0; k < c; k++) {
-                double[] o = histories[i][k];
-                if (o.length != d) throw new IllegalArgumentException("observation has " + o.length + " values, the policy expects " + d);
-                for (int j = 0; j < d; j++) {
-                    if (!Double.isFinite(o[j])) throw new IllegalArgumentException("observation[" + j + "] is " + o[j]);
-                    x[(i * c + k) * d + j] = (float) o[j];
-                }
-            }
-        }
+        for (int i = 0; i < b; i++) copyHistory(histories[i], x, i * c * d);
         normalizeObservations(x, spec.architecture().imageSize(), obsNorm, d);
         return new Tensor(x, 0, b, c * d);
     }
@@ -122,6 +112,20 @@ public final class FlowPolicy implements Policy {
             for (int s = 0; s < spec.actSteps(); s++) for (int j = 0; j < da; j++) out[i][s][j] = raw[s * da + j];
         }
         return out;
+    }
+
+    /** Checks one history (condSteps finite observations of obsDim values) and writes it as floats at {@code at}. */
+    private void copyHistory(double[][] history, float[] out, int at) {
+        int c = spec.condSteps(), d = spec.obsDim();
+        if (history.length != c) throw new IllegalArgumentException("history has " + history.length + " observations, expected " + c);
+        for (int k = 0; k < c; k++) {
+            double[] o = history[k];
+            if (o.length != d) throw new IllegalArgumentException("observation has " + o.length + " values, the policy expects " + d);
+            for (int j = 0; j < d; j++) {
+                if (!Double.isFinite(o[j])) throw new IllegalArgumentException("observation[" + j + "] is " + o[j]);
+                out[at + k * d + j] = (float) o[j];
+            }
+        }
     }
 
     /**
@@ -168,15 +172,7 @@ public final class FlowPolicy implements Policy {
 
         /** As {@link FlowPolicy#act}, into {@code out} ([actSteps][actDim]). */
         public void act(double[][] history, SplittableRandom rng, double[][] out) {
-            int d = spec.obsDim();
-            if (history.length != spec.condSteps()) throw new IllegalArgumentException("history has " + history.length + " observations, expected " + spec.condSteps());
-            for (int k = 0; k < history.length; k++) {
-                if (history[k].length != d) throw new IllegalArgumentException("observation has " + history[k].length + " values, the policy expects " + d);
-                for (int j = 0; j < d; j++) {
-                    if (!Double.isFinite(history[k][j])) throw new IllegalArgumentException("observation[" + j + "] is " + history[k][j]);
-                    obs[k * d + j] = (float) history[k][j];
-                }
-            }
+            copyHistory(history, obs, 0);
             obsNorm.normalize(obs);
             for (int i = 0; i < eps.length; i++) eps[i] = (float) Init.gaussian(rng);
             sampler.sample(obs, eps, chunk);

@@ -299,8 +299,12 @@ public final class RunDirectory {
                 StandardOpenOption.APPEND);
     }
 
+    /**
+     * The JSON objects of a JSON-lines file of a run (metrics, evals), read-only: a missing file is empty, a torn last
+     * line (a kill mid-append) is skipped, any other bad line is a {@link RunException} naming the file and line.
+     */
     @SuppressWarnings("unchecked")
-    private static List<Map<String, Object>> readLines(Path f) throws IOException {
+    public static List<Map<String, Object>> readLines(Path f) throws IOException {
         List<Map<String, Object>> out = new ArrayList<>();
         if (!Files.isRegularFile(f)) return out;
         List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
