@@ -217,7 +217,7 @@ public final class CollectCommand implements Runnable {
                 if (noise == null) {
                     loaded.policy().sample(x, rng, act, rec, lp);
                 } else {
-                    loaded.policy().act(x, act);
+                    loaded.policy().act(x, rng, act);
                 }
                 for (int i = 0; i < n; i++) {
                     for (int d = 0; d < ad; d++) {

@@ -202,7 +202,7 @@ public final class ExpertCommand implements Runnable {
             try {
                 while (ppo.iteration() < totalIters) {
                     Ppo.Stats s = ppo.iterate();
-                    Map<String, Object> m = statsMap(s);
+                    Map<String, Object> m = s.toMap();
                     boolean evalNow = s.iteration() % evalEvery == 0 || s.iteration() == totalIters;
                     double[] r = null;
                     if (evalNow) {
@@ -248,17 +248,5 @@ public final class ExpertCommand implements Runnable {
             System.out.printf(Locale.ROOT, "expert %s: %d env steps, last eval %.1f, best eval %.1f, wall %.0f s (this session), run dir %s%n",
                     task, ppo.envSteps(), lastEval, run.bestScore(), bar.elapsed(), dir);
         }
-    }
-
-    static Map<String, Object> statsMap(Ppo.Stats s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (var c : Ppo.Stats.class.getRecordComponents()) {
-            try {
-                m.put(c.getName(), c.getAccessor().invoke(s));
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        return m;
     }
 }

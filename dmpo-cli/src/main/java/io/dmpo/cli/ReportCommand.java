@@ -267,7 +267,7 @@ public final class ReportCommand implements Runnable {
         return c;
     }
 
-    private static void png(Path file, Chart<?, ?> chart) throws IOException {
+    static void png(Path file, Chart<?, ?> chart) throws IOException {
         byte[] bytes;
         try {
             bytes = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);

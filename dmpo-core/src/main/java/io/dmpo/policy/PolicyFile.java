@@ -81,9 +81,10 @@ public final class PolicyFile {
                 throw new SafeTensors.SafeTensorsException(where + ": policy format " + m.get("format") + ", this dmpo reads " + FORMAT);
             }
             Map<String, Object> a = (Map<String, Object>) m.get("architecture");
+            boolean pixel = "pixel".equals(a.get("kind")); // state networks have no image (early files omit its fields)
             FlowPolicy.Architecture arch = new FlowPolicy.Architecture((String) a.get("kind"), num(a, "cond_hidden"),
-                    num(a, "cond_dim"), num(a, "time_dim"), num(a, "hidden"), num(a, "blocks"), num(a, "channels"),
-                    num(a, "height"), num(a, "width"));
+                    num(a, "cond_dim"), num(a, "time_dim"), num(a, "hidden"), num(a, "blocks"),
+                    pixel ? num(a, "channels") : 0, pixel ? num(a, "height") : 0, pixel ? num(a, "width") : 0);
             FlowPolicy.Spec spec = new FlowPolicy.Spec((String) m.get("algorithm"), num(m, "obs_dim"), num(m, "act_dim"),
                     num(m, "horizon"), num(m, "act_steps"), num(m, "cond_steps"), num(m, "steps"), arch,
                     (Map<String, Object>) m.getOrDefault("provenance", Map.of()));

@@ -88,7 +88,7 @@ public final class GaussianPolicy implements StochasticPolicy {
     }
 
     @Override
-    public void act(Tensor obs, Tensor actionsOut) {
+    public void act(Tensor obs, SplittableRandom rng, Tensor actionsOut) {
         Tensor mu = mean.forward(obs).value();
         for (int b = 0; b < obs.rows; b++) for (int d = 0; d < actDim; d++) actionsOut.set(b, d, clip(mu.get(b, d), d));
     }

@@ -32,7 +32,20 @@ public final class Ppo {
                         double policyLoss, double valueLoss, double entropy, double approxKl, double clipFraction,
                         double explainedVariance, double firstRatioDeviation, double sampleLogProbDrift,
                         double actorLr, double criticLr, double gradNorm, int minibatches, boolean klStopped,
-                        double extraLoss, int instabilities, double rolloutSeconds, double updateSeconds) {}
+                        double extraLoss, int instabilities, double rolloutSeconds, double updateSeconds) {
+        /** Every field under its name, in declaration order (a metrics line). */
+        public java.util.Map<String, Object> toMap() {
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+            for (var c : Stats.class.getRecordComponents()) {
+                try {
+                    m.put(c.getName(), c.getAccessor().invoke(this));
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            return m;
+        }
+    }
 
     /**
      * An extra loss term added to every minibatch (e.g. Stage 2's behavior-cloning regularizer, DESIGN.md §6): it
@@ -45,6 +58,43 @@ public final class Ppo {
     }
 
     private ExtraLoss extraLoss;
+
+    /** How a raw env observation becomes the policy's and critic's input row. */
+    @FunctionalInterface
+    public interface ObservationMap {
+        void apply(double[] raw, float[] out, int offset);
+
+        /** Running mean/std normalization, clipped to ±clip (null stats: the raw values). */
+        static ObservationMap running(RunningMeanStd stats, double clip) {
+            return (raw, out, offset) -> normalize(stats, raw, clip, out, offset);
+        }
+
+        /** Fixed min–max normalization with a pre-trained policy's statistics (DESIGN.md §3). */
+        static ObservationMap minMax(io.dmpo.data.MinMaxNormalizer norm) {
+            return (raw, out, offset) -> {
+                float[] row = new float[raw.length];
+                for (int j = 0; j < raw.length; j++) row[j] = (float) raw[j];
+                norm.normalize(row);
+                System.arraycopy(row, 0, out, offset, row.length);
+            };
+        }
+    }
+
+    private ObservationMap obsMap;
+
+    /**
+     * Feeds the policy and the critic observations normalized with fixed min–max statistics (a pre-trained policy's)
+     * instead of running statistics; needs {@code normalizeObs = false}. Call before the first {@link #iterate()}.
+     */
+    public void useFixedObservationNormalizer(io.dmpo.data.MinMaxNormalizer norm) {
+        if (cfg.normalizeObs) throw new IllegalStateException("fixed observation statistics need normalizeObs = false");
+        if (norm.dim() != obsDim) throw new IllegalArgumentException("observation statistics have " + norm.dim() + " dims, the env " + obsDim);
+        this.obsMap = ObservationMap.minMax(norm);
+    }
+
+    public ObservationMap observationMap() {
+        return obsMap;
+    }
 
     public void setExtraLoss(ExtraLoss extraLoss) {
         this.extraLoss = extraLoss;
@@ -94,6 +144,7 @@ public final class Ppo {
         allParams.addAll(critic.params());
         this.obsStats = cfg.normalizeObs ? new RunningMeanStd(obsDim) : null;
         this.rewardScaler = cfg.scaleRewards ? new RewardScaler(n, cfg.gamma, cfg.rewardClip) : null;
+        this.obsMap = ObservationMap.running(obsStats, cfg.obsClip);
         bObs = new float[len * obsDim];
         bRec = new float[len * recDim];
         bLogp = new float[len];
@@ -139,14 +190,14 @@ public final class Ppo {
     public Stats iterate() {
         long t0 = System.nanoTime();
         int T = cfg.rolloutSteps;
-        double lrf = cfg.lrFactor((double) iteration / totalIterations);
-        double actorLr = cfg.actorLr * lrf, criticLr = cfg.criticLr * lrf;
+        double progress = (double) iteration / totalIterations;
+        double actorLr = cfg.actorLr * cfg.lrFactor(progress), criticLr = cfg.criticLr * cfg.criticLrFactor(progress);
         Tensor o = Tensor.zeros(n, obsDim), acts = Tensor.zeros(n, actDim), recs = Tensor.zeros(n, recDim);
         float[] lp = new float[n];
         double[][] a = new double[n][actDim];
         int instabilitiesBefore = envs.instabilities();
         for (int t = 0; t < T; t++) {
-            for (int i = 0; i < n; i++) normalize(obsStats, obs[i], cfg.obsClip, o.data, i * obsDim);
+            for (int i = 0; i < n; i++) obsMap.apply(obs[i], o.data, i * obsDim);
             policy.sample(o, rng, acts, recs, lp);
             float[] v = criticValues(o);
             int base = t * n;
@@ -181,7 +232,7 @@ public final class Ppo {
             if (!truncatedRows.isEmpty()) {
                 Tensor fo = Tensor.zeros(truncatedRows.size(), obsDim);
                 for (int j = 0; j < truncatedRows.size(); j++) {
-                    normalize(obsStats, s.finalObs()[truncatedRows.get(j)], cfg.obsClip, fo.data, j * obsDim);
+                    obsMap.apply(s.finalObs()[truncatedRows.get(j)], fo.data, j * obsDim);
                 }
                 float[] fv = criticValues(fo);
                 for (int j = 0; j < truncatedRows.size(); j++) bNextVal[base + truncatedRows.get(j)] = fv[j];
@@ -190,7 +241,7 @@ public final class Ppo {
         }
         // next values of non-final steps: V(s_{t+1}); of the last step: V(current observation)
         Tensor last = Tensor.zeros(n, obsDim);
-        for (int i = 0; i < n; i++) normalize(obsStats, obs[i], cfg.obsClip, last.data, i * obsDim);
+        for (int i = 0; i < n; i++) obsMap.apply(obs[i], last.data, i * obsDim);
         float[] lastV = criticValues(last);
         for (int t = 0; t < T; t++) {
             for (int i = 0; i < n; i++) {
@@ -338,6 +389,12 @@ public final class Ppo {
      * actions (observations normalized with {@code stats}, frozen). Returns the episode returns in env order.
      */
     public static double[] evaluate(StochasticPolicy policy, RunningMeanStd stats, double obsClip, VectorEnv evalEnvs, long seed) {
+        return evaluate(policy, ObservationMap.running(stats, obsClip), evalEnvs, seed);
+    }
+
+    /** As above, with any observation map; a generative policy's initial noise comes from a stream of {@code seed}. */
+    public static double[] evaluate(StochasticPolicy policy, ObservationMap obsMap, VectorEnv evalEnvs, long seed) {
+        SplittableRandom noise = new SplittableRandom(seed ^ 0xE7A1L);
         int m = evalEnvs.numEnvs(), od = evalEnvs.obsDim(), ad = evalEnvs.actDim();
         double[][] o = evalEnvs.reset(seed);
         evalEnvs.drainEpisodes();
@@ -347,8 +404,8 @@ public final class Ppo {
         Tensor x = Tensor.zeros(m, od), act = Tensor.zeros(m, ad);
         double[][] a = new double[m][ad];
         while (left > 0) {
-            for (int i = 0; i < m; i++) normalize(stats, o[i], obsClip, x.data, i * od);
-            policy.act(x, act);
+            for (int i = 0; i < m; i++) obsMap.apply(o[i], x.data, i * od);
+            policy.act(x, noise, act);
             for (int i = 0; i < m; i++) for (int d = 0; d < ad; d++) a[i][d] = act.get(i, d);
             VectorEnv.Step s = evalEnvs.step(a);
             for (int i = 0; i < m; i++) {

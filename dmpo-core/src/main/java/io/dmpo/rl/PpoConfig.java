@@ -30,6 +30,9 @@ public final class PpoConfig {
     /** "linear" (anneal to 0 at the end of the budget, CleanRL), "cosine" (to lrMinFraction), or "constant". */
     public String lrSchedule = "linear";
     public double lrMinFraction = 0.0;
+    /** The critic's own schedule ("same" = the actor's {@code lrSchedule} and {@code lrMinFraction}). */
+    public String criticLrSchedule = "same";
+    public double criticLrMinFraction = 0.0;
     public boolean normalizeAdvantages = true;
     /** Running observation normalization (mean/std, clipped to ±obsClip). */
     public boolean normalizeObs = true;
@@ -95,7 +98,9 @@ public final class PpoConfig {
         range("lrMinFraction", lrMinFraction, 0, 1, false);
         range("obsClip", obsClip, 0, Double.MAX_VALUE, true);
         range("rewardClip", rewardClip, 0, Double.MAX_VALUE, true);
+        range("criticLrMinFraction", criticLrMinFraction, 0, 1, false);
         lrFactor(0); // rejects an unknown schedule name
+        criticLrFactor(0);
         return this;
     }
 
@@ -112,14 +117,23 @@ public final class PpoConfig {
         }
     }
 
-    /** Learning-rate multiplier at {@code progress} ∈ [0, 1] of the budget. */
+    /** The actor's learning-rate multiplier at {@code progress} ∈ [0, 1] of the budget. */
     public double lrFactor(double progress) {
+        return factor(lrSchedule, lrMinFraction, progress);
+    }
+
+    /** The critic's learning-rate multiplier (its own schedule, or the actor's when "same"). */
+    public double criticLrFactor(double progress) {
+        return "same".equals(criticLrSchedule) ? lrFactor(progress) : factor(criticLrSchedule, criticLrMinFraction, progress);
+    }
+
+    private static double factor(String schedule, double lrMinFraction, double progress) {
         double p = Math.min(1, Math.max(0, progress));
-        return switch (lrSchedule) {
+        return switch (schedule) {
             case "linear" -> 1 - p;
             case "cosine" -> lrMinFraction + (1 - lrMinFraction) * 0.5 * (1 + Math.cos(Math.PI * p));
             case "constant" -> 1;
-            default -> throw new IllegalArgumentException("unknown lrSchedule '" + lrSchedule + "' (linear, cosine, constant)");
+            default -> throw new IllegalArgumentException("unknown learning-rate schedule '" + schedule + "' (linear, cosine, constant)");
         };
     }
 }

@@ -30,8 +30,11 @@ public interface StochasticPolicy {
      */
     void sample(Tensor obs, SplittableRandom rng, Tensor actionsOut, Tensor recordsOut, float[] logProbOut);
 
-    /** Deterministic actions (evaluation): the mean / noise-free chain. */
-    void act(Tensor obs, Tensor actionsOut);
+    /**
+     * Actions without exploration noise (evaluation): the Gaussian's mean, or the noise-free chain. A generative policy
+     * still draws its initial noise from {@code rng} (it is part of the policy, not exploration); others ignore it.
+     */
+    void act(Tensor obs, SplittableRandom rng, Tensor actionsOut);
 
     /**
      * Recomputes log π(record | obs) and the entropy, keeping what {@link Evaluation#backward} needs. Must be a

@@ -84,6 +84,31 @@ public final class ConfigMap {
         return i;
     }
 
+    /** A list of integers ({@code [256, 256]} in YAML; a single integer is a list of one). */
+    public int[] integers(String key, int[] def) {
+        Object v = raw(key);
+        int[] out;
+        if (v == null) out = def.clone();
+        else if (v instanceof List<?> l) {
+            out = new int[l.size()];
+            for (int i = 0; i < out.length; i++) {
+                Object x = l.get(i);
+                if (!(x instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || Math.abs(n.doubleValue()) > Integer.MAX_VALUE) {
+                    throw bad(key, "must be a list of integers, got '" + v + "'");
+                }
+                out[i] = n.intValue();
+            }
+        } else if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) <= Integer.MAX_VALUE) {
+            out = new int[] {n.intValue()};
+        } else if (v instanceof String s && s.matches("\\[?\\s*\\d{1,9}(\\s*,\\s*\\d{1,9})*\\s*]?")) { // --set k=64,64
+            out = java.util.Arrays.stream(s.replaceAll("[\\[\\]\\s]", "").split(",")).mapToInt(Integer::parseInt).toArray();
+        } else throw bad(key, "must be a list of integers, got '" + v + "'");
+        List<Object> r = new ArrayList<>();
+        for (int x : out) r.add(x);
+        resolved.put(key, r);
+        return out;
+    }
+
     public boolean bool(String key, boolean def) {
         Object v = raw(key);
         boolean b;

@@ -46,7 +46,7 @@ final class PpoProbes {
         }
 
         @Override
-        public void act(Tensor obs, Tensor actionsOut) {
+        public void act(Tensor obs, SplittableRandom rng, Tensor actionsOut) {
             actionsOut.fill(0);
         }
 

@@ -1,0 +1,129 @@
+package io.dmpo.cli;
+
+import io.dmpo.io.AtomicFiles;
+import io.dmpo.mujoco.Tasks;
+import io.dmpo.policy.FlowPolicy;
+import io.dmpo.policy.PolicyFile;
+import io.dmpo.rl.TrainingDiverged;
+import io.dmpo.run.Provenance;
+import io.dmpo.run.RunDirectory;
+import io.dmpo.run.RunException;
+import io.dmpo.train.ConfigMap;
+import io.dmpo.train.FinetuneConfig;
+import io.dmpo.train.Finetuner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code dmpo finetune}: Stage 2, PPO fine-tuning of a pre-trained flow policy as a noisy K-step chain; see {@link Finetuner}. */
+@Command(name = "finetune", mixinStandardHelpOptions = true,
+        description = "Fine-tune a pre-trained flow policy online with PPO (Stage 2). Writes a run directory with config.json, "
+                + "metrics.jsonl, evals.jsonl, checkpoints/, latest, best, init_policy.safetensors and policy.safetensors "
+                + "(the last evaluated policy).")
+public final class FinetuneCommand implements Runnable {
+    @Option(names = "--config", description = "YAML config (e.g. configs/hopper/finetune-dmpo.yaml); not needed with --resume")
+    Path config;
+    @Option(names = "--init", description = "the pre-trained policy: a pretrain run directory or a policy .safetensors file "
+            + "(overrides the config's init)")
+    Path init;
+    @Option(names = "--set", paramLabel = "key=value", description = "override a config value (repeatable), e.g. --set iterations=50")
+    List<String> overrides = new ArrayList<>();
+    @Option(names = "--out", description = "run directory (default: runs/finetune-<config name>-s<seed>)")
+    Path out;
+    @Option(names = "--resume", description = "continue the run in --out from its latest checkpoint")
+    boolean resume;
+    @Option(names = "--seed", description = "override the config's seed")
+    Long seed;
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void run() {
+        Map<String, Object> raw;
+        String source;
+        if (resume) {
+            if (out == null) throw new UserError("--resume needs --out <run directory>", 2);
+            if (config != null || init != null || !overrides.isEmpty() || seed != null) {
+                throw new UserError("--resume continues the run with its recorded config; drop --config/--init/--set/--seed", 2);
+            }
+            Map<String, Object> rec;
+            try {
+                rec = RunDirectory.readConfig(out);
+            } catch (RunException e) {
+                throw new UserError(e.getMessage(), 2);
+            }
+            if (!"dmpo-finetune".equals(rec.get("kind"))) throw new UserError(out + ": not a finetune run", 2);
+            raw = new LinkedHashMap<>((Map<String, Object>) rec.get("config"));
+            source = out.resolve(RunDirectory.CONFIG).toString();
+        } else {
+            if (config == null) throw new UserError("--config <file.yaml> is required (or --resume --out <run>)", 2);
+            raw = Configs.read(config, overrides);
+            if (seed != null) raw.put("seed", seed);
+            if (init != null) raw.put("init", init.toString());
+            source = config.toString();
+        }
+        FinetuneConfig cfg;
+        try {
+            cfg = FinetuneConfig.from(new ConfigMap(raw, source));
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage().startsWith(source) ? e.getMessage() : source + ": " + e.getMessage(), 2);
+        }
+        Tasks.Task task = Tasks.task(cfg.env());
+        if (task == null) throw new UserError(source + ": env '" + cfg.env() + "' is not a task (" + Tasks.names() + ")", 2);
+        String name = config != null ? config.getFileName().toString().replaceAll("\\.ya?ml$", "") : "run";
+        Path dir = out != null ? out : Path.of("runs", String.format(Locale.ROOT, "finetune-%s-s%d", name, cfg.seed()));
+        Path initFile = resume ? dir.resolve(Finetuner.INIT_POLICY) : initPolicyFile(cfg.init(), source);
+        FlowPolicy policy = loadPolicy(initFile);
+        if (policy.obsDim() != task.obsDim() || policy.actDim() != task.actDim()) {
+            throw new UserError(String.format(Locale.ROOT, "%s: the policy is for obs %d / act %d, task %s has obs %d / act %d", initFile,
+                    policy.obsDim(), policy.actDim(), task.name(), task.obsDim(), task.actDim()), 2);
+        }
+        Map<String, Object> provenance = new LinkedHashMap<>();
+        try {
+            provenance.put("init", initFile.toString());
+            provenance.put("init_sha256", Provenance.sha256(initFile));
+            provenance.put("env", task.name());
+            provenance.put("git_commit", Provenance.gitCommit());
+            Finetuner.Result r = new Finetuner(cfg, policy, i -> Tasks.make(task.name()), provenance, System.err).run(dir, resume);
+            System.out.printf(Locale.ROOT, "finetune %s K=%d: noise-free eval return %.1f -> %.1f (best %.1f) after %d iterations, "
+                            + "%d env steps, %.0f s%s -> %s%n", task.name(), cfg.chainSteps(), r.initialEvalReturn(), r.finalEvalReturn(),
+                    r.bestEvalReturn(), r.iterations(), r.envSteps(), r.trainSeconds(), r.stoppedByBudget() ? " (budget reached)" : "",
+                    r.policy());
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), 2);
+        } catch (TrainingDiverged e) {
+            throw new UserError(e.getMessage() + "; stopped (the last good checkpoint stays in " + dir + ")", 1);
+        } catch (RunException | io.dmpo.io.SafeTensors.SafeTensorsException e) {
+            throw new UserError(e.getMessage(), 2);
+        } catch (IOException e) {
+            throw new UserError(e.getMessage() != null && e.getMessage().startsWith(dir.toString()) ? e.getMessage()
+                    : dir + ": " + AtomicFiles.describe(e), 1);
+        }
+    }
+
+    /** A pretrain run directory means its policy.safetensors; a file is taken as is. */
+    static Path initPolicyFile(String init, String source) {
+        if (init == null || init.isBlank()) throw new UserError(source + ": no pre-trained policy: give --init <pretrain run dir or policy file>", 2);
+        Path p = PretrainCommand.resolveData(init);
+        if (Files.isDirectory(p)) p = p.resolve(io.dmpo.train.Pretrainer.POLICY);
+        if (!Files.isRegularFile(p)) throw new UserError(p + ": no such policy file (expected a pretrain run directory or a .safetensors policy)", 2);
+        return p;
+    }
+
+    static FlowPolicy loadPolicy(Path file) {
+        try {
+            return PolicyFile.load(file);
+        } catch (IOException e) {
+            throw new UserError(file + ": cannot load the policy: " + (e.getMessage() == null ? AtomicFiles.describe(e) : e.getMessage()), 2);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(file + ": " + e.getMessage(), 2);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package io.dmpo.train;
+
+import io.dmpo.rl.BehaviorCloning;
+import io.dmpo.rl.NoisyChainPolicy;
+import io.dmpo.rl.PpoConfig;
+
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Stage-2 settings (DESIGN.md §6, §10), read strictly from a config file ({@link ConfigMap}). Sections: top level
+ * ({@code init}, env, seed, threads, envs, iterations, budget_minutes), {@code chain} (K and the noise network),
+ * {@code critic}, {@code ppo}, {@code bc} and {@code eval}. PPO's rollout length counts policy decisions (action
+ * chunks) per env; γ applies per chunk.
+ */
+public record FinetuneConfig(String init, String env, long seed, int threads, int envs, int iterations, double budgetMinutes,
+                             int chainSteps, NoisyChainPolicy.Noise noise, NoisyChainPolicy.Normalization normalization,
+                             int[] criticHidden, PpoConfig ppo, BehaviorCloning.Schedule bc, int evalEvery, int evalEpisodes,
+                             Map<String, Object> resolved) {
+
+    public static FinetuneConfig from(ConfigMap c) {
+        String init = c.string("init", "");
+        String env = c.string("env", "hopper");
+        long seed = c.longInteger("seed", 0);
+        int threads = c.integer("threads", 2), envs = c.integer("envs", 10), iterations = c.integer("iterations", 100);
+        double budget = c.number("budget_minutes", 0);
+        ConfigMap ch = c.section("chain");
+        int steps = ch.integer("steps", 1);
+        NoisyChainPolicy.Noise noise = new NoisyChainPolicy.Noise(ch.number("sigma_min", 0.05), ch.number("sigma_max", 0.12),
+                ch.integers("noise_hidden", new int[] {128, 128}), ch.integer("noise_time_dim", 16));
+        String norm = ch.string("logprob_normalization", "none");
+        NoisyChainPolicy.Normalization normalization = switch (norm) {
+            case "none" -> NoisyChainPolicy.Normalization.NONE;
+            case "per_dimension" -> NoisyChainPolicy.Normalization.PER_DIMENSION;
+            default -> throw new IllegalArgumentException("chain.logprob_normalization must be none or per_dimension, got '" + norm + "'");
+        };
+        int[] critic = c.section("critic").integers("hidden", new int[] {256, 256, 256});
+        ConfigMap p = c.section("ppo");
+        PpoConfig ppo = new PpoConfig();
+        ppo.rolloutSteps = p.integer("rollout_steps", 125);
+        ppo.epochs = p.integer("epochs", 5);
+        ppo.minibatchSize = p.integer("minibatch_size", 500);
+        ppo.gamma = p.number("gamma", 0.99);
+        ppo.gaeLambda = p.number("gae_lambda", 0.95);
+        ppo.clip = p.number("clip", 0.01);
+        ppo.valueClip = p.number("value_clip", 0);
+        ppo.valueCoef = p.number("value_coef", 0.5);
+        ppo.entropyCoef = p.number("entropy_coef", 0.01);
+        ppo.targetKl = p.number("target_kl", 0.01);
+        ppo.maxGradNorm = p.number("max_grad_norm", 25);
+        ppo.actorLr = p.number("actor_lr", 3e-6);
+        ppo.criticLr = p.number("critic_lr", 4.5e-4);
+        ppo.lrSchedule = p.string("actor_lr_schedule", "constant");
+        ppo.lrMinFraction = p.number("actor_lr_min_fraction", 0);
+        ppo.criticLrSchedule = p.string("critic_lr_schedule", "cosine");
+        ppo.criticLrMinFraction = p.number("critic_lr_min_fraction", 3e-4 / 4.5e-4);
+        ppo.criticWarmupIterations = p.integer("critic_warmup_iterations", 2);
+        ppo.scaleRewards = p.bool("reward_scaling", true);
+        ppo.normalizeAdvantages = p.bool("normalize_advantages", true);
+        ppo.normalizeObs = false; // the pre-trained policy's min–max statistics, not running ones (DESIGN.md §6)
+        ConfigMap b = c.section("bc");
+        BehaviorCloning.Schedule bc = new BehaviorCloning.Schedule(b.number("c0", 0.05), b.number("c1", 0.05),
+                b.integer("i0", 0), b.integer("i1", 0));
+        ConfigMap e = c.section("eval");
+        int evalEvery = e.integer("every", 5), evalEpisodes = e.integer("episodes", 10);
+        c.requireAllRead();
+        check(threads >= 1 && envs >= 1 && iterations >= 1, "threads, envs and iterations must be >= 1");
+        check(budget >= 0, "budget_minutes must be >= 0 (0 = no wall-clock limit)");
+        check(steps >= 1 && steps <= 64, "chain.steps must be in [1, 64]");
+        check(critic.length > 0 && java.util.Arrays.stream(critic).allMatch(h -> h >= 1), "critic.hidden sizes must be >= 1");
+        check(evalEvery >= 1 && evalEpisodes >= 1, "eval.every and eval.episodes must be >= 1");
+        check((long) ppo.rolloutSteps * envs >= ppo.minibatchSize, String.format(Locale.ROOT,
+                "ppo.minibatch_size %d exceeds one rollout (rollout_steps x envs = %d)", ppo.minibatchSize, (long) ppo.rolloutSteps * envs));
+        check(ppo.minibatchSize >= 8, "ppo.minibatch_size must be >= 8");
+        try {
+            ppo.validate();
+        } catch (IllegalArgumentException ex) {
+            throw new IllegalArgumentException("ppo: " + ex.getMessage());
+        }
+        return new FinetuneConfig(init, env, seed, threads, envs, iterations, budget, steps, noise, normalization, critic, ppo,
+                bc, evalEvery, evalEpisodes, c.resolved());
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) throw new IllegalArgumentException(what);
+    }
+}
