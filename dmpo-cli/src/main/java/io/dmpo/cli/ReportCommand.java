@@ -61,6 +61,7 @@ public final class ReportCommand implements Runnable {
     @SuppressWarnings("unchecked")
     public void run() {
         System.setProperty("java.awt.headless", "true");
+        if (learningCurves()) return;
         List<SweepSummary.Run> sweeps = new ArrayList<>();
         Map<String, List<List<Map<String, Object>>>> metrics = new LinkedHashMap<>();
         Map<String, List<Double>> wall = new LinkedHashMap<>(), bestVal = new LinkedHashMap<>();
@@ -111,6 +112,37 @@ public final class ReportCommand implements Runnable {
                     : dir + ": " + AtomicFiles.describe(e), 1);
         }
         System.out.println("report: " + s.methods().size() + " methods, " + sweeps.size() + " runs -> " + dir.resolve("summary.md"));
+    }
+
+    /** Fine-tuning and PPO runs get learning curves instead of the Stage-1 sweep table; mixing both is an error. */
+    private boolean learningCurves() {
+        List<LearningCurveReport.Curve> curves = new ArrayList<>();
+        int stage2 = 0;
+        for (Path r : runs) {
+            Object kind;
+            try {
+                kind = RunDirectory.readConfig(r).get("kind");
+            } catch (io.dmpo.run.RunException e) {
+                throw new UserError(e.getMessage(), 2);
+            }
+            if (LearningCurveReport.handles(String.valueOf(kind))) stage2++;
+        }
+        if (stage2 == 0) return false;
+        if (stage2 != runs.size()) throw new UserError("give either pretrain runs or finetune/expert runs, not both", 2);
+        Path dir = out != null ? out : runs.get(0).toAbsolutePath().normalize().getParent().resolve("report");
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new UserError(dir + ": exists and is not a directory", 2);
+        try {
+            for (Path r : runs) curves.add(LearningCurveReport.read(r));
+            Files.createDirectories(dir);
+            LearningCurveReport.write(curves, dir, runs);
+        } catch (io.dmpo.run.RunException e) {
+            throw new UserError(e.getMessage(), 2);
+        } catch (IOException e) {
+            throw new UserError(dir + ": " + AtomicFiles.describe(e), 1);
+        }
+        System.out.println("report: " + curves.stream().map(LearningCurveReport.Curve::method).distinct().count() + " methods, "
+                + runs.size() + " runs -> " + dir.resolve("summary.md"));
+        return true;
     }
 
     private static double num(Object o) {

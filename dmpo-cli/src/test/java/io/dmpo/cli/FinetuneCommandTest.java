@@ -141,4 +141,18 @@ class FinetuneCommandTest {
         assertTrue(r.err().contains("task walker2d has obs 17"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
     }
+
+    @Test
+    void mainJobRejectsBadArgumentsBeforeDoingAnything() {
+        var r = run("run", "--task", "nosuch", "--out", tmp.resolve("m").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("unknown task 'nosuch'"), r.err());
+        r = run("run", "--budget-minutes", "0.5", "--out", tmp.resolve("m").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--budget-minutes"), r.err());
+        r = run("run", "--task", "ant", "--out", tmp.resolve("m").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("no bundled configs for task 'ant'"), r.err());
+        assertFalse(Files.exists(tmp.resolve("m")), "nothing written");
+    }
 }

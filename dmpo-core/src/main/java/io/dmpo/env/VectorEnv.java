@@ -3,12 +3,14 @@ package io.dmpo.env;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
+import io.dmpo.nn.Parallel;
 
 /**
- * N environments stepped in parallel by T threads (the calling thread plus T-1 workers; env {@code i} always runs on
- * the thread that owns its contiguous slice, so per-env native state stays on one thread). Auto-reset: when an
+ * N environments stepped in parallel in T contiguous slices: slice 0 on the calling thread, the others on the engine's
+ * worker pool ({@link Parallel#runSlices}), the same threads that run the network kernels, so envs and kernels never
+ * compete for more threads than the cores given. Each env is stepped by one thread at a time (its slice), with the
+ * pool's happens-before edges between calls. Auto-reset: when an
  * episode ends, the returned observation is the first one of the next episode, and the last observation of the
  * finished episode is in {@link Step#finalObs()}. Finished episodes (return, length) accumulate until
  * {@link #drainEpisodes()}.
@@ -28,6 +30,7 @@ public final class VectorEnv implements AutoCloseable {
 
     private final Env[] envs;
     private final int threads;
+    private volatile boolean shutdown;
     private final int obsDim, actDim;
     private final double[] epReturn;
     private final int[] epLength;
@@ -35,17 +38,6 @@ public final class VectorEnv implements AutoCloseable {
     private final AtomicInteger instabilities = new AtomicInteger();
     private volatile String lastError;
     private long totalSteps, lastEnvSteps;
-
-    /** Busy-wait iterations before parking (short: the machine may have fewer free cores than threads). */
-    private static final int SPINS = 1_000;
-    // worker pool
-    private final Thread[] workers;
-    private volatile long generation;
-    private final AtomicInteger pending = new AtomicInteger();
-    private volatile boolean shutdown;
-    private volatile Thread caller;
-    private volatile Runnable[] jobs;
-    private final RuntimeException[] failures;
 
     public VectorEnv(List<? extends Env> envs, int threads) {
         if (envs.isEmpty()) throw new IllegalArgumentException("need at least one env");
@@ -58,13 +50,6 @@ public final class VectorEnv implements AutoCloseable {
         }
         epReturn = new double[this.envs.length];
         epLength = new int[this.envs.length];
-        failures = new RuntimeException[this.threads];
-        workers = new Thread[this.threads - 1];
-        for (int w = 0; w < workers.length; w++) {
-            final int slice = w + 1;
-            workers[w] = Thread.ofPlatform().daemon().name("dmpo-env-" + slice).unstarted(() -> workerLoop(slice));
-            workers[w].start();
-        }
     }
 
     /** Makes {@code n} envs with {@code factory} (called on this thread, in order). */
@@ -162,74 +147,30 @@ public final class VectorEnv implements AutoCloseable {
     }
 
     /** Runs {@code job.apply(slice)} for every slice: slice 0 on this thread, the others on the workers. */
+    /**
+     * Runs one job per slice of envs on {@link Parallel}'s pool (the one the kernels use: one pool, no oversubscription);
+     * the first failure in slice order is rethrown as it was thrown (its type matters: {@link PhysicsInstability}).
+     */
     private void run(IntFunction<Runnable> job) {
         if (shutdown) throw new IllegalStateException("VectorEnv is closed");
         Runnable[] js = new Runnable[threads];
         for (int s = 0; s < threads; s++) js[s] = job.apply(s);
-        if (threads == 1) {
-            js[0].run();
-            return;
-        }
-        jobs = js;
-        caller = Thread.currentThread();
-        pending.set(threads - 1);
-        generation++;
-        for (Thread w : workers) LockSupport.unpark(w);
-        RuntimeException mine = null;
-        try {
-            js[0].run();
-        } catch (RuntimeException e) {
-            mine = e;
-        }
-        int spins = 0;
-        while (pending.get() != 0) {
-            if (++spins < SPINS) Thread.onSpinWait();
-            else LockSupport.parkNanos(this, 200_000);
-        }
-        if (mine != null) throw mine;
-        for (int s = 1; s < threads; s++) {
-            RuntimeException f = failures[s];
-            if (f != null) {
-                failures[s] = null;
-                throw f;
-            }
-        }
-    }
-
-    private void workerLoop(int slice) {
-        long seen = 0;
-        while (true) {
-            int spins = 0;
-            long g;
-            while ((g = generation) == seen) {
-                if (shutdown) return;
-                if (++spins < SPINS) Thread.onSpinWait();
-                else LockSupport.park(this);
-            }
-            seen = g;
-            if (shutdown) return;
+        RuntimeException[] failures = new RuntimeException[threads];
+        Parallel.runSlices(threads, s -> {
             try {
-                jobs[slice].run();
+                js[s].run();
             } catch (RuntimeException e) {
-                failures[slice] = e;
+                failures[s] = e;
             }
-            if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
-        }
+        });
+        for (RuntimeException f : failures) if (f != null) throw f;
     }
 
-    /** Stops the workers and closes every env. */
+    /** Closes every env. */
     @Override
     public void close() {
         if (shutdown) return;
         shutdown = true;
-        for (Thread w : workers) LockSupport.unpark(w);
-        for (Thread w : workers) {
-            try {
-                w.join(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
         for (Env e : envs) e.close();
     }
 }

@@ -61,6 +61,26 @@ public final class Parallel {
         pool().execute(task);
     }
 
+    /**
+     * Runs {@code body(0) .. body(slices − 1)} at once: slice 0 on the caller, the others on the engine's workers (the
+     * same pool as the kernels, so stepping envs and running the network never oversubscribe the cores), and waits
+     * for all of them. The body must not throw (catch inside and report by slice).
+     */
+    public static void runSlices(int slices, java.util.function.IntConsumer body) {
+        if (slices <= 1) {
+            body.accept(0);
+            return;
+        }
+        ForkJoinPool p = pool();
+        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[slices - 1];
+        for (int s = 1; s < slices; s++) {
+            int slice = s;
+            tasks[s - 1] = p.submit(() -> body.accept(slice));
+        }
+        body.accept(0);
+        for (ForkJoinTask<?> task : tasks) task.join();
+    }
+
     /** A body over the half-open range [from, to). */
     @FunctionalInterface
     public interface RangeBody {

@@ -245,6 +245,31 @@ public final class RunDirectory {
         return c;
     }
 
+    /**
+     * Deletes every checkpoint except {@code latest}, {@code best} and the {@code newest} most recent ones (a long
+     * fine-tuning run would otherwise keep hundreds). Call after {@link #publish}: the pointers are already written, so
+     * a kill during the deletion leaves a resumable directory ({@code resume} recomputes {@code best} among the
+     * checkpoints that exist).
+     */
+    public void retain(int newest) throws IOException {
+        if (newest < 1) throw new IllegalArgumentException("keep at least the newest checkpoint");
+        Path ck = dir.resolve(CHECKPOINTS);
+        if (!Files.isDirectory(ck)) return;
+        List<Long> iterations = new java.util.ArrayList<>();
+        try (var s = Files.list(ck)) {
+            for (Path p : s.toList()) {
+                Matcher m = NAME.matcher(p.getFileName().toString());
+                if (m.matches()) iterations.add(Long.parseLong(m.group(1)));
+            }
+        }
+        iterations.sort(java.util.Comparator.reverseOrder());
+        for (int i = newest; i < iterations.size(); i++) {
+            long it = iterations.get(i);
+            if ((latest != null && latest.iteration() == it) || (best != null && best.iteration() == it)) continue;
+            deleteTree(ck.resolve(checkpointName(it)));
+        }
+    }
+
     /** Every evaluation record, in training order. */
     public List<Map<String, Object>> evals() throws IOException {
         return readLines(dir.resolve(EVALS));

@@ -41,13 +41,15 @@ import java.util.function.IntFunction;
  * the same way, so the curve starts where Stage 1 ended. The run directory keeps a copy of the initial policy
  * ({@code init_policy.safetensors}: the BC reference), so a resumed run needs nothing outside it.
  *
- * <p>{@code policy.safetensors} of the run directory is the LAST evaluated policy (the result of the budget), not the
- * best: picking the maximum of noisy evaluations would report an optimistic number. {@code best} still points to the
- * best evaluation's checkpoint.
+ * <p>Only {@code best} and the {@value #KEPT_CHECKPOINTS} newest checkpoints are kept. {@code policy.safetensors} of
+ * the run directory is the LAST evaluated policy (the result of the budget), not the best: picking the maximum of
+ * noisy evaluations would report an optimistic number. {@code best} still points to the best evaluation's checkpoint.
  */
 public final class Finetuner {
     public static final String POLICY = "policy.safetensors", INIT_POLICY = "init_policy.safetensors", PPO_STATE = "ppo";
     static final long EVAL_SEED_OFFSET = 1_000_000_007L;
+    /** Checkpoints kept besides {@code best} (each ~10 MB for the Hopper state actor: PPO state + policy file). */
+    static final int KEPT_CHECKPOINTS = 2;
 
     /** What a run produced (evaluation returns are means over {@code eval.episodes} noise-free episodes). */
     public record Result(Path policy, double initialEvalReturn, double finalEvalReturn, double bestEvalReturn, int iterations,
@@ -190,6 +192,7 @@ public final class Finetuner {
                                 null, ppo.rewardScaler(), extra);
                         PolicyFile.save(tmp.resolve(POLICY), tuned);
                     });
+                    run.retain(KEPT_CHECKPOINTS);
                 }
                 if (s.episodes() > 0) lastReturn = s.episodeReturn();
                 bar.update(s.iteration(), String.format(Locale.ROOT,

@@ -115,6 +115,25 @@ class RunDirectoryTest {
     }
 
     @Test
+    void retainKeepsLatestBestAndTheNewestCheckpointsAndResumesAfterward() throws IOException {
+        Path dir = tmp.resolve("retain");
+        RunDirectory run = RunDirectory.start(dir, Map.of("kind", "toy"));
+        double[] scores = {5, 1, 9, 2, 3, 4};
+        for (int i = 1; i <= scores.length; i++) {
+            run.appendMetrics(Map.of("iteration", (long) i));
+            run.publish(i, scores[i - 1], Map.of(), tmp2 -> Files.writeString(tmp2.resolve("w"), "x"));
+            run.retain(2);
+        }
+        try (Stream<Path> s = Files.list(dir.resolve(RunDirectory.CHECKPOINTS))) {
+            assertEquals(List.of("iter_000003", "iter_000005", "iter_000006"), s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        RunDirectory again = RunDirectory.resume(dir);
+        assertEquals(3, again.best().orElseThrow().iteration());
+        assertEquals(6, again.latest().orElseThrow().iteration());
+        assertThrows(IllegalArgumentException.class, () -> again.retain(0));
+    }
+
+    @Test
     void publishedFilesAndCheckpointsAreSharedReadable() throws IOException {
         Path dir = tmp.resolve("perm");
         ToyRun.train(dir, 2, false);

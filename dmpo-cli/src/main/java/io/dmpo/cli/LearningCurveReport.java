@@ -1,0 +1,129 @@
+package io.dmpo.cli;
+
+import io.dmpo.io.AtomicFiles;
+import io.dmpo.run.Provenance;
+import io.dmpo.run.RunDirectory;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The Stage-2 part of {@code dmpo report}: learning curves of fine-tuning ({@code dmpo finetune}) and from-scratch PPO
+ * ({@code dmpo expert}) runs. A method is a run directory's name without its {@code -s<seed>} suffix; curves are the
+ * mean over seeds of the noise-free evaluation return at each evaluation (by iteration), against env steps and against
+ * training wall time; the table gives start, final and best returns (mean ± stderr over seeds) and the wall time to
+ * first reach each threshold.
+ */
+final class LearningCurveReport {
+    private LearningCurveReport() {}
+
+    /** One run: its evaluation points (iteration → env steps, cumulative seconds, return). */
+    record Curve(String method, TreeMap<Integer, double[]> points) {}
+
+    static boolean handles(String kind) {
+        return "dmpo-finetune".equals(kind) || "dmpo-expert".equals(kind);
+    }
+
+    static Curve read(Path run) throws IOException {
+        String name = run.toAbsolutePath().normalize().getFileName().toString();
+        String method = name.replaceAll("-s\\d+$", "");
+        TreeMap<Integer, double[]> pts = new TreeMap<>();
+        double seconds = 0;
+        for (Map<String, Object> m : RunDirectory.readLines(run.resolve(RunDirectory.METRICS))) {
+            seconds += m.get("iteration_seconds") instanceof Number s ? s.doubleValue()
+                    : num(m.get("rolloutSeconds")) + num(m.get("updateSeconds"));
+            if (m.get("eval_return") instanceof Number r) {
+                int it = ((Number) m.get("iteration")).intValue();
+                pts.put(it, new double[] {num(m.getOrDefault("envSteps", 0)), seconds, r.doubleValue()});
+            }
+        }
+        return new Curve(method, pts);
+    }
+
+    private static double num(Object o) {
+        return o instanceof Number n ? n.doubleValue() : 0;
+    }
+
+    static void write(List<Curve> curves, Path dir, List<Path> runs) throws IOException {
+        Map<String, List<Curve>> by = new LinkedHashMap<>();
+        for (Curve c : curves) by.computeIfAbsent(c.method(), k -> new ArrayList<>()).add(c);
+        XYChart vsSteps = chart("Noise-free evaluation return vs env steps (mean over seeds)", "env steps");
+        XYChart vsWall = chart("Noise-free evaluation return vs training wall time (mean over seeds)", "wall time (s)");
+        double[] thresholds = {1500, 2000, 2500, 3000};
+        StringBuilder b = new StringBuilder("# Stage 2: fine-tuning learning curves\n\n");
+        b.append("Made by `dmpo report` at commit ").append(Provenance.gitCommit()).append(" from ").append(runs.size()).append(" runs.\n\n");
+        b.append("| method | seeds | start | final (± stderr) | best | env steps | wall (s) |");
+        for (double t : thresholds) b.append(String.format(Locale.ROOT, " wall to %.0f (s) |", t));
+        b.append("\n|---|---|---|---|---|---|---|").append("---|".repeat(thresholds.length)).append("\n");
+        for (var e : by.entrySet()) {
+            List<Curve> cs = e.getValue();
+            TreeMap<Integer, double[]> mean = new TreeMap<>(); // iteration → sums of steps, seconds, return; count
+            for (Curve c : cs) {
+                for (var p : c.points().entrySet()) {
+                    double[] acc = mean.computeIfAbsent(p.getKey(), k -> new double[4]);
+                    for (int j = 0; j < 3; j++) acc[j] += p.getValue()[j];
+                    acc[3]++;
+                }
+            }
+            List<Double> x = new ArrayList<>(), w = new ArrayList<>(), y = new ArrayList<>();
+            for (double[] acc : mean.values()) {
+                if (acc[3] < cs.size()) continue; // only points every seed reached
+                x.add(acc[0] / acc[3]);
+                w.add(acc[1] / acc[3]);
+                y.add(acc[2] / acc[3]);
+            }
+            if (!x.isEmpty()) {
+                vsSteps.addSeries(e.getKey(), x, y);
+                vsWall.addSeries(e.getKey(), w, y);
+            }
+            double[] start = cs.stream().mapToDouble(c -> c.points().isEmpty() ? Double.NaN : c.points().firstEntry().getValue()[2]).toArray();
+            double[] fin = cs.stream().mapToDouble(c -> c.points().isEmpty() ? Double.NaN : c.points().lastEntry().getValue()[2]).toArray();
+            double[] best = cs.stream().mapToDouble(c -> c.points().values().stream().mapToDouble(p -> p[2]).max().orElse(Double.NaN)).toArray();
+            double[] steps = cs.stream().mapToDouble(c -> c.points().isEmpty() ? Double.NaN : c.points().lastEntry().getValue()[0]).toArray();
+            double[] wall = cs.stream().mapToDouble(c -> c.points().isEmpty() ? Double.NaN : c.points().lastEntry().getValue()[1]).toArray();
+            b.append(String.format(Locale.ROOT, "| %s | %d | %.0f | %.0f ± %.0f | %.0f | %.0f | %.0f |", e.getKey(), cs.size(),
+                    mean(start), mean(fin), stderr(fin), mean(best), mean(steps), mean(wall)));
+            for (double t : thresholds) {
+                List<Double> reach = new ArrayList<>();
+                for (Curve c : cs) {
+                    c.points().values().stream().filter(p -> p[2] >= t).findFirst().ifPresent(p -> reach.add(p[1]));
+                }
+                b.append(reach.isEmpty() ? " — |" : String.format(Locale.ROOT, " %.0f (%d/%d) |",
+                        reach.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN), reach.size(), cs.size()));
+            }
+            b.append("\n");
+        }
+        b.append("\n`start` is the first evaluation (iteration 0 = the pre-trained policy for fine-tuning runs); `final` the last; "
+                + "`wall to R` the mean training time of the seeds that reached R (how many, of all).\n\n");
+        b.append("![return vs env steps](curves_env_steps.png)\n\n![return vs wall time](curves_wall.png)\n");
+        ReportCommand.png(dir.resolve("curves_env_steps.png"), vsSteps);
+        ReportCommand.png(dir.resolve("curves_wall.png"), vsWall);
+        AtomicFiles.writeString(dir.resolve("summary.md"), b.toString());
+    }
+
+    private static XYChart chart(String title, String xTitle) {
+        XYChart c = new XYChartBuilder().width(900).height(560).title(title).xAxisTitle(xTitle).yAxisTitle("episode return").build();
+        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
+        return c;
+    }
+
+    private static double mean(double[] x) {
+        return java.util.Arrays.stream(x).average().orElse(Double.NaN);
+    }
+
+    private static double stderr(double[] x) {
+        if (x.length < 2) return Double.NaN;
+        double m = mean(x), s = 0;
+        for (double v : x) s += (v - m) * (v - m);
+        return Math.sqrt(s / (x.length - 1) / x.length);
+    }
+}
