@@ -14,6 +14,7 @@ public final class Progress {
     private final boolean tty = System.console() != null;
     private final PrintStream out;
     private double lastPrint = Double.NEGATIVE_INFINITY;
+    private double budgetSeconds;
 
     /** {@code total} iterations, of which {@code startIteration} were done before this session (a resume). */
     public Progress(long total, long startIteration) {
@@ -26,6 +27,15 @@ public final class Progress {
         this.out = out;
     }
 
+    /**
+     * A wall-clock budget for this session (0 = none): the bar and the ETA then follow whichever ends first, the
+     * iterations or the budget.
+     */
+    public Progress withBudget(double seconds) {
+        this.budgetSeconds = seconds;
+        return this;
+    }
+
     /** Seconds since this session started. */
     public double elapsed() {
         return (System.nanoTime() - t0) / 1e9;
@@ -36,9 +46,16 @@ public final class Progress {
         double el = elapsed();
         long done = iteration - startIteration;
         double eta = done > 0 ? el / done * (total - iteration) : Double.NaN;
-        int width = 24, fill = (int) Math.min(width, width * iteration / total);
-        String line = String.format(Locale.ROOT, "[%s%s] %3d%% it %d/%d | %s | %s elapsed, ETA %s", "#".repeat(fill),
-                ".".repeat(width - fill), 100 * iteration / total, iteration, total, status, time(el), time(eta));
+        double fraction = (double) iteration / total;
+        if (budgetSeconds > 0) {
+            eta = Double.isNaN(eta) ? budgetSeconds - el : Math.min(eta, budgetSeconds - el);
+            fraction = Math.max(fraction, el / budgetSeconds);
+        }
+        fraction = Math.min(1, Math.max(0, fraction));
+        int width = 24, fill = (int) (width * fraction);
+        String of = budgetSeconds > 0 && total > 10 * iteration + 1000 ? "" : "/" + total; // an iteration cap the budget hides
+        String line = String.format(Locale.ROOT, "[%s%s] %3d%% it %d%s | %s | %s elapsed, ETA %s", "#".repeat(fill),
+                ".".repeat(width - fill), Math.round(100 * fraction), iteration, of, status, time(el), time(Math.max(0, eta)));
         if (tty) {
             out.print("\r" + line);
             out.flush();

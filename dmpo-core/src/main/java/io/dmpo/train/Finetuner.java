@@ -132,7 +132,7 @@ public final class Finetuner {
                     actor.paramCount(), Nets.paramCount(chain.noiseParams()), Nets.paramCount(critic.params()),
                     bcOn ? cfg.bc().toString() : "off", dir);
             long evalSeed = cfg.seed() + EVAL_SEED_OFFSET;
-            Progress bar = new Progress(cfg.iterations(), ppo.iteration(), log);
+            Progress bar = new Progress(cfg.iterations(), ppo.iteration(), log).withBudget(cfg.budgetMinutes() * 60);
             if (ppo.iteration() == 0 && Double.isNaN(initialEval)) {
                 double[] r = Ppo.evaluate(chain, ppo.observationMap(), evalEnvs, evalSeed);
                 initialEval = mean(r);
