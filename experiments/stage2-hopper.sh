@@ -10,14 +10,14 @@
 # Resumable: finished runs are skipped, interrupted ones continue from their last checkpoint.
 #   experiments/stage2-hopper.sh [OUT]   (default OUT: runs/stage2-hopper)
 #   DMPO=<launcher> SEEDS="0 1 2" ITERATIONS=200 METHODS="dmpo-k1 ..." experiments/stage2-hopper.sh
-# ITERATIONS fine-tuning iterations of 10 envs x 125 chunks x 4 steps = 5,000 env steps each (Gaussian PPO gets the
+# ITERATIONS fine-tuning iterations of 10 envs x 50 chunks x 4 steps = 2,000 env steps each (Gaussian PPO gets the
 # same env steps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-runs/stage2-hopper}"
 dmpo="${DMPO:-./dmpo}"
 seeds="${SEEDS:-0 1 2}"
-iterations="${ITERATIONS:-200}"
+iterations="${ITERATIONS:-500}"
 methods="${METHODS:-dmpo-k1 dmpo-k1-nobc dmpo-k5 reinflow-k4 gaussian-ppo}"
 pre="${PRETRAINED:-runs/stage1-hopper}"
 mkdir -p "$out"
@@ -30,14 +30,14 @@ pretrained() { # $1 = stage-1 config name, $2 = seed
   fi
   echo "$run"
 }
-for method in $methods; do
-  for seed in $seeds; do
+for seed in $seeds; do     # seed-major: a partial run still compares every method
+  for method in $methods; do
     run="$out/$method-s$seed"
     if [ -f "$run/summary.json" ]; then echo "== $run: done"; continue; fi
     case "$method" in
       gaussian-ppo)
-        if [ -f "$run/config.json" ]; then "$dmpo" expert --env hopper --resume --out "$run" --steps $(( iterations * 5000 )); else
-          "$dmpo" expert --env hopper --seed "$seed" --steps $(( iterations * 5000 )) --envs 8 --eval-every 10 --eval-episodes 10 --out "$run"; fi
+        if [ -f "$run/config.json" ]; then "$dmpo" expert --env hopper --resume --out "$run" --steps $(( iterations * 2000 )); else
+          "$dmpo" expert --env hopper --seed "$seed" --steps $(( iterations * 2000 )) --envs 8 --threads 2 --eval-every 10 --eval-episodes 10 --out "$run"; fi
         echo '{}' > "$run/summary.json" ;;
       *)
         case "$method" in

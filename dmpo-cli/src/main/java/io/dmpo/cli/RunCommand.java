@@ -239,8 +239,18 @@ public final class RunCommand implements Runnable {
                 ty.add(r.doubleValue());
             }
         }
-        if (!x.isEmpty()) curve.addSeries("evaluation (noise-free chain)", x, y);
-        if (!tx.isEmpty()) curve.addSeries("training episodes (noisy chain)", tx, ty).setMarker(SeriesMarkers.NONE);
+        if (!tx.isEmpty()) { // drawn first, under the evaluations; a moving mean over 25 iterations
+            List<Double> smooth = new ArrayList<>();
+            double sum = 0;
+            for (int i = 0; i < ty.size(); i++) {
+                sum += ty.get(i) - (i >= 25 ? ty.get(i - 25) : 0);
+                smooth.add(sum / Math.min(i + 1, 25));
+            }
+            curve.addSeries("training episodes, noisy chain (mean of 25 iterations)", tx, smooth).setMarker(SeriesMarkers.NONE);
+        }
+        int perEval = metrics.stream().filter(m -> m.get("eval_returns") instanceof List<?>).findFirst()
+                .map(m -> ((List<?>) m.get("eval_returns")).size()).orElse(0);
+        if (!x.isEmpty()) curve.addSeries("evaluation, noise-free chain (" + perEval + " episodes)", x, y);
         ReportCommand.png(rep.resolve("finetune_curve.png"), curve);
 
         CategoryChart bars = new CategoryChartBuilder().width(700).height(500).title("One-step return, same " + after.returns().length + " episodes")
@@ -268,7 +278,13 @@ public final class RunCommand implements Runnable {
         b.append("Produced by `./dmpo run --task ").append(task).append("` (settings and provenance in `run.json`; all numbers in `result.json`).\n\n");
         b.append("| quantity | value |\n|---|---|\n");
         for (var e : d.entrySet()) {
-            if (e.getValue() instanceof Number n) b.append(String.format(Locale.ROOT, "| %s | %.4g |%n", e.getKey(), n.doubleValue()));
+            if (e.getValue() instanceof Number n) {
+                boolean integral = n instanceof Integer || n instanceof Long;
+                b.append(integral ? String.format(Locale.ROOT, "| %s | %d |%n", e.getKey(), n.longValue())
+                        : String.format(Locale.ROOT, "| %s | %.4g |%n", e.getKey(), n.doubleValue()));
+            } else if (e.getValue() instanceof String v) {
+                b.append("| ").append(e.getKey()).append(" | `").append(v).append("` |\n");
+            }
         }
         b.append("\nPre-trained sweep (same episodes):\n\n| K | return | stderr | latency (µs) |\n|---|---|---|---|\n");
         for (var e : before.entrySet()) {

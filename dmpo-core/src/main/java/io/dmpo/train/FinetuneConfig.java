@@ -11,7 +11,8 @@ import java.util.Map;
  * Stage-2 settings (DESIGN.md §6, §10), read strictly from a config file ({@link ConfigMap}). Sections: top level
  * ({@code init}, env, seed, threads, envs, iterations, budget_minutes), {@code chain} (K and the noise network),
  * {@code critic}, {@code ppo}, {@code bc} and {@code eval}. PPO's rollout length counts policy decisions (action
- * chunks) per env; γ applies per chunk.
+ * chunks) per env; γ applies per chunk. Defaults are configs/hopper/finetune-dmpo.yaml's (the release's settings
+ * scaled to 2 cores, see that file).
  */
 public record FinetuneConfig(String init, String env, long seed, int threads, int envs, int iterations, double budgetMinutes,
                              int chainSteps, NoisyChainPolicy.Noise noise, NoisyChainPolicy.Normalization normalization,
@@ -22,7 +23,7 @@ public record FinetuneConfig(String init, String env, long seed, int threads, in
         String init = c.string("init", "");
         String env = c.string("env", "hopper");
         long seed = c.longInteger("seed", 0);
-        int threads = c.integer("threads", 2), envs = c.integer("envs", 10), iterations = c.integer("iterations", 100);
+        int threads = c.integer("threads", 2), envs = c.integer("envs", 10), iterations = c.integer("iterations", 500);
         double budget = c.number("budget_minutes", 0);
         ConfigMap ch = c.section("chain");
         int steps = ch.integer("steps", 1);
@@ -37,18 +38,18 @@ public record FinetuneConfig(String init, String env, long seed, int threads, in
         int[] critic = c.section("critic").integers("hidden", new int[] {256, 256, 256});
         ConfigMap p = c.section("ppo");
         PpoConfig ppo = new PpoConfig();
-        ppo.rolloutSteps = p.integer("rollout_steps", 125);
+        ppo.rolloutSteps = p.integer("rollout_steps", 50);
         ppo.epochs = p.integer("epochs", 5);
-        ppo.minibatchSize = p.integer("minibatch_size", 500);
+        ppo.minibatchSize = p.integer("minibatch_size", 250);
         ppo.gamma = p.number("gamma", 0.99);
         ppo.gaeLambda = p.number("gae_lambda", 0.95);
-        ppo.clip = p.number("clip", 0.01);
+        ppo.clip = p.number("clip", 0.1);
         ppo.valueClip = p.number("value_clip", 0);
         ppo.valueCoef = p.number("value_coef", 0.5);
         ppo.entropyCoef = p.number("entropy_coef", 0.01);
-        ppo.targetKl = p.number("target_kl", 0.01);
+        ppo.targetKl = p.number("target_kl", 0.05);
         ppo.maxGradNorm = p.number("max_grad_norm", 25);
-        ppo.actorLr = p.number("actor_lr", 3e-6);
+        ppo.actorLr = p.number("actor_lr", 1e-4);
         ppo.criticLr = p.number("critic_lr", 4.5e-4);
         ppo.lrSchedule = p.string("actor_lr_schedule", "constant");
         ppo.lrMinFraction = p.number("actor_lr_min_fraction", 0);
