@@ -47,4 +47,33 @@ final class Configs {
         }
         return m;
     }
+
+    /** A command's settings: the raw config map and where it came from (for error messages). */
+    record Source(Map<String, Object> raw, String name) {}
+
+    /**
+     * The settings of a training command: with {@code --resume}, the config recorded in the run directory {@code out}
+     * (which must be a run of {@code kind}; {@code fresh} names the options that may not be given then, non-null when
+     * one was); otherwise the YAML file with the overrides and the seed applied.
+     */
+    @SuppressWarnings("unchecked")
+    static Source forRun(String kind, boolean resume, Path out, Path config, List<String> overrides, Long seed, String fresh) {
+        if (resume) {
+            if (out == null) throw new UserError("--resume needs --out <run directory>", 2);
+            if (fresh != null) throw new UserError("--resume continues the run with its recorded config; drop " + fresh, 2);
+            Map<String, Object> rec;
+            try {
+                rec = io.dmpo.run.RunDirectory.readConfig(out);
+            } catch (io.dmpo.run.RunException e) {
+                throw new UserError(e.getMessage(), 2);
+            }
+            if (!kind.equals(rec.get("kind"))) throw new UserError(out + ": not a " + kind.replace("dmpo-", "") + " run", 2);
+            return new Source(new LinkedHashMap<>((Map<String, Object>) rec.get("config")),
+                    out.resolve(io.dmpo.run.RunDirectory.CONFIG).toString());
+        }
+        if (config == null) throw new UserError("--config <file.yaml> is required (or --resume --out <run>)", 2);
+        Map<String, Object> raw = read(config, overrides);
+        if (seed != null) raw.put("seed", seed);
+        return new Source(raw, config.toString());
+    }
 }

@@ -44,31 +44,12 @@ public final class FinetuneCommand implements Runnable {
     Long seed;
 
     @Override
-    @SuppressWarnings("unchecked")
     public void run() {
-        Map<String, Object> raw;
-        String source;
-        if (resume) {
-            if (out == null) throw new UserError("--resume needs --out <run directory>", 2);
-            if (config != null || init != null || !overrides.isEmpty() || seed != null) {
-                throw new UserError("--resume continues the run with its recorded config; drop --config/--init/--set/--seed", 2);
-            }
-            Map<String, Object> rec;
-            try {
-                rec = RunDirectory.readConfig(out);
-            } catch (RunException e) {
-                throw new UserError(e.getMessage(), 2);
-            }
-            if (!"dmpo-finetune".equals(rec.get("kind"))) throw new UserError(out + ": not a finetune run", 2);
-            raw = new LinkedHashMap<>((Map<String, Object>) rec.get("config"));
-            source = out.resolve(RunDirectory.CONFIG).toString();
-        } else {
-            if (config == null) throw new UserError("--config <file.yaml> is required (or --resume --out <run>)", 2);
-            raw = Configs.read(config, overrides);
-            if (seed != null) raw.put("seed", seed);
-            if (init != null) raw.put("init", init.toString());
-            source = config.toString();
-        }
+        Configs.Source src = Configs.forRun("dmpo-finetune", resume, out, config, overrides, seed,
+                config != null || init != null || !overrides.isEmpty() || seed != null ? "--config/--init/--set/--seed" : null);
+        Map<String, Object> raw = src.raw();
+        String source = src.name();
+        if (!resume && init != null) raw.put("init", init.toString());
         FinetuneConfig cfg;
         try {
             cfg = FinetuneConfig.from(new ConfigMap(raw, source));

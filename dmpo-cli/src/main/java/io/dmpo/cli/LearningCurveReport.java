@@ -90,8 +90,10 @@ final class LearningCurveReport {
             double[] best = cs.stream().mapToDouble(c -> c.points().values().stream().mapToDouble(p -> p[2]).max().orElse(Double.NaN)).toArray();
             double[] steps = cs.stream().mapToDouble(c -> c.points().isEmpty() ? Double.NaN : c.points().lastEntry().getValue()[0]).toArray();
             double[] wall = cs.stream().mapToDouble(c -> c.points().isEmpty() ? Double.NaN : c.points().lastEntry().getValue()[1]).toArray();
-            b.append(String.format(Locale.ROOT, "| %s | %d | %.0f | %.0f ± %.0f | %.0f | %.0f | %.0f |", e.getKey(), cs.size(),
-                    mean(start), mean(fin), stderr(fin), mean(best), mean(steps), mean(wall)));
+            String finals = cs.size() > 1 ? String.format(Locale.ROOT, "%.0f ± %.0f", mean(fin), stderr(fin))
+                    : String.format(Locale.ROOT, "%.0f", mean(fin));
+            b.append(String.format(Locale.ROOT, "| %s | %d | %.0f | %s | %.0f | %.0f | %.0f |", e.getKey(), cs.size(),
+                    mean(start), finals, mean(best), mean(steps), mean(wall)));
             for (double t : thresholds) {
                 List<Double> reach = new ArrayList<>();
                 for (Curve c : cs) {

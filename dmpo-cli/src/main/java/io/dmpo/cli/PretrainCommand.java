@@ -39,30 +39,11 @@ public final class PretrainCommand implements Runnable {
     Long seed;
 
     @Override
-    @SuppressWarnings("unchecked")
     public void run() {
-        Map<String, Object> raw;
-        String source;
-        if (resume) {
-            if (out == null) throw new UserError("--resume needs --out <run directory>", 2);
-            if (config != null || !overrides.isEmpty() || seed != null) {
-                throw new UserError("--resume continues the run with its recorded config; drop --config/--set/--seed", 2);
-            }
-            Map<String, Object> rec;
-            try {
-                rec = RunDirectory.readConfig(out);
-            } catch (RunException e) {
-                throw new UserError(e.getMessage(), 2);
-            }
-            if (!"dmpo-pretrain".equals(rec.get("kind"))) throw new UserError(out + ": not a pretrain run", 2);
-            raw = new LinkedHashMap<>((Map<String, Object>) rec.get("config"));
-            source = out.resolve(RunDirectory.CONFIG).toString();
-        } else {
-            if (config == null) throw new UserError("--config <file.yaml> is required (or --resume --out <run>)", 2);
-            raw = Configs.read(config, overrides);
-            if (seed != null) raw.put("seed", seed);
-            source = config.toString();
-        }
+        Configs.Source src = Configs.forRun("dmpo-pretrain", resume, out, config, overrides, seed,
+                config != null || !overrides.isEmpty() || seed != null ? "--config/--set/--seed" : null);
+        Map<String, Object> raw = src.raw();
+        String source = src.name();
         PretrainConfig cfg;
         try {
             cfg = PretrainConfig.from(new ConfigMap(raw, source));

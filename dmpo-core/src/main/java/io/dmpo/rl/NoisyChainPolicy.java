@@ -163,7 +163,7 @@ public final class NoisyChainPolicy implements StochasticPolicy {
         }
         writeRecord(recordsOut, x, 0);
         for (int k = 0; k < steps; k++) {
-            Tensor mu = mean(x, cond, k);
+            Tensor mu = mean(actor, x, cond, k);
             Tensor raw = noiseNet.forward(noiseInput(x, cond, noiseTime.forward(Dual.of(Ops.full(b, 1, tk(k)))))).value();
             Tensor next = Tensor.zeros(b, chunk);
             for (int i = 0; i < b; i++) {
@@ -189,14 +189,26 @@ public final class NoisyChainPolicy implements StochasticPolicy {
         toEnvActions(x, actionsOut);
     }
 
-    /** μ_k = clip(x_k − (t_k − t_{k+1})·u(x_k, t_{k+1}, t_k | s), −1, 1) without a trace. */
-    private Tensor mean(Tensor x, Tensor cond, int k) {
+    /** μ_k = clip(x_k − (t_k − t_{k+1})·u(x_k, t_{k+1}, t_k | s), −1, 1) of {@code net}, without a trace. */
+    private Tensor mean(MeanFlowActor net, Tensor x, Tensor cond, int k) {
         int b = x.rows;
-        float t = tk(k), r = tk(k + 1), dt = t - r;
-        Tensor u = actor.velocity(Dual.of(x), Dual.of(Ops.full(b, 1, r)), Dual.of(Ops.full(b, 1, t)), cond).value();
-        Tensor mu = Tensor.zeros(b, chunk);
-        for (int i = 0; i < b; i++) {
-            for (int j = 0; j < chunk; j++) mu.set(i, j, Math.max(-1f, Math.min(1f, x.get(i, j) - dt * u.get(i, j))));
+        float t = tk(k), r = tk(k + 1);
+        Tensor u = net.velocity(Dual.of(x), Dual.of(Ops.full(b, 1, r)), Dual.of(Ops.full(b, 1, t)), cond).value();
+        return clippedStep(x, u, t - r, null);
+    }
+
+    /**
+     * clip(x − dt·u, −1, 1), the one formula of every chain mean; {@code inside} (if given) records where the clip is
+     * inactive (where the mean has a gradient).
+     */
+    private Tensor clippedStep(Tensor x, Tensor u, float dt, boolean[] inside) {
+        Tensor mu = Tensor.zeros(x.rows, chunk);
+        for (int i = 0; i < x.rows; i++) {
+            for (int j = 0; j < chunk; j++) {
+                float v = x.get(i, j) - dt * u.get(i, j);
+                if (inside != null) inside[i * chunk + j] = v > -1f && v < 1f;
+                mu.set(i, j, Math.max(-1f, Math.min(1f, v)));
+            }
         }
         return mu;
     }
@@ -226,16 +238,7 @@ public final class NoisyChainPolicy implements StochasticPolicy {
     public Tensor deterministic(MeanFlowActor net, Tensor obs, Tensor x0) {
         Tensor cond = net.encode(obs);
         Tensor x = x0;
-        for (int k = 0; k < steps; k++) {
-            int b = x.rows;
-            float t = tk(k), r = tk(k + 1), dt = t - r;
-            Tensor u = net.velocity(Dual.of(x), Dual.of(Ops.full(b, 1, r)), Dual.of(Ops.full(b, 1, t)), cond).value();
-            Tensor next = Tensor.zeros(b, chunk);
-            for (int i = 0; i < b; i++) {
-                for (int j = 0; j < chunk; j++) next.set(i, j, Math.max(-1f, Math.min(1f, x.get(i, j) - dt * u.get(i, j))));
-            }
-            x = next;
-        }
+        for (int k = 0; k < steps; k++) x = mean(net, x, cond, k);
         return x;
     }
 
@@ -258,17 +261,8 @@ public final class NoisyChainPolicy implements StochasticPolicy {
         for (int k = 0; k < steps; k++) {
             float t = tk(k), r = tk(k + 1), dt = t - r;
             passes[k] = actor.traceHead(enc, Dual.of(x), Dual.of(Ops.full(b, 1, r)), Dual.of(Ops.full(b, 1, t)));
-            Tensor u = passes[k].u();
-            Tensor next = Tensor.zeros(b, chunk);
             inside[k] = new boolean[b * chunk];
-            for (int i = 0; i < b; i++) {
-                for (int j = 0; j < chunk; j++) {
-                    float v = x.get(i, j) - dt * u.get(i, j);
-                    inside[k][i * chunk + j] = v > -1f && v < 1f;
-                    next.set(i, j, Math.max(-1f, Math.min(1f, v)));
-                }
-            }
-            x = next;
+            x = clippedStep(x, passes[k].u(), dt, inside[k]);
         }
         Tensor out = x;
         return new DeterministicTrace() {
@@ -335,20 +329,18 @@ public final class NoisyChainPolicy implements StochasticPolicy {
             Tensor x = Ops.columns(records, k * chunk, chunk), next = Ops.columns(records, (k + 1) * chunk, chunk);
             float t = tk(k), r = tk(k + 1), dt = t - r;
             heads[k] = actor.traceHead(enc, Dual.of(x), Dual.of(Ops.full(b, 1, r)), Dual.of(Ops.full(b, 1, t)));
-            Tensor u = heads[k].u();
+            inside[k] = new boolean[b * chunk];
+            Tensor mu = clippedStep(x, heads[k].u(), dt, inside[k]);
             timeTraces[k] = noiseTime.trace(Dual.of(Ops.full(b, 1, t)));
             noiseTraces[k] = noiseNet.trace(noiseInput(x, cond, timeTraces[k].output()));
             Tensor raw = noiseTraces[k].output().value();
             zs[k] = new float[b * chunk];
             sigmas[k] = new float[b * chunk];
             sig[k] = new float[b * chunk];
-            inside[k] = new boolean[b * chunk];
             for (int i = 0; i < b; i++) {
                 for (int j = 0; j < chunk; j++) {
                     int e = i * chunk + j;
-                    float m = x.get(i, j) - dt * u.get(i, j);
-                    inside[k][e] = m > -1f && m < 1f;
-                    m = Math.max(-1f, Math.min(1f, m));
+                    float m = mu.get(i, j);
                     double s = 1 / (1 + Math.exp(-raw.get(i, j)));
                     double lv = logVarMin + (logVarMax - logVarMin) * s, sigma = Math.exp(0.5 * lv);
                     double zz = (next.get(i, j) - m) / sigma;
