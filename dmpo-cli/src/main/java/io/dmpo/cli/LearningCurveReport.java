@@ -20,7 +20,7 @@ import java.util.TreeMap;
  * The Stage-2 part of {@code dmpo report}: learning curves of fine-tuning ({@code dmpo finetune}) and from-scratch PPO
  * ({@code dmpo expert}) runs. A method is a run directory's name without its {@code -s<seed>} suffix; curves are the
  * mean over seeds of the noise-free evaluation return at each evaluation (by iteration), against env steps and against
- * training wall time; the table gives start, final and best returns (mean ± stderr over seeds) and the wall time to
+ * training wall time (rollout + update seconds, evaluations excluded); the table gives start, final and best returns (mean ± stderr over seeds) and the wall time to
  * first reach each threshold.
  */
 final class LearningCurveReport {
@@ -39,8 +39,8 @@ final class LearningCurveReport {
         TreeMap<Integer, double[]> pts = new TreeMap<>();
         double seconds = 0;
         for (Map<String, Object> m : RunDirectory.readLines(run.resolve(RunDirectory.METRICS))) {
-            seconds += m.get("iteration_seconds") instanceof Number s ? s.doubleValue()
-                    : num(m.get("rolloutSeconds")) + num(m.get("updateSeconds"));
+            // training time only (rollout + update), the same for every method: evaluations are excluded
+            seconds += num(m.get("rolloutSeconds")) + num(m.get("updateSeconds"));
             if (m.get("eval_return") instanceof Number r) {
                 int it = ((Number) m.get("iteration")).intValue();
                 pts.put(it, new double[] {num(m.getOrDefault("envSteps", 0)), seconds, r.doubleValue()});

@@ -83,7 +83,9 @@ public final class RunCommand implements Runnable {
         Path dir = out != null ? out : Path.of("runs", "main-" + t.name() + "-s" + seed);
         try {
             if (Files.exists(dir) && RunDirectory.hasProgress(dir.resolve("pretrain"))) {
-                throw new UserError(dir + ": holds an earlier run; choose another --out or remove it", 2);
+                throw new UserError(dir + ": holds an earlier run; choose another --out or remove it (a killed run's stages "
+                        + "continue with 'dmpo pretrain --resume --out " + dir.resolve("pretrain") + "' and 'dmpo finetune --resume --out "
+                        + dir.resolve("finetune") + "')", 2);
             }
             main(t, preCfg, ftCfg, dir);
         } catch (IllegalArgumentException e) {
