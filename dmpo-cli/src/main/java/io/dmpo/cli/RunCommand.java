@@ -81,6 +81,7 @@ public final class RunCommand implements Runnable {
             throw new UserError("no bundled configs for task '" + t.name() + "' (need " + preCfg + " and " + ftCfg + ")", 2);
         }
         Path dir = out != null ? out : Path.of("runs", "main-" + t.name() + "-s" + seed);
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new UserError(dir + ": exists and is not a directory", 2);
         try {
             if (Files.exists(dir) && RunDirectory.hasProgress(dir.resolve("pretrain"))) {
                 throw new UserError(dir + ": holds an earlier run; choose another --out or remove it (a killed run's stages "

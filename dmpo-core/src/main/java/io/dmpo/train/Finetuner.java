@@ -75,10 +75,10 @@ public final class Finetuner {
         this.log = log;
     }
 
-    private static MeanFlowActor copyOf(FlowPolicy p) {
-        FlowPolicy.Spec s = p.spec();
+    /** A new actor of {@code s}'s architecture holding a copy of {@code source}'s parameters. */
+    private static MeanFlowActor copyOf(FlowPolicy.Spec s, MeanFlowActor source) {
         MeanFlowActor a = s.architecture().build(s.obsDim() * s.condSteps(), s.actDim() * s.horizon());
-        List<Param> to = a.params(), from = p.actor().params();
+        List<Param> to = a.params(), from = source.params();
         for (int i = 0; i < to.size(); i++) System.arraycopy(from.get(i).value, 0, to.get(i).value, 0, to.get(i).size());
         return a;
     }
@@ -91,7 +91,7 @@ public final class Finetuner {
     public Result run(Path dir, boolean resume) throws IOException {
         Parallel.setThreads(cfg.threads());
         FlowPolicy.Spec spec = init.spec();
-        MeanFlowActor actor = copyOf(init);
+        MeanFlowActor actor = copyOf(spec, init.actor());
         NoisyChainPolicy chain = new NoisyChainPolicy(actor, cfg.chainSteps(), cfg.noise(), cfg.normalization(), init.actNormalizer(), cfg.seed());
         int[] dims = new int[cfg.criticHidden().length + 2];
         dims[0] = spec.obsDim();
@@ -237,10 +237,7 @@ public final class Finetuner {
         prov.put("pretrained", s.provenance());
         FlowPolicy.Spec tuned = new FlowPolicy.Spec(s.algorithm(), s.obsDim(), s.actDim(), s.horizon(), s.actSteps(), s.condSteps(),
                 cfg.chainSteps(), s.architecture(), prov);
-        MeanFlowActor snapshot = s.architecture().build(s.obsDim() * s.condSteps(), s.actDim() * s.horizon());
-        List<Param> to = snapshot.params(), from = actor.params();
-        for (int i = 0; i < to.size(); i++) System.arraycopy(from.get(i).value, 0, to.get(i).value, 0, to.get(i).size());
-        return new FlowPolicy(tuned, snapshot, init.obsNormalizer(), init.actNormalizer());
+        return new FlowPolicy(tuned, copyOf(s, actor), init.obsNormalizer(), init.actNormalizer());
     }
 
     private Map<String, Object> runConfig() {
