@@ -30,4 +30,4 @@ mkdir -p "$gen" "$out_java" "$out_so"
 "$cc" -O2 -Wall -I"$inc" -o "$gen/gen_layout" "$src/gen_layout.c"
 "$gen/gen_layout" > "$out_java/MjLayout.java.tmp"
 mv "$out_java/MjLayout.java.tmp" "$out_java/MjLayout.java"
-"$cc" -O2 -Wall -shared -fPIC -I"$inc" -o "$out_so/libdmpo_mjshim.so" "$src/mjshim.c" "$lib"
+"$cc" -O2 -Wall -shared -fPIC -I"$inc" -o "$out_so/libdmpo_mjshim.so" "$src/mjshim.c" "$lib" -ldl -lpthread

@@ -36,7 +36,10 @@ int main(void) {
   printf("    static final int WARN_BADCTRL = %d;\n", (int)mjWARN_BADCTRL);
   printf("    static final int OBJ_BODY = %d;\n", (int)mjOBJ_BODY);
   printf("    static final int OBJ_JOINT = %d;\n", (int)mjOBJ_JOINT);
-  printf("    static final int OBJ_ACTUATOR = %d;\n\n", (int)mjOBJ_ACTUATOR);
+  printf("    static final int OBJ_ACTUATOR = %d;\n", (int)mjOBJ_ACTUATOR);
+  printf("    static final int OBJ_GEOM = %d;\n", (int)mjOBJ_GEOM);
+  printf("    static final int OBJ_SITE = %d;\n", (int)mjOBJ_SITE);
+  printf("    static final int OBJ_CAMERA = %d;\n\n", (int)mjOBJ_CAMERA);
 
   printf("    // mjModel int sizes\n");
 #define X(name) printf("    static final long M_%s = %zu;\n", #name, offsetof(mjModel, name));

@@ -18,6 +18,8 @@ public final class MjData implements AutoCloseable {
     private final Cleaner.Cleanable cleanable;
     /** Views of the native arrays. */
     public final MemorySegment qpos, qvel, ctrl, qfrcActuator, cinert, cvel, cfrcExt, xpos, xipos, act;
+    /** Views for manipulation: body orientations, site frames, bias forces (gravity + Coriolis), applied forces. */
+    public final MemorySegment xquat, xmat, siteXpos, siteXmat, qfrcBias, qfrcApplied;
     private boolean closed;
 
     private static final class Free implements Runnable {
@@ -66,7 +68,33 @@ public final class MjData implements AutoCloseable {
         cfrcExt = arr(MjLayout.D_cfrc_ext, 6L * model.nbody);
         xpos = arr(MjLayout.D_xpos, 3L * model.nbody);
         xipos = arr(MjLayout.D_xipos, 3L * model.nbody);
+        xquat = arr(MjLayout.D_xquat, 4L * model.nbody);
+        xmat = arr(MjLayout.D_xmat, 9L * model.nbody);
+        int nsite = model.sizeField("nsite");
+        siteXpos = arr(MjLayout.D_site_xpos, 3L * nsite);
+        siteXmat = arr(MjLayout.D_site_xmat, 9L * nsite);
+        qfrcBias = arr(MjLayout.D_qfrc_bias, model.nv);
+        qfrcApplied = arr(MjLayout.D_qfrc_applied, model.nv);
     }
+
+    /**
+     * The translational and rotational Jacobians of site {@code site} at the current state (mj_jacSite; call after a
+     * forward or step): {@code jacp} and {@code jacr} are 3 × nv row-major.
+     */
+    public void jacobianSite(int site, double[] jacp, double[] jacr) {
+        int nv = model.nv;
+        if (jacp.length != 3 * nv || jacr.length != 3 * nv) throw new IllegalArgumentException("Jacobians must be 3 x nv = " + 3 * nv);
+        if (jacobian == null) jacobian = Arena.ofAuto().allocate(6L * nv * 8, 8);
+        try {
+            MuJoCo.N.MJ_JAC_SITE.invokeExact(model.ptr, ptr, jacobian, jacobian.asSlice(3L * nv * 8), site);
+        } catch (Throwable t) {
+            throw MuJoCo.rethrow(t);
+        }
+        MemorySegment.copy(jacobian, JAVA_DOUBLE, 0, jacp, 0, 3 * nv);
+        MemorySegment.copy(jacobian, JAVA_DOUBLE, 3L * nv * 8, jacr, 0, 3 * nv);
+    }
+
+    private MemorySegment jacobian;
 
     private MemorySegment arr(long field, long n) {
         return ptr.get(ADDRESS, field).reinterpret(n * 8);

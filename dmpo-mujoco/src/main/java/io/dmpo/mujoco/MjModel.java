@@ -269,6 +269,25 @@ public final class MjModel implements AutoCloseable {
         return name2id(MjLayout.OBJ_BODY, name);
     }
 
+    /** mj_name2id for a site, joint or geom; throws when the model has none of that name. */
+    public int siteId(String name) {
+        return required(MjLayout.OBJ_SITE, "site", name);
+    }
+
+    public int jointId(String name) {
+        return required(MjLayout.OBJ_JOINT, "joint", name);
+    }
+
+    public int geomId(String name) {
+        return required(MjLayout.OBJ_GEOM, "geom", name);
+    }
+
+    private int required(int type, String kind, String name) {
+        int id = name2id(type, name);
+        if (id < 0) throw new MujocoException.LoadError(path + ": the model has no " + kind + " named '" + name + "'");
+        return id;
+    }
+
     public int name2id(int type, String name) {
         try (Arena a = Arena.ofConfined()) {
             return (int) MuJoCo.N.MJ_NAME2ID.invokeExact(ptr, type, a.allocateFrom(name));

@@ -34,17 +34,20 @@ public final class MuJoCo {
 
     /** Lazily-initialized holder: class init fails (once, with a clear message) when the library is missing. */
     static final class N {
-        static final MethodHandle MJ_VERSION, MJ_DELETE_MODEL, MJ_DELETE_DATA, MJ_NAME2ID;
+        static final MethodHandle MJ_VERSION, MJ_DELETE_MODEL, MJ_DELETE_DATA, MJ_NAME2ID, MJ_JAC_SITE;
         static final MethodHandle SHIM_INIT, SHIM_ERROR_MSG, SHIM_STEP, SHIM_FORWARD, SHIM_RESET,
                 SHIM_MAKE_DATA, SHIM_LOAD_XML, SHIM_RAISE;
         static final int VERSION;
         static final Throwable FAILURE;
+        /** The two libraries, for entry points bound elsewhere (rendering, Jacobians); null when loading failed. */
+        static final SymbolLookup MJ_LIBRARY, SHIM_LIBRARY;
 
         static {
-            MethodHandle v = null, dm = null, dd = null, n2i = null, init = null, em = null, st = null,
+            MethodHandle v = null, dm = null, dd = null, n2i = null, jac = null, init = null, em = null, st = null,
                     fw = null, rs = null, md = null, lx = null, re = null;
             int version = 0;
             Throwable failure = null;
+            SymbolLookup mjLibrary = null, shimLibrary = null;
             try {
                 Linker linker = Linker.nativeLinker();
                 SymbolLookup mj;
@@ -58,11 +61,15 @@ public final class MuJoCo {
                 }
                 Path shimPath = shimLibrary();
                 SymbolLookup shim = SymbolLookup.libraryLookup(shimPath, Arena.global());
+                mjLibrary = mj;
+                shimLibrary = shim;
                 v = linker.downcallHandle(find(mj, "mj_version"), FunctionDescriptor.of(JAVA_INT));
                 dm = linker.downcallHandle(find(mj, "mj_deleteModel"), FunctionDescriptor.ofVoid(ADDRESS));
                 dd = linker.downcallHandle(find(mj, "mj_deleteData"), FunctionDescriptor.ofVoid(ADDRESS));
                 n2i = linker.downcallHandle(find(mj, "mj_name2id"),
                         FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+                jac = linker.downcallHandle(find(mj, "mj_jacSite"),
+                        FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
                 init = linker.downcallHandle(find(shim, "dmpo_init"), FunctionDescriptor.of(JAVA_INT));
                 em = linker.downcallHandle(find(shim, "dmpo_error_message"), FunctionDescriptor.of(ADDRESS));
                 st = linker.downcallHandle(find(shim, "dmpo_step"),
@@ -84,14 +91,17 @@ public final class MuJoCo {
             } catch (Throwable t) {
                 failure = t;
             }
+            MJ_JAC_SITE = jac;
             MJ_VERSION = v; MJ_DELETE_MODEL = dm; MJ_DELETE_DATA = dd; MJ_NAME2ID = n2i;
             SHIM_INIT = init; SHIM_ERROR_MSG = em; SHIM_STEP = st; SHIM_FORWARD = fw;
             SHIM_RESET = rs; SHIM_MAKE_DATA = md; SHIM_LOAD_XML = lx; SHIM_RAISE = re;
             VERSION = version;
             FAILURE = failure;
+            MJ_LIBRARY = failure == null ? mjLibrary : null;
+            SHIM_LIBRARY = failure == null ? shimLibrary : null;
         }
 
-        private static MemorySegment find(SymbolLookup lookup, String name) {
+        static MemorySegment find(SymbolLookup lookup, String name) {
             Optional<MemorySegment> s = lookup.find(name);
             return s.orElseThrow(() -> new MujocoException.Unavailable("symbol " + name + " not found", null));
         }
