@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dmpo", mixinStandardHelpOptions = true, version = "dmpo 0.1.0",
         description = "Dispersive MeanFlow Policy Optimization on the JVM: one-step generative robot policies.",
         subcommands = {CommandLine.HelpCommand.class, EnvCommand.class, ExportCommand.class,
-                ExpertCommand.class, DatasetCommand.class, CollectCommand.class,
+                ExpertCommand.class, DatasetCommand.class, CollectCommand.class, DemosCommand.class,
                 RunCommand.class, PretrainCommand.class, FinetuneCommand.class, EvalCommand.class, ReportCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -51,11 +51,10 @@ public final class PretrainCommand implements Runnable {
             throw new UserError(e.getMessage().startsWith(source) ? e.getMessage() : source + ": " + e.getMessage(), 2);
         }
         Path dataPath = resolveData(cfg.data());
-        Dataset data = Datasets.open(dataPath);
+        Dataset data = Datasets.open(dataPath, cfg.obsKeys());
         if (!cfg.env().isEmpty() && !cfg.env().equals("none")) {
-            Tasks.Task task = Tasks.task(cfg.env());
-            if (task == null) throw new UserError(source + ": env '" + cfg.env() + "' is not a task (" + Tasks.names() + ", or none)", 2);
-            data.requireDims(task.obsDim(), task.actDim(), task.name());
+            if (Tasks.actDim(cfg.env()) < 0) throw new UserError(source + ": env '" + cfg.env() + "' is not a task (" + Tasks.names() + ", or none)", 2);
+            data.requireDims(Tasks.obsDim(cfg.env(), camera(cfg)), Tasks.actDim(cfg.env()), cfg.env());
         }
         String name = config != null ? config.getFileName().toString().replaceAll("\\.ya?ml$", "") : cfg.algorithm();
         Path dir = out != null ? out : Path.of("runs", String.format(Locale.ROOT, "pretrain-%s-s%d", name, cfg.seed()));
@@ -70,6 +69,8 @@ public final class PretrainCommand implements Runnable {
             }
             provenance.put("dataset_sha256", sha);
             provenance.put("env", cfg.env());
+            if (!cfg.obsKeys().isEmpty()) provenance.put("obs_keys", String.join(",", cfg.obsKeys()));
+            if (!cfg.camera().isEmpty()) provenance.put("camera", cfg.camera());
             provenance.put("git_commit", Provenance.gitCommit());
             Pretrainer.Result r = new Pretrainer(cfg, data, provenance, System.err).run(dir, resume);
             System.out.printf(Locale.ROOT, "pretrain %s: best validation loss %.5f at epoch %d, %d epochs, %.0f s (this session) -> %s%n",
@@ -84,6 +85,12 @@ public final class PretrainCommand implements Runnable {
             throw new UserError(e.getMessage() != null && e.getMessage().startsWith(dir.toString()) ? e.getMessage()
                     : dir + ": " + AtomicFiles.describe(e), 1);
         }
+    }
+
+    /** The camera a pixel policy of this config observes through (the network's image size), or none. */
+    static io.dmpo.mujoco.Camera camera(PretrainConfig cfg) {
+        if (cfg.camera().isEmpty()) return io.dmpo.mujoco.Camera.NONE;
+        return new io.dmpo.mujoco.Camera(cfg.camera(), cfg.network().width(), cfg.network().height());
     }
 
     /** Relative data paths are tried as given, then under the dmpo checkout (configs name data/hopper-medium.h5). */

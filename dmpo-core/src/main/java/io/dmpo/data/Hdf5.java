@@ -133,6 +133,40 @@ final class Hdf5 {
         return new Matrix(v, rows, cols);
     }
 
+    /**
+     * An image dataset (robomimic: N × H × W × C, uint8) as rows of C·H·W values 0..255 in channel planes (C × H × W, the
+     * pixel actor's layout). int8 data (what jhdf writes for Java bytes) is read as the same bit patterns, unsigned.
+     */
+    static Matrix image(Dataset d, String source, String field) {
+        int[] dims = d.getDimensions();
+        if (dims.length != 4) throw DataException.field(source, field, "has " + dims.length + " dimensions, an image key needs 4 (N, H, W, C)");
+        int n = dims[0], h = dims[1], w = dims[2], c = dims[3];
+        if (c < 1 || c > 4) throw DataException.field(source, field, "has " + c + " channels in its last dimension, expected 1..4 (N, H, W, C)");
+        Object flat = readFlat(d, source, field);
+        int row = c * h * w;
+        float[] v = new float[Math.multiplyExact(n, row)];
+        for (int i = 0; i < n; i++) {
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    int src = ((i * h + y) * w + x) * c;
+                    for (int ch = 0; ch < c; ch++) {
+                        float value = switch (flat) {
+                            case byte[] b -> b[src + ch] & 0xff;
+                            case short[] sh -> sh[src + ch];
+                            case int[] in -> in[src + ch];
+                            case float[] f -> f[src + ch];
+                            case double[] db -> (float) db[src + ch];
+                            default -> throw DataException.field(source, field, "has type " + d.getJavaType().getSimpleName() + ", expected uint8 pixels");
+                        };
+                        if (!(value >= 0 && value <= 255)) throw DataException.field(source, field, "has a pixel value " + value + " outside 0..255");
+                        v[i * row + (ch * h + y) * w + x] = value;
+                    }
+                }
+            }
+        }
+        return new Matrix(v, n, row);
+    }
+
     /** A dataset's values, flat, after {@link #checkExtent}; reading failures name the file and field. */
     private static Object readFlat(Dataset d, String source, String field) {
         checkExtent(d, source, field);

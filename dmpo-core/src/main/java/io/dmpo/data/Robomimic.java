@@ -15,8 +15,9 @@ import java.util.Map;
 /**
  * The robomimic layout (DESIGN.md §9): {@code data/demo_<i>/obs/<key>}, {@code actions}, {@code rewards},
  * {@code dones}. Demos are read in numeric order and concatenated; each demo is one episode (terminal when its last
- * {@code dones} flag is set, else a timeout). The observation is the concatenation of the chosen low-dimensional keys
- * (default: every 1-D/2-D key, sorted by name; image keys are skipped).
+ * {@code dones} flag is set, else a timeout). The observation is the concatenation of the chosen keys in the given
+ * order (default: every 1-D/2-D key, sorted by name; image keys are then skipped). An image key (N × H × W × C uint8)
+ * becomes C·H·W values 0..255 in channel planes; a pixel policy wants it first.
  */
 public final class Robomimic {
     private Robomimic() {}
@@ -76,7 +77,8 @@ public final class Robomimic {
             List<Hdf5.Matrix> cols = new ArrayList<>();
             int od = 0;
             for (String k : keys) {
-                Hdf5.Matrix m = Hdf5.matrix(Hdf5.dataset(f, p + "obs/" + k, src, true), src, p + "obs/" + k);
+                io.jhdf.api.Dataset ds = Hdf5.dataset(f, p + "obs/" + k, src, true);
+                Hdf5.Matrix m = ds.getDimensions().length == 4 ? Hdf5.image(ds, src, p + "obs/" + k) : Hdf5.matrix(ds, src, p + "obs/" + k);
                 if (m.rows() != n) throw DataException.field(src, p + "obs/" + k, "has " + m.rows() + " rows, actions has " + n);
                 cols.add(m);
                 od += m.cols();
@@ -115,6 +117,52 @@ public final class Robomimic {
         attrs.put("demos", demos.size());
         return new ArrayDataset(src, "robomimic", obsDim, actDim, obs, act, rew, term, tmo, null, attrs,
                 episodes.stream().filter(e -> e.length() > 0).toList());
+    }
+
+    /**
+     * One demonstration to write: observation keys in order → per-step values ({@code float[steps][width]} for
+     * low-dimensional keys, {@code byte[steps][H][W][C]} for uint8 images, robomimic's layout), actions, rewards,
+     * dones.
+     */
+    public record Demo(Map<String, Object> observations, float[][] actions, float[] rewards, boolean[] dones) {}
+
+    /**
+     * Writes demos in the robomimic layout ({@code data/demo_<i>/obs/<key>}, {@code actions}, {@code rewards},
+     * {@code dones}; {@code data} attributes {@code total} and the given ones), atomically. Images are stored as
+     * 8-bit integers with uint8's bit patterns (jhdf writes Java's signed bytes: in numpy, {@code .view(np.uint8)});
+     * {@link #read} reads them back as 0..255.
+     */
+    public static void write(Path file, List<Demo> demos, Map<String, Object> attributes) throws java.io.IOException {
+        io.dmpo.io.AtomicFiles.writePath(file, tmp -> {
+            try (io.jhdf.WritableHdfFile f = HdfFile.write(tmp)) {
+                io.jhdf.api.WritableGroup data = f.putGroup("data");
+                long total = 0;
+                for (int i = 0; i < demos.size(); i++) {
+                    Demo d = demos.get(i);
+                    io.jhdf.api.WritableGroup g = data.putGroup("demo_" + i);
+                    io.jhdf.api.WritableGroup obs = g.putGroup("obs");
+                    for (Map.Entry<String, Object> e : d.observations().entrySet()) obs.putDataset(e.getKey(), e.getValue());
+                    g.putDataset("actions", d.actions());
+                    g.putDataset("rewards", d.rewards());
+                    g.putDataset("dones", d.dones());
+                    g.putAttribute("num_samples", (long) d.actions().length);
+                    total += d.actions().length;
+                }
+                data.putAttribute("total", total);
+                for (Map.Entry<String, Object> e : attributes.entrySet()) {
+                    Object v = e.getValue();
+                    if (v instanceof Integer x) v = (long) x;
+                    if (v instanceof Float x) v = (double) x;
+                    if (v instanceof Boolean b) v = b.toString();
+                    if (v != null) data.putAttribute(e.getKey(), v);
+                }
+            } catch (RuntimeException e) { // jhdf wraps I/O failures in its own unchecked exceptions
+                Throwable c = e;
+                while (c != null && !(c instanceof java.io.IOException)) c = c.getCause();
+                if (c != null) throw (java.io.IOException) c;
+                throw new java.io.IOException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+            }
+        });
     }
 
     private static float[] concat(List<float[]> parts, int total) {

@@ -109,6 +109,24 @@ public final class ConfigMap {
         return out;
     }
 
+    /** A list of strings ({@code [a, b]} in YAML, or "a,b" from --set); an empty list when absent and def is null. */
+    public List<String> strings(String key, List<String> def) {
+        Object v = raw(key);
+        List<String> out = new ArrayList<>();
+        if (v == null) {
+            if (def != null) out.addAll(def);
+        } else if (v instanceof List<?> l) {
+            for (Object x : l) {
+                if (!(x instanceof String str) || str.isBlank()) throw bad(key, "must be a list of names, got '" + v + "'");
+                out.add(str.strip());
+            }
+        } else if (v instanceof String str) {
+            for (String part : str.replaceAll("[\\[\\]]", "").split(",")) if (!part.isBlank()) out.add(part.strip());
+        } else throw bad(key, "must be a list of names, got '" + v + "'");
+        resolved.put(key, new ArrayList<>(out));
+        return out;
+    }
+
     public boolean bool(String key, boolean def) {
         Object v = raw(key);
         boolean b;

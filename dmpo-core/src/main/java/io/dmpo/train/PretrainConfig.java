@@ -8,15 +8,17 @@ import io.dmpo.loss.ReFlowObjective;
 import io.dmpo.loss.ShortCutObjective;
 import io.dmpo.policy.FlowPolicy;
 
+import java.util.List;
 import java.util.Map;
 
 /**
  * Stage-1 settings (DESIGN.md §4, §5, §10), read strictly from a config file ({@link ConfigMap}: defaults below,
- * unknown keys rejected). Sections: top level (algorithm, data, env, seed, threads, horizon, act_steps, cond_steps,
- * steps), {@code network}, {@code train}, {@code flow} (time sampling and MeanFlow/ShortCut options) and
+ * unknown keys rejected). Sections: top level (algorithm, data, obs_keys, env, camera, seed, threads, horizon,
+ * act_steps, cond_steps, steps; {@code obs_keys}: the robomimic observation keys, image first, empty = every
+ * low-dimensional key; {@code camera}: the env camera a pixel policy sees, its image size is the network's), {@code network}, {@code train}, {@code flow} (time sampling and MeanFlow/ShortCut options) and
  * {@code dispersive}.
  */
-public record PretrainConfig(String algorithm, String data, String env, long seed, int threads, int horizon, int actSteps,
+public record PretrainConfig(String algorithm, String data, List<String> obsKeys, String env, String camera, long seed, int threads, int horizon, int actSteps,
                              int condSteps, int evalSteps, FlowPolicy.Architecture network, Train train,
                              FlowObjective objective, Map<String, Object> resolved) {
     /** Optimization settings. Epochs are passes over the training windows (one window per transition). */
@@ -27,7 +29,9 @@ public record PretrainConfig(String algorithm, String data, String env, long see
     public static PretrainConfig from(ConfigMap c) {
         String algorithm = c.string("algorithm", "meanflow");
         String data = c.string("data", "data/hopper-medium.h5");
+        List<String> obsKeys = c.strings("obs_keys", null);
         String env = c.string("env", "hopper");
+        String camera = c.string("camera", "");
         long seed = c.longInteger("seed", 0);
         int threads = c.integer("threads", 2);
         int horizon = c.integer("horizon", 4), actSteps = c.integer("act_steps", 4), condSteps = c.integer("cond_steps", 1);
@@ -67,7 +71,9 @@ public record PretrainConfig(String algorithm, String data, String env, long see
         check(train.valFraction() >= 0 && train.valFraction() < 1, "train.val_fraction must be in [0, 1)");
         check(train.randomShift() >= 0 && (train.randomShift() == 0 || net.pixel()), "train.random_shift must be >= 0 (pixel networks only)");
         check(!net.pixel() || condSteps == 1, "pixel networks use cond_steps 1");
-        return new PretrainConfig(algorithm, data, env, seed, threads, horizon, actSteps, condSteps, evalSteps, net, train,
+        check(camera.isEmpty() || net.pixel(), "camera is for pixel networks (network.kind: pixel)");
+        check(!net.pixel() || !camera.isEmpty() || env.isEmpty() || env.equals("none"), "a pixel network needs the camera its env observes through (camera: agentview, wrist, ...)");
+        return new PretrainConfig(algorithm, data, obsKeys, env, camera, seed, threads, horizon, actSteps, condSteps, evalSteps, net, train,
                 objective, c.resolved());
     }
 

@@ -9,8 +9,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * The registry of MuJoCo tasks: the five Gymnasium-v4 locomotion tasks (our own MJCF files, shipped as resources)
- * and {@code mjcf:<path>} for any MJCF robot. Models are loaded once per process (serialized) and shared read-only;
+ * The registry of MuJoCo tasks: the five Gymnasium-v4 locomotion tasks (our own MJCF files, shipped as resources),
+ * the robot-arm manipulation tasks {@code lift} and {@code can} ({@link ArmTask}), and {@code mjcf:<path>} for any
+ * MJCF robot. Any of them can observe through a {@link Camera}. Models are loaded once per process (serialized) and shared read-only;
  * each env gets its own mjData.
  */
 public final class Tasks {
@@ -35,9 +36,47 @@ public final class Tasks {
         return null;
     }
 
-    /** Whether {@code spec} is a registered task name or {@code mjcf:<path>}. */
+    /** Whether {@code spec} is a registered task name (locomotion or manipulation) or {@code mjcf:<path>}. */
     public static boolean known(String spec) {
-        return spec.startsWith("mjcf:") || task(spec) != null;
+        return spec.startsWith("mjcf:") || task(spec) != null || ArmTask.of(spec) != null;
+    }
+
+    /**
+     * A new env for any task spec, observing through {@code camera} ({@link Camera#NONE}: state observations). The
+     * frame skip applies to {@code mjcf:} robots only.
+     */
+    public static Env make(String spec, Camera camera, int mjcfFrameSkip) {
+        ArmTask arm = ArmTask.of(spec);
+        if (arm != null) return new ArmEnv(arm, camera);
+        MujocoEnv env = make(spec, mjcfFrameSkip);
+        if (!camera.pixels()) return env;
+        try {
+            return new CameraEnv(env, camera);
+        } catch (RuntimeException e) {
+            env.close();
+            throw e;
+        }
+    }
+
+    /** Observation size of a registered task seen through {@code camera}, without making an env; -1 for mjcf: or unknown. */
+    public static int obsDim(String spec, Camera camera) {
+        ArmTask arm = ArmTask.of(spec);
+        if (arm != null) return camera.imageSize() + (camera.pixels() ? ArmEnv.PROPRIO : ArmEnv.OBJECT + ArmEnv.PROPRIO);
+        Task t = task(spec);
+        return t == null ? -1 : camera.imageSize() + t.obsDim();
+    }
+
+    /** Action size of a registered task; -1 for mjcf: or unknown. */
+    public static int actDim(String spec) {
+        if (ArmTask.of(spec) != null) return ArmEnv.ACT_DIM;
+        Task t = task(spec);
+        return t == null ? -1 : t.actDim();
+    }
+
+    /** The compiled model of any task spec (locomotion, manipulation or mjcf:). */
+    public static MjModel anyModel(String spec) {
+        ArmTask arm = ArmTask.of(spec);
+        return arm != null ? ArmEnv.model(arm) : model(spec);
     }
 
     /** The shared model of a task spec (loaded on first use). */
@@ -48,6 +87,7 @@ public final class Tasks {
         }
         Task t = task(spec);
         if (t == null) throw new IllegalArgumentException("unknown task '" + spec + "'; known: " + names() + ", mjcf:<path>");
+
         return MODELS.computeIfAbsent(t.name, k -> MjModel.loadResource(Tasks.class, t.resource));
     }
 
@@ -62,8 +102,11 @@ public final class Tasks {
         return make(spec, 5);
     }
 
+    /** Locomotion task names then manipulation task names. */
     public static List<String> names() {
-        return ALL.stream().map(Task::name).toList();
+        List<String> n = new java.util.ArrayList<>(ALL.stream().map(Task::name).toList());
+        for (ArmTask t : ArmTask.values()) n.add(t.id);
+        return n;
     }
 
     /** Convenience for code that only needs the interface. */

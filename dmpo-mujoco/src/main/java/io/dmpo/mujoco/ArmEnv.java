@@ -1,0 +1,242 @@
+package io.dmpo.mujoco;
+
+import io.dmpo.env.Env;
+import io.dmpo.env.StepResult;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Robot-arm manipulation with RoboMimic's semantics on our own arm ({@code tasks/arm/scene.xml}): a 7-d
+ * end-effector action through {@link ArmController} at 20 Hz (25 physics steps of 2 ms), a sparse reward of 1 on
+ * success, success ends the episode, horizon {@link ArmTask#horizon}. Observations, by {@link Camera}:
+ * <ul>
+ *   <li>state (no camera): object 10 (position 3, quaternion 4 (w, x, y, z), object − end-effector 3) then
+ *       proprioception 9 → 19 values;</li>
+ *   <li>pixels: one camera's image as uint8 values 0..255 in C × H × W planes, then proprioception 9.</li>
+ * </ul>
+ * Proprioception (robomimic's {@code robot0_eef_pos}, {@code robot0_eef_quat}, {@code robot0_gripper_qpos}): grip
+ * point 3, hand quaternion 4 (w, x, y, z — MuJoCo's order; robosuite writes x, y, z, w), finger openings 2.
+ */
+public final class ArmEnv implements Env {
+    public static final int PROPRIO = 9, OBJECT = 10, ACT_DIM = 7, PHYSICS_STEPS_PER_ACTION = 25;
+
+    private static final Map<ArmTask, MjModel> MODELS = new ConcurrentHashMap<>();
+
+    private final ArmTask task;
+    private final Camera camera;
+    private final MjModel model;
+    private final MjData data;
+    private final ArmController controller;
+    private final Renderer renderer;
+    private final int cameraId, objectBody, handBody, gripSite, objectQpos, fingerLeft, fingerRight;
+    private SplittableRandom rng;
+    private int elapsed;
+    private boolean needsReset = true, success;
+
+    public ArmEnv(ArmTask task, Camera camera) {
+        this.task = task;
+        this.camera = camera;
+        this.model = model(task);
+        this.data = model.makeData();
+        this.controller = new ArmController(model, data);
+        this.objectBody = model.bodyId(task.objectBody);
+        this.handBody = model.bodyId("hand");
+        this.gripSite = model.siteId("grip");
+        this.objectQpos = (int) model.array("jnt_qposadr")[model.jointId(task.objectBody + "_joint")];
+        this.fingerLeft = (int) model.array("jnt_qposadr")[model.jointId("finger_left")];
+        this.fingerRight = (int) model.array("jnt_qposadr")[model.jointId("finger_right")];
+        if (camera.pixels()) {
+            this.cameraId = Renderer.cameraId(model, camera.name());
+            Renderer r;
+            try {
+                r = Renderer.open(model, camera.width(), camera.height(), true, false);
+            } catch (RuntimeException e) {
+                data.close();
+                throw e;
+            }
+            this.renderer = r;
+        } else {
+            this.cameraId = -1;
+            this.renderer = null;
+        }
+    }
+
+    /** The compiled scene of a task (our arm plus the task's objects), loaded once per process. */
+    public static MjModel model(ArmTask task) {
+        return MODELS.computeIfAbsent(task, t -> {
+            try (InputStream in = ArmEnv.class.getResourceAsStream("tasks/arm/scene.xml")) {
+                if (in == null) throw new MujocoException.LoadError("model resource not found: tasks/arm/scene.xml");
+                String xml = new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                        .replace("dmpo-arm-TASK", "dmpo-arm-" + t.id).replace("<!--OBJECTS-->", t.objectsXml);
+                Path tmp = Files.createTempFile("dmpo-arm-" + t.id, ".xml");
+                try {
+                    Files.writeString(tmp, xml);
+                    return MjModel.load(tmp);
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            } catch (IOException e) {
+                throw new MujocoException("cannot build the " + t.id + " scene: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    @Override public String name() { return task.id; }
+    @Override public int obsDim() { return (camera.pixels() ? 3 * camera.width() * camera.height() : OBJECT) + PROPRIO; }
+    @Override public int actDim() { return ACT_DIM; }
+    @Override public double[] actionLow() { return new double[] {-1, -1, -1, -1, -1, -1, -1}; }
+    @Override public double[] actionHigh() { return new double[] {1, 1, 1, 1, 1, 1, 1}; }
+    @Override public double dt() { return model.timestep * PHYSICS_STEPS_PER_ACTION; }
+    @Override public int maxEpisodeSteps() { return task.horizon; }
+
+    public ArmTask task() { return task; }
+    public Camera camera() { return camera; }
+    public MjModel model() { return model; }
+    public MjData data() { return data; }
+    /** Whether the task succeeded at the last step. */
+    public boolean success() { return success; }
+    public int elapsedSteps() { return elapsed; }
+
+    @Override
+    public double[] reset(long seed) {
+        rng = new SplittableRandom(seed);
+        return doReset();
+    }
+
+    @Override
+    public double[] reset() {
+        if (rng == null) rng = new SplittableRandom(0);
+        return doReset();
+    }
+
+    private double[] doReset() {
+        data.reset();
+        for (int j = 0; j < ArmController.JOINTS; j++) {
+            data.qpos.setAtIndex(MuJoCo.F64, j, ArmController.HOME[j]);
+            data.ctrl.setAtIndex(MuJoCo.F64, j, ArmController.HOME[j]);
+        }
+        data.qpos.setAtIndex(MuJoCo.F64, fingerLeft, ArmController.FINGER_OPEN);
+        data.qpos.setAtIndex(MuJoCo.F64, fingerRight, ArmController.FINGER_OPEN);
+        data.ctrl.setAtIndex(MuJoCo.F64, ArmController.JOINTS, ArmController.FINGER_OPEN);
+        data.ctrl.setAtIndex(MuJoCo.F64, ArmController.JOINTS + 1, ArmController.FINGER_OPEN);
+        double[] pose = task.samplePose(rng);
+        for (int i = 0; i < 7; i++) data.qpos.setAtIndex(MuJoCo.F64, objectQpos + i, pose[i]);
+        data.forward(false);
+        elapsed = 0;
+        success = false;
+        needsReset = false;
+        return observe();
+    }
+
+    @Override
+    public StepResult step(double[] action) {
+        if (needsReset) throw new IllegalStateException(task.id + ": the episode ended (or the simulation failed); call reset()");
+        if (action == null || action.length != ACT_DIM) {
+            throw new IllegalArgumentException(task.id + ": action has " + (action == null ? "null" : action.length) + " values, expected " + ACT_DIM);
+        }
+        for (int i = 0; i < ACT_DIM; i++) {
+            if (!Double.isFinite(action[i])) throw new IllegalArgumentException(task.id + ": action[" + i + "] is " + action[i]);
+        }
+        controller.apply(action);
+        try {
+            data.step(PHYSICS_STEPS_PER_ACTION, false);
+        } catch (MujocoException e) {
+            needsReset = true;
+            throw e;
+        }
+        if (data.unstable()) {
+            needsReset = true;
+            throw new MujocoException.Instability(task.id + ": simulation unstable at step " + elapsed + "; the env must be reset");
+        }
+        data.forward(false); // positions of the new state, for the observation, the image and the success test
+        elapsed++;
+        success = task.succeeded(this);
+        boolean truncated = !success && elapsed >= task.horizon;
+        if (success || truncated) needsReset = true;
+        return new StepResult(observe(), success ? 1.0 : 0.0, success, truncated);
+    }
+
+    /** The observation of the current state (see the class comment). */
+    public double[] observe() {
+        double[] o = new double[obsDim()];
+        int off;
+        if (camera.pixels()) {
+            renderer.render(data, cameraId);
+            renderer.copyRgb(o, 0);
+            off = renderer.rgbSize();
+        } else {
+            objectState(o, 0);
+            off = OBJECT;
+        }
+        proprioception(o, off);
+        return o;
+    }
+
+    /** robomimic's "object" key: object position, quaternion, object − grip point. */
+    public void objectState(double[] out, int off) {
+        double[] p = objectPosition();
+        System.arraycopy(p, 0, out, off, 3);
+        for (int i = 0; i < 4; i++) out[off + 3 + i] = data.xquat.getAtIndex(MuJoCo.F64, 4L * objectBody + i);
+        double[] g = gripPosition();
+        for (int i = 0; i < 3; i++) out[off + 7 + i] = p[i] - g[i];
+    }
+
+    /** Grip point 3, hand quaternion 4, finger openings 2. */
+    public void proprioception(double[] out, int off) {
+        double[] g = gripPosition();
+        System.arraycopy(g, 0, out, off, 3);
+        double[] q = handQuaternion();
+        System.arraycopy(q, 0, out, off + 3, 4);
+        out[off + 7] = data.qpos.getAtIndex(MuJoCo.F64, fingerLeft);
+        out[off + 8] = data.qpos.getAtIndex(MuJoCo.F64, fingerRight);
+    }
+
+    public double[] objectPosition() {
+        return new double[] {data.xpos.getAtIndex(MuJoCo.F64, 3L * objectBody), data.xpos.getAtIndex(MuJoCo.F64, 3L * objectBody + 1),
+                data.xpos.getAtIndex(MuJoCo.F64, 3L * objectBody + 2)};
+    }
+
+    public double[] objectQuaternion() {
+        double[] q = new double[4];
+        for (int i = 0; i < 4; i++) q[i] = data.xquat.getAtIndex(MuJoCo.F64, 4L * objectBody + i);
+        return q;
+    }
+
+    public double[] gripPosition() {
+        return new double[] {data.siteXpos.getAtIndex(MuJoCo.F64, 3L * gripSite), data.siteXpos.getAtIndex(MuJoCo.F64, 3L * gripSite + 1),
+                data.siteXpos.getAtIndex(MuJoCo.F64, 3L * gripSite + 2)};
+    }
+
+    public double[] handQuaternion() {
+        double[] q = new double[4];
+        for (int i = 0; i < 4; i++) q[i] = data.xquat.getAtIndex(MuJoCo.F64, 4L * handBody + i);
+        return q;
+    }
+
+    /** Finger openings (each 0 closed … 0.04 open). */
+    public double[] fingers() {
+        return new double[] {data.qpos.getAtIndex(MuJoCo.F64, fingerLeft), data.qpos.getAtIndex(MuJoCo.F64, fingerRight)};
+    }
+
+    /** Places the object at {@code pose} (position 3, quaternion 4) with zero velocity, for crafted-state tests. */
+    public void placeObject(double[] pose) {
+        for (int i = 0; i < 7; i++) data.qpos.setAtIndex(MuJoCo.F64, objectQpos + i, pose[i]);
+        int dof = (int) model.array("jnt_dofadr")[model.jointId(task.objectBody + "_joint")];
+        for (int i = 0; i < 6; i++) data.qvel.setAtIndex(MuJoCo.F64, dof + i, 0);
+        data.forward(false);
+        success = task.succeeded(this);
+    }
+
+    @Override
+    public void close() {
+        if (renderer != null) renderer.close();
+        data.close();
+    }
+}

@@ -1,0 +1,85 @@
+package io.dmpo.mujoco;
+
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * The manipulation tasks, with RoboMimic's semantics on our scene (table top at z = 0):
+ * <ul>
+ *   <li>{@code lift}: a 4.2 cm cube (74 g) placed uniformly in ±3 cm around the table centre with a uniform random
+ *       yaw; success when its centre rises above 4 cm (robosuite: cube height &gt; table height + 0.04); horizon 300.</li>
+ *   <li>{@code can}: a can (radius 3.2 cm, height 11 cm, 150 g) placed uniformly in x ∈ [−0.08, 0.08], y ∈
+ *       [−0.25, −0.12]; success when it rests inside the bin at y = 0.22 (centre within the bin's inner walls and below
+ *       its rim, i.e. put down, not held above it); horizon 500.</li>
+ * </ul>
+ */
+public enum ArmTask {
+    LIFT("lift", "cube", 300, """
+            <body name="cube" pos="0 0 0.021">
+              <joint name="cube_joint" type="free" damping="0" armature="0"/>
+              <geom name="cube" class="collide" type="box" size="0.021 0.021 0.021" mass="0.074" rgba="0.85 0.12 0.1 1"/>
+            </body>
+            """),
+    CAN("can", "can", 500, """
+            <body name="bin" pos="0 0.22 0">
+              <geom name="bin_floor" class="collide" type="box" pos="0 0 0.005" size="0.1 0.1 0.005" rgba="0.35 0.45 0.6 1"/>
+              <geom class="collide" type="box" pos="0.095 0 0.045" size="0.005 0.1 0.035" rgba="0.35 0.45 0.6 1"/>
+              <geom class="collide" type="box" pos="-0.095 0 0.045" size="0.005 0.1 0.035" rgba="0.35 0.45 0.6 1"/>
+              <geom class="collide" type="box" pos="0 0.095 0.045" size="0.09 0.005 0.035" rgba="0.35 0.45 0.6 1"/>
+              <geom class="collide" type="box" pos="0 -0.095 0.045" size="0.09 0.005 0.035" rgba="0.35 0.45 0.6 1"/>
+            </body>
+            <body name="can" pos="0 -0.18 0.055">
+              <joint name="can_joint" type="free" damping="0" armature="0"/>
+              <geom name="can" class="collide" type="cylinder" size="0.032 0.055" mass="0.15" rgba="0.8 0.75 0.2 1"/>
+            </body>
+            """);
+
+    public final String id, objectBody, objectsXml;
+    public final int horizon;
+
+    ArmTask(String id, String objectBody, int horizon, String objectsXml) {
+        this.id = id;
+        this.objectBody = objectBody;
+        this.horizon = horizon;
+        this.objectsXml = objectsXml;
+    }
+
+    /** Resting height of the object's centre on the table. */
+    public double restHeight() {
+        return this == LIFT ? 0.021 : 0.055;
+    }
+
+    /** The task called {@code name} ("lift", "can"), or null. */
+    public static ArmTask of(String name) {
+        for (ArmTask t : values()) if (t.id.equals(name.toLowerCase(Locale.ROOT))) return t;
+        return null;
+    }
+
+    /** Bin centre and inner half-width of the can task, and its rim height. */
+    public static final double BIN_X = 0, BIN_Y = 0.22, BIN_INNER = 0.09, BIN_RIM = 0.08;
+
+    /** A random initial object pose: position 3, quaternion 4. */
+    double[] samplePose(SplittableRandom rng) {
+        double x, y, yaw;
+        if (this == LIFT) {
+            x = uniform(rng, -0.03, 0.03);
+            y = uniform(rng, -0.03, 0.03);
+            yaw = uniform(rng, 0, 2 * Math.PI);
+        } else {
+            x = uniform(rng, -0.08, 0.08);
+            y = uniform(rng, -0.25, -0.12);
+            yaw = uniform(rng, 0, 2 * Math.PI);
+        }
+        return new double[] {x, y, restHeight(), Math.cos(yaw / 2), 0, 0, Math.sin(yaw / 2)};
+    }
+
+    boolean succeeded(ArmEnv env) {
+        double[] p = env.objectPosition();
+        if (this == LIFT) return p[2] > 0.04;
+        return Math.abs(p[0] - BIN_X) < BIN_INNER && Math.abs(p[1] - BIN_Y) < BIN_INNER && p[2] < BIN_RIM;
+    }
+
+    private static double uniform(SplittableRandom rng, double lo, double hi) {
+        return lo + (hi - lo) * rng.nextDouble();
+    }
+}

@@ -1,0 +1,113 @@
+package io.dmpo.mujoco;
+
+import io.dmpo.env.StepResult;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The arm, its end-effector controller, the lift / can tasks and the scripted demonstrator. */
+class ArmTest {
+    @Test
+    void homePoseHoldsTheGripperDownAboveTheTable() {
+        try (ArmEnv env = new ArmEnv(ArmTask.LIFT, Camera.NONE)) {
+            double[] o = env.reset(0);
+            assertEquals(19, o.length);
+            double[] g = env.gripPosition(), q = env.handQuaternion();
+            // hand z axis (the gripper's pointing direction) = R(q)·(0, 0, 1): must point down
+            double zx = 2 * (q[1] * q[3] + q[0] * q[2]), zy = 2 * (q[2] * q[3] - q[0] * q[1]), zz = 1 - 2 * (q[1] * q[1] + q[2] * q[2]);
+            assertTrue(zz < -0.99, "gripper points down: " + zx + ", " + zy + ", " + zz);
+            assertTrue(g[2] > 0.1 && g[2] < 0.35, "grip point above the table: " + java.util.Arrays.toString(g));
+            assertTrue(Math.abs(g[1]) < 0.02 && g[0] > -0.3 && g[0] < 0.1, "grip point in front of the base: " + java.util.Arrays.toString(g));
+            // zero action: the arm holds still (gravity compensated, servos at the current pose)
+            for (int i = 0; i < 20; i++) env.step(new double[] {0, 0, 0, 0, 0, 0, -1});
+            double[] g2 = env.gripPosition();
+            assertEquals(0, distance(g, g2), 0.005, "drift under zero action");
+        }
+    }
+
+    @Test
+    void controllerReachesATargetPose() {
+        try (ArmEnv env = new ArmEnv(ArmTask.LIFT, Camera.NONE)) {
+            env.reset(1);
+            double[] start = env.gripPosition();
+            double[] target = {start[0] + 0.1, start[1] - 0.12, start[2] - 0.08};
+            double[] q0 = env.handQuaternion();
+            double[] a = new double[7];
+            for (int i = 0; i < 60; i++) {
+                double[] g = env.gripPosition();
+                for (int k = 0; k < 3; k++) a[k] = Math.max(-1, Math.min(1, (target[k] - g[k]) / ArmController.POSITION_SCALE));
+                double[] r = ArmController.rotationBetween(env.handQuaternion(), q0);
+                for (int k = 0; k < 3; k++) a[3 + k] = Math.max(-1, Math.min(1, r[k] / ArmController.ROTATION_SCALE));
+                a[6] = -1;
+                env.step(a);
+            }
+            assertEquals(0, distance(env.gripPosition(), target), 0.005, "position error after 3 s");
+            double[] r = ArmController.rotationBetween(env.handQuaternion(), q0);
+            assertEquals(0, Math.sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]), 0.03, "orientation held");
+        }
+    }
+
+    @Test
+    void successOnCraftedStates() {
+        try (ArmEnv lift = new ArmEnv(ArmTask.LIFT, Camera.NONE); ArmEnv can = new ArmEnv(ArmTask.CAN, Camera.NONE)) {
+            lift.reset(0);
+            assertFalse(lift.success());
+            lift.placeObject(new double[] {0, 0, 0.021, 1, 0, 0, 0});
+            assertFalse(lift.success(), "cube on the table");
+            lift.placeObject(new double[] {0, 0, 0.06, 1, 0, 0, 0});
+            assertTrue(lift.success(), "cube 6 cm up");
+            can.reset(0);
+            can.placeObject(new double[] {ArmTask.BIN_X, ArmTask.BIN_Y, 0.065, 1, 0, 0, 0});
+            assertTrue(can.success(), "can resting in the bin");
+            can.placeObject(new double[] {ArmTask.BIN_X, ArmTask.BIN_Y, 0.2, 1, 0, 0, 0});
+            assertFalse(can.success(), "can held above the bin");
+            can.placeObject(new double[] {ArmTask.BIN_X + 0.15, ArmTask.BIN_Y, 0.055, 1, 0, 0, 0});
+            assertFalse(can.success(), "can beside the bin");
+        }
+    }
+
+    @Test
+    void resetsAreSeededAndRandomizeTheObject() {
+        try (ArmEnv env = new ArmEnv(ArmTask.LIFT, Camera.NONE)) {
+            double[] a = env.reset(5), b = env.reset(6), c = env.reset(5);
+            assertArrayEquals(a, c, "same seed, same start");
+            assertTrue(distance(a, b) > 1e-4, "another seed moves the cube");
+            assertTrue(Math.abs(a[0]) <= 0.03 && Math.abs(a[1]) <= 0.03, "within the placement range");
+            assertThrows(IllegalArgumentException.class, () -> env.step(new double[] {0, 0, 0, 0, 0, Double.NaN, 0}));
+            assertThrows(IllegalArgumentException.class, () -> env.step(new double[] {0, 0, 0}));
+        }
+    }
+
+    @Test
+    void scriptedDemonstratorSolvesLiftAndCan() {
+        for (ArmTask task : ArmTask.values()) {
+            int wins = 0, episodes = 6;
+            try (ArmEnv env = new ArmEnv(task, Camera.NONE)) {
+                for (int e = 0; e < episodes; e++) {
+                    env.reset(100 + e);
+                    ScriptedDemonstrator demo = new ScriptedDemonstrator(env, 0.1, e);
+                    demo.start();
+                    StepResult r;
+                    do {
+                        r = env.step(demo.act());
+                    } while (!r.terminated() && !r.truncated());
+                    if (r.terminated()) {
+                        assertEquals(1.0, r.reward(), "sparse reward on success");
+                        wins++;
+                    }
+                }
+            }
+            assertTrue(wins >= episodes - 1, task.id + ": demonstrator succeeded " + wins + "/" + episodes);
+        }
+    }
+
+    static double distance(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < 3; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
+        return Math.sqrt(s);
+    }
+}
