@@ -1,6 +1,9 @@
 package io.dmpo.cli;
 
+import io.dmpo.env.Env;
 import io.dmpo.env.StepResult;
+import io.dmpo.mujoco.Camera;
+import io.dmpo.mujoco.Renderer;
 import io.dmpo.env.VectorEnv;
 import io.dmpo.mujoco.MjModel;
 import io.dmpo.mujoco.ModelFacts;
@@ -61,6 +64,15 @@ public final class EnvCommand implements Runnable {
                 r.put("dt", m.timestep * t.frameSkip());
                 rows.add(r);
             }
+            for (io.dmpo.mujoco.ArmTask t : io.dmpo.mujoco.ArmTask.values()) {
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("name", t.id);
+                r.put("obs_dim", Tasks.obsDim(t.id, Camera.NONE));
+                r.put("act_dim", Tasks.actDim(t.id));
+                r.put("frame_skip", io.dmpo.mujoco.ArmEnv.PHYSICS_STEPS_PER_ACTION);
+                r.put("dt", io.dmpo.mujoco.ArmEnv.model(t).timestep * io.dmpo.mujoco.ArmEnv.PHYSICS_STEPS_PER_ACTION);
+                rows.add(r);
+            }
             if (json) {
                 System.out.println(io.dmpo.io.Json.write(rows));
             } else {
@@ -70,6 +82,8 @@ public final class EnvCommand implements Runnable {
                             r.get("act_dim"), r.get("frame_skip"), (double) r.get("dt"));
                 }
                 System.out.println("plus mjcf:<path> for any MJCF robot (obs = qpos, qvel; action = actuator ctrlrange)");
+                System.out.println("lift and can: robot-arm manipulation (7-d end-effector action at 20 Hz, sparse success reward);"
+                        + " --camera NAME --image WxH for pixel observations (arm cameras: agentview, wrist, sideview)");
             }
         }
     }
@@ -90,13 +104,28 @@ public final class EnvCommand implements Runnable {
         long seed = 0;
         @Option(names = "--frame-skip", description = "frame skip for mjcf: robots (default: ${DEFAULT-VALUE})")
         int frameSkip = 5;
+        @Option(names = "--camera", description = "observe through this camera (a name in the model, or free): pixel observations")
+        String camera;
+        @Option(names = "--image", description = "image size WIDTHxHEIGHT with --camera (default: 96x96)")
+        String image;
+        @Option(names = "--frame", description = "with --camera: write the first observation's image to this PNG file")
+        Path frame;
         @Option(names = "--json", description = "print JSON")
         boolean json;
 
         @Override
         public void run() {
             if (steps < 1 || envs < 1 || threads < 1) throw new UserError("--steps, --envs and --threads must be >= 1", 2);
-            Map<String, Object> r = check(task, steps, envs, threads, seed, frameSkip, 0);
+            Camera cam = camera(camera, image);
+            if (frame != null && !cam.pixels()) throw new UserError("--frame needs --camera", 2);
+            Map<String, Object> r = check(task, cam, steps, envs, threads, seed, frameSkip, 0);
+            if (frame != null) {
+                try (Env env = make(task, cam, frameSkip)) {
+                    double[] o = env.reset(seed);
+                    writePng(frame, o, cam);
+                }
+                r.put("frame", frame.toString());
+            }
             print(r, json);
         }
     }
@@ -154,13 +183,43 @@ public final class EnvCommand implements Runnable {
         int envsPerThread = 4;
         @Option(names = "--repeats", description = "measurements per setting, best kept (default: ${DEFAULT-VALUE})")
         int repeats = 3;
+        @Option(names = "--render", description = "benchmark camera frames instead (render + read, ms per frame) against a C loop "
+                + "of the same calls in the same run; tasks default to lift (agentview) and hopper (free camera)")
+        boolean render;
+        @Option(names = "--camera", description = "with --render: camera name (default: agentview for lift/can, free otherwise)")
+        String camera;
+        @Option(names = "--image", description = "with --render: image size (default: ${DEFAULT-VALUE})")
+        String image = "96x96";
+        @Option(names = "--frames", description = "with --render: frames per measurement (default: ${DEFAULT-VALUE})")
+        int frames = 300;
         @Option(names = "--json", description = "print JSON")
         boolean json;
 
         @Override
         public void run() {
-            if (repeats < 1 || physicsSteps < 1 || envsPerThread < 1) {
-                throw new UserError("--repeats, --physics-steps and --envs-per-thread must be >= 1", 2);
+            if (repeats < 1 || physicsSteps < 1 || envsPerThread < 1 || frames < 1) {
+                throw new UserError("--repeats, --physics-steps, --envs-per-thread and --frames must be >= 1", 2);
+            }
+            if (render) {
+                List<String> list = tasks.equals(List.of("hopper", "mjcf:/usr/share/mujoco/model/humanoid/humanoid.xml"))
+                        ? List.of("lift", "hopper") : tasks;
+                List<Map<String, Object>> rows = new ArrayList<>();
+                for (String t : list) {
+                    String cam = camera != null ? camera : io.dmpo.mujoco.ArmTask.of(t) != null ? "agentview" : "free";
+                    rows.add(benchRender(t, camera(cam, image), frames, repeats, frameSkip));
+                }
+                if (json) {
+                    System.out.println(io.dmpo.io.Json.write(rows));
+                } else {
+                    System.out.println("render + read one frame (lean settings, EGL surfaceless, Mesa llvmpipe); best of " + repeats
+                            + " interleaved rounds of " + frames + " frames; ratio = C time / Java time (1 = C speed)");
+                    System.out.printf("%-55s %-16s %12s %12s %8s%n", "task", "camera", "java_ms", "c_ms", "ratio");
+                    for (var r : rows) {
+                        System.out.printf(Locale.ROOT, "%-55s %-16s %12.3f %12.3f %8.3f%n", r.get("task"), r.get("camera"),
+                                r.get("java_ms_per_frame"), r.get("c_ms_per_frame"), r.get("ratio_vs_c"));
+                    }
+                }
+                return;
             }
             List<Map<String, Object>> rows = new ArrayList<>();
             for (String t : tasks) {
@@ -288,6 +347,99 @@ public final class EnvCommand implements Runnable {
         return Tasks.make(spec, frameSkip);
     }
 
+    static Camera camera(String name, String size) {
+        try {
+            return Camera.of(name, size);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), 2);
+        }
+    }
+
+    /** An env of any task spec through a camera; bad specs, models and camera names are one-line user errors. */
+    static Env make(String spec, Camera camera, int frameSkip) {
+        if (frameSkip < 1) throw new UserError("--frame-skip must be >= 1", 2);
+        if (io.dmpo.mujoco.ArmTask.of(spec) == null) model(spec);
+        try {
+            return Tasks.make(spec, camera, frameSkip);
+        } catch (MujocoException.LoadError e) {
+            throw new UserError(oneLine(e.getMessage()), 2);
+        } catch (MujocoException.Unavailable e) {
+            throw new UserError(oneLine(e.getMessage()), 3);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), 2);
+        }
+    }
+
+    /** Physics steps per env step. */
+    static int frameSkipOf(Env env) {
+        if (env instanceof MujocoEnv m) return m.frameSkip();
+        if (env instanceof io.dmpo.mujoco.CameraEnv c) return c.inner().frameSkip();
+        return io.dmpo.mujoco.ArmEnv.PHYSICS_STEPS_PER_ACTION;
+    }
+
+    /** Writes the image at the start of a pixel observation (C × H × W values 0..255) as a PNG, atomically. */
+    static void writePng(Path file, double[] obs, Camera camera) {
+        int w = camera.width(), h = camera.height(), plane = w * h;
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(w, h, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int i = y * w + x;
+                img.setRGB(x, y, ((int) obs[i] << 16) | ((int) obs[plane + i] << 8) | (int) obs[2 * plane + i]);
+            }
+        }
+        try {
+            io.dmpo.io.AtomicFiles.write(file, out -> javax.imageio.ImageIO.write(img, "png", out));
+        } catch (java.io.IOException e) {
+            throw new UserError(file + ": cannot write: " + io.dmpo.io.AtomicFiles.describe(e), 1);
+        }
+    }
+
+    /**
+     * ms per frame of {@link Renderer#render} + copying the image out, from Java, against the same calls in a C loop
+     * on the same renderer, same state, interleaved rounds; best round of each.
+     */
+    static Map<String, Object> benchRender(String task, Camera camera, int frames, int repeats, int frameSkip) {
+        try (Env env = make(task, Camera.NONE, frameSkip)) {
+            env.reset(0);
+            MjModel m = env instanceof MujocoEnv me ? me.model() : ((io.dmpo.mujoco.ArmEnv) env).model();
+            io.dmpo.mujoco.MjData d = env instanceof MujocoEnv me ? me.data() : ((io.dmpo.mujoco.ArmEnv) env).data();
+            int cam;
+            try {
+                cam = Renderer.cameraId(m, camera.name());
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage(), 2);
+            }
+            try (Renderer r = Renderer.open(m, camera.width(), camera.height(), true, false)) {
+                byte[] out = new byte[r.rgbSize()];
+                for (int i = 0; i < 50; i++) { // warm-up: JIT, first frames
+                    r.render(d, cam);
+                    r.copyRgb(out, 0);
+                }
+                r.cLoopSeconds(d, cam, 50);
+                double bestJava = Double.MAX_VALUE, bestC = Double.MAX_VALUE;
+                for (int rep = 0; rep < repeats; rep++) {
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < frames; i++) {
+                        r.render(d, cam);
+                        r.copyRgb(out, 0);
+                    }
+                    bestJava = Math.min(bestJava, (System.nanoTime() - t0) / 1e9);
+                    bestC = Math.min(bestC, r.cLoopSeconds(d, cam, frames));
+                }
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("task", task);
+                row.put("camera", camera.toString());
+                row.put("java_ms_per_frame", round3(1e3 * bestJava / frames));
+                row.put("c_ms_per_frame", round3(1e3 * bestC / frames));
+                row.put("ratio_vs_c", round3(bestC / bestJava));
+                row.put("frames", frames);
+                return row;
+            }
+        } catch (MujocoException.Unavailable e) {
+            throw new UserError(oneLine(e.getMessage()), 3);
+        }
+    }
+
     static String oneLine(String s) {
         return s.strip().replaceAll("\\s*\\R\\s*", "; ");
     }
@@ -302,16 +454,21 @@ public final class EnvCommand implements Runnable {
      * or N(0, noise²) clipped when {@code noise > 0}.
      */
     static Map<String, Object> check(String task, int steps, int envs, int threads, long seed, int frameSkip, double noise) {
-        MujocoEnv first = make(task, frameSkip);
+        return check(task, Camera.NONE, steps, envs, threads, seed, frameSkip, noise);
+    }
+
+    static Map<String, Object> check(String task, Camera camera, int steps, int envs, int threads, long seed, int frameSkip, double noise) {
+        Env first = make(task, camera, frameSkip);
         double[] lo = first.actionLow(), hi = first.actionHigh();
-        List<MujocoEnv> list = new ArrayList<>();
+        List<Env> list = new ArrayList<>();
         list.add(first);
-        for (int i = 1; i < envs; i++) list.add(Tasks.make(task, frameSkip));
+        for (int i = 1; i < envs; i++) list.add(make(task, camera, frameSkip));
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("task", task);
+        if (camera.pixels()) r.put("camera", camera.toString());
         r.put("obs_dim", first.obsDim());
         r.put("act_dim", first.actDim());
-        r.put("frame_skip", first.frameSkip());
+        r.put("frame_skip", frameSkipOf(first));
         r.put("dt", first.dt());
         r.put("envs", envs);
         r.put("threads", threads);
@@ -335,15 +492,15 @@ public final class EnvCommand implements Runnable {
         }
         long total = (long) steps * envs;
         r.put("env_steps_per_s", Math.round(total / elapsed));
-        r.put("mujoco_steps_per_s", Math.round(total * (double) first.frameSkip() / elapsed));
+        r.put("mujoco_steps_per_s", Math.round(total * (double) frameSkipOf(first) / elapsed));
         r.put("episodes", episodes.size());
         r.put("mean_episode_length", episodes.isEmpty() ? null
                 : round3(episodes.stream().mapToInt(VectorEnv.Episode::length).average().orElse(0)));
         r.put("mean_episode_return", episodes.isEmpty() ? null
                 : round3(episodes.stream().mapToDouble(VectorEnv.Episode::ret).average().orElse(0)));
         r.put("instabilities", errors);
-        long c1 = checksum(task, frameSkip, seed, Math.min(steps, 300));
-        long c2 = checksum(task, frameSkip, seed, Math.min(steps, 300));
+        long c1 = checksum(task, camera, frameSkip, seed, Math.min(steps, 300));
+        long c2 = checksum(task, camera, frameSkip, seed, Math.min(steps, 300));
         r.put("checksum", String.format("%016x", c1));
         r.put("deterministic", c1 == c2);
         r.put("mujoco_version", MuJoCo.version());
@@ -361,8 +518,8 @@ public final class EnvCommand implements Runnable {
     }
 
     /** Hash of every observation's exact bits over a seeded random-action rollout of one env. */
-    static long checksum(String task, int frameSkip, long seed, int steps) {
-        try (MujocoEnv env = Tasks.make(task, frameSkip)) {
+    static long checksum(String task, Camera camera, int frameSkip, long seed, int steps) {
+        try (Env env = make(task, camera, frameSkip)) {
             double[] lo = env.actionLow(), hi = env.actionHigh();
             SplittableRandom rng = new SplittableRandom(seed ^ 0x5DEECE66DL);
             long h = 0x9E3779B97F4A7C15L;

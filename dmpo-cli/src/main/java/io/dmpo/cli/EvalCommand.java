@@ -6,7 +6,6 @@ import io.dmpo.eval.Evaluator;
 import io.dmpo.eval.Representation;
 import io.dmpo.io.AtomicFiles;
 import io.dmpo.io.Json;
-import io.dmpo.mujoco.MujocoEnv;
 import io.dmpo.mujoco.Tasks;
 import io.dmpo.nn.Parallel;
 import io.dmpo.nn.Tensor;
@@ -72,19 +71,24 @@ public final class EvalCommand implements Runnable {
         }
         Map<String, Object> prov = policy.spec().provenance();
         String task = env != null ? env : String.valueOf(prov.getOrDefault("env", ""));
-        Tasks.Task t = Tasks.task(task);
-        if (t == null) throw new UserError("unknown env '" + task + "' (pass --env; known: " + Tasks.names() + ")", 2);
-        if (t.obsDim() != policy.obsDim() || t.actDim() != policy.actDim()) {
+        if (Tasks.actDim(task) < 0) throw new UserError("unknown env '" + task + "' (pass --env; known: " + Tasks.names() + ")", 2);
+        FlowPolicy.Architecture arch = policy.spec().architecture();
+        io.dmpo.mujoco.Camera camera = arch.pixel()
+                ? new io.dmpo.mujoco.Camera(String.valueOf(prov.getOrDefault("camera", "agentview")), arch.width(), arch.height())
+                : io.dmpo.mujoco.Camera.NONE;
+        int envObs = Tasks.obsDim(task, camera), envAct = Tasks.actDim(task);
+        if (envObs != policy.obsDim() || envAct != policy.actDim()) {
             throw new UserError(file + ": the policy has obs " + policy.obsDim() + " / act " + policy.actDim() + ", env '"
-                    + t.name() + "' has " + t.obsDim() + " / " + t.actDim(), 2);
+                    + task + "'" + (camera.pixels() ? " with camera " + camera : "") + " has " + envObs + " / " + envAct, 2);
         }
+        boolean manipulation = io.dmpo.mujoco.ArmTask.of(task) != null;
         Parallel.setThreads(threads);
         Tensor cond = embeddingSample(policy, policy.spec().provenance()); // before the sweep: a bad path fails fast
         Map<String, Object> out = new LinkedHashMap<>();
         List<Map<String, Object>> results = new ArrayList<>();
-        List<MujocoEnv> pool = new ArrayList<>();
+        List<io.dmpo.env.Env> pool = new ArrayList<>();
         try {
-            for (int i = 0; i < Math.min(envs, episodes); i++) pool.add(Tasks.make(t.name()));
+            for (int i = 0; i < Math.min(envs, episodes); i++) pool.add(Tasks.make(task, camera, 5));
             double[][] history = new double[policy.condSteps()][];
             double[] first = pool.get(0).reset(seed);
             for (int k = 0; k < history.length; k++) history[k] = first;
@@ -100,21 +104,23 @@ public final class EvalCommand implements Runnable {
                 r.put("return_mean", e.mean());
                 r.put("return_stderr", e.stderr());
                 r.put("episode_length", e.meanLength());
+                if (manipulation) r.put("success_rate", e.mean()); // sparse reward: 1 on success, which ends the episode
                 r.put("instabilities", e.instabilities());
                 r.put("latency_us", Evaluator.latencyMicros(policy, history, k, Math.max(20, 2000 / k), Math.max(50, 4000 / k)));
                 results.add(r);
                 if (!json) {
-                    System.err.printf(Locale.ROOT, "K=%-3d return %8.1f ± %6.1f  length %6.1f  latency %9.1f µs%n", k, e.mean(),
-                            e.stderr(), e.meanLength(), (double) r.get("latency_us"));
+                    System.err.printf(Locale.ROOT, "K=%-3d %s %8.3f ± %6.3f  length %6.1f  latency %9.1f µs%n", k,
+                            manipulation ? "success" : "return", e.mean(), e.stderr(), e.meanLength(), (double) r.get("latency_us"));
                 }
             }
         } finally {
-            for (MujocoEnv e : pool) e.close();
+            for (io.dmpo.env.Env e : pool) e.close();
         }
         out.put("results", results);
         out.put("effective_rank", cond == null ? null : Representation.effectiveRank(cond));
         out.put("mean_pairwise_distance", cond == null ? null : Representation.meanPairwiseDistance(cond));
-        out.put("env", t.name());
+        out.put("env", task);
+        if (camera.pixels()) out.put("camera", camera.toString());
         out.put("episodes", episodes);
         out.put("seed", seed);
         out.put("algorithm", policy.spec().algorithm());
@@ -130,13 +136,14 @@ public final class EvalCommand implements Runnable {
         if (json) {
             System.out.println(text);
         } else {
-            System.out.printf(Locale.ROOT, "%-6s %10s %8s %10s %12s%n", "K", "return", "stderr", "length", "latency_us");
+            System.out.printf(Locale.ROOT, "%-6s %10s %8s %10s %12s%n", "K", manipulation ? "success" : "return", "stderr", "length", "latency_us");
             for (var r : results) {
-                System.out.printf(Locale.ROOT, "%-6d %10.1f %8.1f %10.1f %12.1f%n", r.get("steps"), r.get("return_mean"),
+                System.out.printf(Locale.ROOT, manipulation ? "%-6d %10.3f %8.3f %10.1f %12.1f%n" : "%-6d %10.1f %8.1f %10.1f %12.1f%n",
+                        r.get("steps"), r.get("return_mean"),
                         r.get("return_stderr"), r.get("episode_length"), r.get("latency_us"));
             }
             System.out.printf(Locale.ROOT, "embedding: effective rank %s, mean pairwise distance %s (%s, %d episodes per K)%n",
-                    out.get("effective_rank"), out.get("mean_pairwise_distance"), t.name(), episodes);
+                    out.get("effective_rank"), out.get("mean_pairwise_distance"), task, episodes);
         }
     }
 
@@ -144,7 +151,8 @@ public final class EvalCommand implements Runnable {
     private Tensor embeddingSample(FlowPolicy policy, Map<String, Object> prov) {
         Path d = data != null ? data : prov.get("dataset") == null ? null : PretrainCommand.resolveData(String.valueOf(prov.get("dataset")));
         if (d == null) return null;
-        Dataset ds = Datasets.open(d);
+        Object keys = prov.get("obs_keys");
+        Dataset ds = Datasets.open(d, keys == null ? List.of() : List.of(String.valueOf(keys).split(",")));
         if (ds.obsDim() != policy.obsDim()) throw new UserError(d + ": observations have " + ds.obsDim() + " values, the policy " + policy.obsDim(), 2);
         int n = Math.min(1024, ds.size());
         SplittableRandom rng = new SplittableRandom(3);

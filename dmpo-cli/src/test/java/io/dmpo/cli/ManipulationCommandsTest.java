@@ -1,0 +1,92 @@
+package io.dmpo.cli;
+
+import io.dmpo.data.ArrayDataset;
+import io.dmpo.data.Robomimic;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static io.dmpo.cli.EnvCommandTest.json;
+import static io.dmpo.cli.EnvCommandTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The pixel manipulation path from the command line, in miniature (32×32 images, a few demos, one epoch):
+ * demos → pixel pre-training → eval with success rates; camera checks and their errors.
+ */
+class ManipulationCommandsTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void demosThenPixelPretrainingThenEval() throws Exception {
+        Path data = tmp.resolve("lift.h5");
+        EnvCommandTest.Run d = run("demos", "--task", "lift", "--demos", "3", "--image", "32x32", "--out", data.toString(), "--json");
+        assertEquals(0, d.code(), d.err());
+        Map<String, Object> summary = json(d);
+        assertEquals(3, ((Number) summary.get("demos")).intValue());
+        assertTrue(((Number) summary.get("success_rate")).doubleValue() > 0.5, summary.toString());
+        ArrayDataset ds = Robomimic.read(data, List.of("robot0_eye_in_hand_image", "robot0_eef_pos"));
+        assertEquals(3 * 32 * 32 + 3, ds.obsDim());
+
+        Path cfg = tmp.resolve("pixel.yaml");
+        Files.writeString(cfg, """
+                algorithm: meanflow
+                data: %s
+                obs_keys: [agentview_image, robot0_eef_pos, robot0_eef_quat, robot0_gripper_qpos]
+                env: lift
+                camera: agentview
+                threads: 2
+                network: {kind: pixel, channels: 3, height: 32, width: 32}
+                train: {epochs: 1, batch_size: 16, val_batches: 1, warmup_epochs: 0}
+                dispersive: {kind: infonce_l2, weight: 0.5}
+                """.formatted(data));
+        Path runDir = tmp.resolve("run");
+        EnvCommandTest.Run p = run("pretrain", "--config", cfg.toString(), "--out", runDir.toString());
+        assertEquals(0, p.code(), p.err());
+        EnvCommandTest.Run e = run("eval", runDir.toString(), "--steps", "1,2", "--episodes", "1", "--envs", "1", "--json");
+        assertEquals(0, e.code(), e.err());
+        Map<String, Object> ev = json(e);
+        assertEquals("agentview 32x32", ev.get("camera"));
+        List<Map<String, Object>> results = (List<Map<String, Object>>) ev.get("results");
+        assertEquals(2, results.size());
+        for (Map<String, Object> r : results) {
+            double s = ((Number) r.get("success_rate")).doubleValue();
+            assertTrue(s == 0 || s == 1, "one episode: success 0 or 1, got " + s);
+            assertTrue(((Number) r.get("latency_us")).doubleValue() > 0);
+        }
+    }
+
+    @Test
+    void cameraChecksAndErrors() throws Exception {
+        Path png = tmp.resolve("frame.png");
+        EnvCommandTest.Run c = run("env", "check", "lift", "--camera", "wrist", "--image", "48x40", "--steps", "20", "--frame", png.toString(), "--json");
+        assertEquals(0, c.code(), c.err());
+        Map<String, Object> r = json(c);
+        assertEquals(3 * 48 * 40 + 9, ((Number) r.get("obs_dim")).intValue());
+        assertEquals(Boolean.TRUE, r.get("deterministic"));
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+        assertEquals(48, img.getWidth());
+        assertEquals(40, img.getHeight());
+
+        EnvCommandTest.Run h = run("env", "check", "hopper", "--camera", "free", "--image", "16x16", "--steps", "5", "--json");
+        assertEquals(0, h.code(), h.err());
+        assertEquals(3 * 16 * 16 + 11, ((Number) ((Map<String, Object>) json(h)).get("obs_dim")).intValue());
+
+        EnvCommandTest.Run bad = run("env", "check", "lift", "--camera", "nosuch", "--steps", "5");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("agentview") && bad.err().strip().lines().count() == 1, bad.err());
+        EnvCommandTest.Run size = run("env", "check", "lift", "--camera", "wrist", "--image", "96by96", "--steps", "5");
+        assertEquals(2, size.code());
+        assertTrue(size.err().contains("96x96"), size.err());
+        EnvCommandTest.Run task = run("demos", "--task", "stack", "--out", tmp.resolve("x.h5").toString());
+        assertEquals(2, task.code());
+        assertFalse(Files.exists(tmp.resolve("x.h5")));
+    }
+}
