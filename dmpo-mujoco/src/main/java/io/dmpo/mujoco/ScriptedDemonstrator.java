@@ -5,7 +5,7 @@ import java.util.SplittableRandom;
 /**
  * A scripted demonstrator for {@link ArmTask}s: waypoints relative to the object, reached through the same 7-d
  * end-effector actions a policy emits, with Gaussian noise on the arm's six action dimensions (the variety a learner
- * needs). Phases: above the object → down to the grasp → close → lift (→ carry over the bin → lower → open, for
+ * needs; full while moving freely, half while descending or holding, none while the fingers close or open). Phases: above the object → down to the grasp → close → lift (→ carry over the bin → lower → open, for
  * {@code can}). A grasp that fails (the object does not rise with the hand) restarts from the approach.
  */
 public final class ScriptedDemonstrator {
@@ -43,7 +43,7 @@ public final class ScriptedDemonstrator {
     public double[] act() {
         double[] grip = env.gripPosition(), object = env.objectPosition();
         boolean can = env.task() == ArmTask.CAN;
-        double graspHeight = can ? 0.02 : 0.0; // grip point relative to the object's centre
+        double graspHeight = can ? 0.015 : 0.0; // grip point above the object's centre: the hand clears the can top by 3 mm
         double[] target;
         double gripper;
         phaseSteps++;
@@ -77,15 +77,16 @@ public final class ScriptedDemonstrator {
                     next(Phase.CARRY);
                 }
             }
-            case CARRY -> {
-                target = new double[] {ArmTask.BIN_X, ArmTask.BIN_Y, 0.25};
+            case CARRY -> { // the can, wherever it sits in the fingers, goes over the bin's centre
+                target = new double[] {ArmTask.BIN_X + grip[0] - object[0], ArmTask.BIN_Y + grip[1] - object[1], 0.25};
                 gripper = 1;
                 if (distance(grip, target) < 0.02) next(Phase.LOWER);
             }
-            case LOWER -> {
-                target = new double[] {ArmTask.BIN_X, ArmTask.BIN_Y, 0.01 + env.task().restHeight() + graspHeight + 0.01};
+            case LOWER -> { // until the can's bottom is just above the bin floor, measured on the can, not the hand
+                double above = object[2] - (0.01 + env.task().restHeight() + 0.005);
+                target = new double[] {ArmTask.BIN_X + grip[0] - object[0], ArmTask.BIN_Y + grip[1] - object[1], grip[2] - above};
                 gripper = 1;
-                if (distance(grip, target) < 0.012 || phaseSteps > 40) next(Phase.RELEASE);
+                if (Math.abs(above) < 0.008 || phaseSteps > 40) next(Phase.RELEASE);
             }
             case RELEASE -> {
                 target = grip.clone();
@@ -94,11 +95,19 @@ public final class ScriptedDemonstrator {
             }
             default -> throw new IllegalStateException(phase.toString());
         }
+        // a held object is carried at up to half speed; noise is smaller near a grasp or a release, where millimetres count
+        boolean holding = phase == Phase.LIFT || phase == Phase.CARRY || phase == Phase.LOWER;
+        double speed = holding ? 0.5 : 1.0;
+        double jitter = noise * switch (phase) {
+            case APPROACH, CARRY -> 1.0;
+            case DESCEND, LIFT, LOWER -> 0.5;
+            case CLOSE, RELEASE -> 0.0;
+        };
         double[] a = new double[7];
-        for (int i = 0; i < 3; i++) a[i] = (target[i] - grip[i]) / ArmController.POSITION_SCALE;
+        for (int i = 0; i < 3; i++) a[i] = Math.max(-speed, Math.min(speed, (target[i] - grip[i]) / ArmController.POSITION_SCALE));
         double[] rot = ArmController.rotationBetween(env.handQuaternion(), desiredQuaternion());
         for (int i = 0; i < 3; i++) a[3 + i] = rot[i] / ArmController.ROTATION_SCALE;
-        for (int i = 0; i < 6; i++) a[i] = Math.max(-1, Math.min(1, a[i] + noise * rng.nextGaussian()));
+        for (int i = 0; i < 6; i++) a[i] = Math.max(-1, Math.min(1, a[i] + jitter * rng.nextGaussian()));
         a[6] = gripper;
         return a;
     }
