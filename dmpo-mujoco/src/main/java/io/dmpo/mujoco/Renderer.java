@@ -5,12 +5,8 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -24,8 +20,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * actor's layout — and optionally as metric depth {@code H × W}.
  *
  * <p>A GL context belongs to one OS thread, so each renderer owns one dedicated platform thread on which every GL
- * call runs; {@link #render} hands the frame to it and waits. The data must not be stepped while a frame renders
- * (the calling thread is blocked, so a single-threaded caller cannot).
+ * call runs; {@link #render} hands the frame to it and waits (park/unpark on preallocated fields: a frame allocates
+ * nothing, so a control loop can render at a fixed rate without garbage). The data must not be stepped while a frame
+ * renders (the calling thread is blocked, so a single-threaded caller cannot). One caller at a time.
  *
  * <p>Lean settings (the default) turn off shadows, reflections and multisampling and size MuJoCo's offscreen buffer
  * to the image: about 1 ms per 96×96 frame of a small scene instead of ~20 ms with a model's default visuals.
@@ -44,7 +41,16 @@ public final class Renderer implements AutoCloseable {
     private final MjModel model;
     private final int width, height;
     private final boolean depth;
-    private final ExecutorService thread;
+    private final Thread thread;
+    /** The hand-off: the job the render thread runs next (null when idle), who waits for it, what it threw. */
+    private volatile NativeCall<?> job;
+    private volatile boolean jobDone, stopping;
+    private volatile Thread waiter;
+    private Object jobResult;
+    private Throwable jobError;
+    private MjData frameData;
+    private int frameCamera;
+    private final NativeCall<Object> frameJob = this::renderFrame;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment rgbBuffer, depthBuffer;
     private MemorySegment handle;
@@ -75,10 +81,8 @@ public final class Renderer implements AutoCloseable {
         this.depth = depth;
         this.rgbBuffer = arena.allocate(3L * width * height);
         this.depthBuffer = depth ? arena.allocate(4L * width * height, 4) : MemorySegment.NULL;
-        this.thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = Thread.ofPlatform().daemon().name("dmpo-render-" + THREADS.incrementAndGet()).unstarted(r);
-            return t;
-        });
+        this.thread = Thread.ofPlatform().daemon().name("dmpo-render-" + THREADS.incrementAndGet()).unstarted(this::serve);
+        this.thread.start();
     }
 
     /**
@@ -107,7 +111,7 @@ public final class Renderer implements AutoCloseable {
                 }
             });
         } catch (RuntimeException e) {
-            r.thread.shutdownNow();
+            r.stopThread();
             r.arena.close();
             throw e;
         }
@@ -146,11 +150,12 @@ public final class Renderer implements AutoCloseable {
     public void render(MjData data, int camera) {
         if (closed) throw new IllegalStateException("renderer is closed");
         if (data.model() != model) throw new IllegalArgumentException("the data belongs to another model than the renderer's");
-        onThread(() -> {
-            int rc = (int) R.FRAME.invokeExact(handle, model.ptr, data.ptr, camera, rgbBuffer, depthBuffer);
-            if (rc != 0) throw new MujocoException("MuJoCo error while rendering: " + MuJoCo.lastError());
-            return null;
-        });
+        synchronized (this) {
+            frameData = data;
+            frameCamera = camera;
+            onThread(frameJob);
+            frameData = null;
+        }
     }
 
     /** Copies the last frame's image (uint8 C×H×W) into {@code out[off ...]}. */
@@ -192,28 +197,59 @@ public final class Renderer implements AutoCloseable {
         T call() throws Throwable;
     }
 
-    private <T> T onThread(NativeCall<T> work) {
-        Callable<T> task = () -> {
-            try {
-                return work.call();
-            } catch (RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw MuJoCo.rethrow(t);
-            }
-        };
-        Future<T> f = thread.submit(task);
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new MujocoException("interrupted while rendering", e);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException r) throw r;
-            if (c instanceof Error err) throw err;
-            throw new MujocoException(c.toString(), c);
+    /** One frame of {@link #frameData} and {@link #frameCamera}; on the render thread. */
+    private Object renderFrame() throws Throwable {
+        int rc = (int) R.FRAME.invokeExact(handle, model.ptr, frameData.ptr, frameCamera, rgbBuffer, depthBuffer);
+        if (rc != 0) throw new MujocoException("MuJoCo error while rendering: " + MuJoCo.lastError());
+        return null;
+    }
+
+    /** Runs {@code work} on the render thread and returns its result; rethrows what it threw. */
+    @SuppressWarnings("unchecked")
+    private synchronized <T> T onThread(NativeCall<T> work) {
+        jobError = null;
+        jobResult = null;
+        jobDone = false;
+        waiter = Thread.currentThread();
+        job = work;
+        LockSupport.unpark(thread);
+        boolean interrupted = false;
+        while (!jobDone) {
+            LockSupport.park(this);
+            if (Thread.interrupted()) interrupted = true; // the frame is in flight: finish it, then restore the flag
         }
+        if (interrupted) Thread.currentThread().interrupt();
+        Throwable e = jobError;
+        if (e != null) {
+            if (e instanceof RuntimeException r) throw r;
+            if (e instanceof Error err) throw err;
+            throw new MujocoException(e.toString(), e);
+        }
+        return (T) jobResult;
+    }
+
+    /** The render thread: runs each job handed to it, until stopped. */
+    private void serve() {
+        while (!stopping) {
+            NativeCall<?> j = job;
+            if (j == null) {
+                LockSupport.park(this);
+                continue;
+            }
+            job = null;
+            try {
+                jobResult = j.call();
+            } catch (Throwable t) {
+                jobError = t;
+            }
+            jobDone = true;
+            LockSupport.unpark(waiter);
+        }
+    }
+
+    private void stopThread() {
+        stopping = true;
+        LockSupport.unpark(thread);
     }
 
     /** Frees the GL context on its thread and stops the thread. */
@@ -227,7 +263,7 @@ public final class Renderer implements AutoCloseable {
                 return null;
             });
         } finally {
-            thread.shutdown();
+            stopThread();
             arena.close();
         }
     }
