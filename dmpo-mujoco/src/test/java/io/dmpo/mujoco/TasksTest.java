@@ -170,7 +170,7 @@ class TasksTest {
     }
 
     private static double[] roll(String name, long seed) {
-        try (MujocoEnv env = Tasks.make(name)) {
+        try (io.dmpo.env.Env env = Tasks.make(name, Camera.NONE, 5)) {
             double[] obs = env.reset(seed);
             double[] all = new double[obs.length * 51];
             System.arraycopy(obs, 0, all, 0, obs.length);
