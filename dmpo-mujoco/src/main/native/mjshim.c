@@ -128,15 +128,17 @@ static pthread_mutex_t gl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define EGL_PACKAGES "libegl1 libegl-mesa0 libgl1-mesa-dri"
 
-/* Opens libEGL and the surfaceless display once per process; returns 0, or 1 with a one-line message in err. */
-int dmpo_gl_open(char* err, int err_len) {
+/* Opens libEGL (library: its file name, NULL for libEGL.so.1) and the surfaceless display once per process; returns
+ * 0, or 1 with a one-line message in err. */
+int dmpo_gl_open(const char* library, char* err, int err_len) {
   pthread_mutex_lock(&gl_lock);
   if (gl.state == 0) {
     gl.state = -1;
-    void* lib = dlopen("libEGL.so.1", RTLD_NOW | RTLD_GLOBAL);
+    const char* name = library ? library : "libEGL.so.1";
+    void* lib = dlopen(name, RTLD_NOW | RTLD_GLOBAL);
     if (!lib) {
-      snprintf(gl.error, MSG_LEN, "cannot load libEGL.so.1 for offscreen rendering (%s); install: apt-get install " EGL_PACKAGES,
-               dlerror());
+      snprintf(gl.error, MSG_LEN, "cannot load %s for offscreen rendering (%s); install: apt-get install " EGL_PACKAGES,
+               name, dlerror());
     } else {
       void* (*get_proc)(const char*) = (void* (*)(const char*))dlsym(lib, "eglGetProcAddress");
       EGLDisplay (*platform_display)(EGLenum, void*, const void*) =
@@ -186,10 +188,10 @@ typedef struct {
 /* Creates a renderer on the calling thread (which it binds to): an EGL context made current, MuJoCo's scene and
  * context with the offscreen buffer sized width x height. lean != 0 turns off shadows, reflections and
  * multisampling (the issue's measured 20 ms -> ~1 ms per 96x96 frame). Returns 0, or 1 with a message in err. */
-int dmpo_render_create(mjModel* m, int width, int height, int lean, int max_geom, dmpo_renderer** out, char* err,
-                       int err_len) {
+int dmpo_render_create(const char* egl_library, mjModel* m, int width, int height, int lean, int max_geom,
+                       dmpo_renderer** out, char* err, int err_len) {
   *out = NULL;
-  if (dmpo_gl_open(err, err_len)) return 1;
+  if (dmpo_gl_open(egl_library, err, err_len)) return 1;
   /* MuJoCo draws into its own framebuffer object: the config only has to offer desktop GL (surface type pbuffer,
    * since the default, window, does not exist on the surfaceless platform) */
   EGLint attributes[] = {EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT, EGL_SURFACE_TYPE, EGL_PBUFFER_BIT, EGL_NONE};

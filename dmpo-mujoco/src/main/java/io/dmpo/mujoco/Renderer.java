@@ -65,7 +65,7 @@ public final class Renderer implements AutoCloseable {
             Linker linker = Linker.nativeLinker();
             var shim = MuJoCo.N.SHIM_LIBRARY;
             CREATE = linker.downcallHandle(MuJoCo.N.find(shim, "dmpo_render_create"), FunctionDescriptor.of(JAVA_INT,
-                    ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+                    ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
             FRAME = linker.downcallHandle(MuJoCo.N.find(shim, "dmpo_render_frame"),
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS));
             FREE = linker.downcallHandle(MuJoCo.N.find(shim, "dmpo_render_free"), FunctionDescriptor.ofVoid(ADDRESS));
@@ -101,7 +101,10 @@ public final class Renderer implements AutoCloseable {
             r.handle = r.onThread(() -> {
                 try (Arena a = Arena.ofConfined()) {
                     MemorySegment out = a.allocate(ADDRESS), err = a.allocate(1024);
-                    int rc = (int) R.CREATE.invokeExact(model.ptr, width, height, lean ? 1 : 0, 2000, out, err, 1024);
+                    // dmpo.egl.library: another libEGL file name (tests use it to simulate a machine without one)
+                    String lib = System.getProperty("dmpo.egl.library");
+                    MemorySegment library = lib == null ? MemorySegment.NULL : a.allocateFrom(lib);
+                    int rc = (int) R.CREATE.invokeExact(library, model.ptr, width, height, lean ? 1 : 0, 2000, out, err, 1024);
                     if (rc != 0) {
                         String msg = "offscreen rendering unavailable: " + err.getString(0).strip();
                         fatal = msg;

@@ -136,6 +136,43 @@ class ErrorsTest {
         assertTrue(out.contains("apt-get install libmujoco-dev"), out);
     }
 
+    /**
+     * Missing EGL, in a forked JVM: opening a renderer is one line naming the packages, twice the same (the failure is
+     * final for the process, never a retry that could hang), and physics still works.
+     */
+    @Test
+    void missingGlMessageInForkedJvm() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Ddmpo.egl.library=libEGL.so.0-missing",
+                "-cp", System.getProperty("java.class.path"), MissingGlMain.class.getName())
+                .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        List<String> lines = out.lines().toList();
+        assertEquals(3, lines.size(), out);
+        assertTrue(lines.get(0).contains("apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri"), out);
+        assertEquals(lines.get(0), lines.get(1), "the same message the second time");
+        assertEquals("physics ok", lines.get(2));
+    }
+
+    public static final class MissingGlMain {
+        public static void main(String[] args) {
+            for (int i = 0; i < 2; i++) {
+                try (ArmEnv env = new ArmEnv(ArmTask.LIFT, new Camera("agentview", 32, 32))) {
+                    System.out.println("rendered?!");
+                    System.exit(1);
+                } catch (MujocoException.Unavailable e) {
+                    System.out.println(e.getMessage());
+                }
+            }
+            try (ArmEnv env = new ArmEnv(ArmTask.LIFT, Camera.NONE)) {
+                env.reset(0);
+                env.step(new double[7]);
+                System.out.println("physics ok");
+            }
+        }
+    }
+
     public static final class MissingLibMain {
         public static void main(String[] args) {
             try {
