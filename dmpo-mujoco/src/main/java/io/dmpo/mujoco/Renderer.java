@@ -37,6 +37,8 @@ public final class Renderer implements AutoCloseable {
 
     private static final AtomicInteger THREADS = new AtomicInteger();
     private static volatile String fatal;
+    /** How long before a frame's expected end the caller starts spinning, and how long after it gives up. */
+    private static final long SPIN_MARGIN_NANOS = 300_000;
 
     private final MjModel model;
     private final int width, height;
@@ -49,6 +51,7 @@ public final class Renderer implements AutoCloseable {
     private Object jobResult;
     private Throwable jobError;
     private MjData frameData;
+    private volatile long expectedFrameNanos; // moving average of recent frames' render time, on the render thread
     private int frameCamera;
     private final NativeCall<Object> frameJob = this::renderFrame;
     private final Arena arena = Arena.ofShared();
@@ -202,6 +205,15 @@ public final class Renderer implements AutoCloseable {
 
     /** One frame of {@link #frameData} and {@link #frameCamera}; on the render thread. */
     private Object renderFrame() throws Throwable {
+        long start = System.nanoTime();
+        try {
+            return renderFrameNow();
+        } finally {
+            expectedFrameNanos = (3 * expectedFrameNanos + System.nanoTime() - start) / 4;
+        }
+    }
+
+    private Object renderFrameNow() throws Throwable {
         int rc = (int) R.FRAME.invokeExact(handle, model.ptr, frameData.ptr, frameCamera, rgbBuffer, depthBuffer);
         if (rc != 0) throw new MujocoException("MuJoCo error while rendering: " + MuJoCo.lastError());
         return null;
@@ -217,10 +229,24 @@ public final class Renderer implements AutoCloseable {
         job = work;
         LockSupport.unpark(thread);
         boolean interrupted = false;
+        long start = System.nanoTime();
+        boolean frame = work == frameJob;
+        // a frame: sleep through most of its expected duration, then spin for the rest, so the caller does not pay a
+        // thread wake-up (~0.1 ms here) per frame; the spin is bounded, then the caller parks until unparked
+        long expected = frame ? expectedFrameNanos : 0;
+        long spinFrom = start + expected - SPIN_MARGIN_NANOS, spinUntil = start + expected + SPIN_MARGIN_NANOS;
         while (!jobDone) {
-            LockSupport.park(this);
+            long now = System.nanoTime();
+            if (now < spinFrom) {
+                LockSupport.parkNanos(this, spinFrom - now);
+            } else if (now < spinUntil) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(this);
+            }
             if (Thread.interrupted()) interrupted = true; // the frame is in flight: finish it, then restore the flag
         }
+
         if (interrupted) Thread.currentThread().interrupt();
         Throwable e = jobError;
         if (e != null) {
