@@ -330,8 +330,13 @@ public final class EnvCommand implements Runnable {
 
     // ---------------------------------------------------------------------------------------------------- shared
     static MjModel model(String spec) {
+        return userErrors(() -> Tasks.model(spec));
+    }
+
+    /** Runs {@code make}, turning bad specs, models and camera names (2) and missing libraries (3) into one-line errors. */
+    static <T> T userErrors(java.util.function.Supplier<T> make) {
         try {
-            return Tasks.model(spec);
+            return make.get();
         } catch (MujocoException.LoadError e) {
             throw new UserError(oneLine(e.getMessage()), 2);
         } catch (MujocoException.Unavailable e) {
@@ -358,16 +363,7 @@ public final class EnvCommand implements Runnable {
     /** An env of any task spec through a camera; bad specs, models and camera names are one-line user errors. */
     static Env make(String spec, Camera camera, int frameSkip) {
         if (frameSkip < 1) throw new UserError("--frame-skip must be >= 1", 2);
-        if (io.dmpo.mujoco.ArmTask.of(spec) == null) model(spec);
-        try {
-            return Tasks.make(spec, camera, frameSkip);
-        } catch (MujocoException.LoadError e) {
-            throw new UserError(oneLine(e.getMessage()), 2);
-        } catch (MujocoException.Unavailable e) {
-            throw new UserError(oneLine(e.getMessage()), 3);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage(), 2);
-        }
+        return userErrors(() -> Tasks.make(spec, camera, frameSkip));
     }
 
     /** Physics steps per env step. */

@@ -73,18 +73,9 @@ public final class D4rl {
                 f.putDataset("terminals", d.terminals().clone());
                 f.putDataset("timeouts", d.timeouts().clone());
                 if (d.nextObservations() != null) f.putDataset("next_observations", rows(d.nextObservations(), d.size(), d.obsDim()));
-                for (Map.Entry<String, Object> e : attributes.entrySet()) {
-                    Object v = e.getValue();
-                    if (v instanceof Integer i) v = (long) i;
-                    if (v instanceof Float x) v = (double) x;
-                    if (v instanceof Boolean b) v = b.toString();
-                    if (v != null) f.putAttribute(e.getKey(), v);
-                }
-            } catch (RuntimeException e) { // jhdf wraps I/O failures (a full disk) in its own unchecked exceptions
-                Throwable c = e;
-                while (c != null && !(c instanceof IOException)) c = c.getCause();
-                if (c != null) throw (IOException) c;
-                throw new IOException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+                Hdf5.putAttributes(f, attributes);
+            } catch (RuntimeException e) {
+                throw Hdf5.ioFailure(e);
             }
         });
     }

@@ -167,6 +167,25 @@ final class Hdf5 {
         return new Matrix(v, n, row);
     }
 
+    /** Writes metadata attributes: strings and numbers as they are, ints widened to long, floats to double, booleans as strings. */
+    static void putAttributes(io.jhdf.api.WritableNode node, Map<String, Object> attributes) {
+        for (Map.Entry<String, Object> e : attributes.entrySet()) {
+            Object v = e.getValue();
+            if (v instanceof Integer x) v = (long) x;
+            if (v instanceof Float x) v = (double) x;
+            if (v instanceof Boolean b) v = b.toString();
+            if (v != null) node.putAttribute(e.getKey(), v);
+        }
+    }
+
+    /** jhdf wraps I/O failures (a full disk) in its own unchecked exceptions: the IOException inside, or one made of it. */
+    static java.io.IOException ioFailure(RuntimeException e) {
+        Throwable c = e;
+        while (c != null && !(c instanceof java.io.IOException)) c = c.getCause();
+        if (c != null) return (java.io.IOException) c;
+        return new java.io.IOException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+    }
+
     /** A dataset's values, flat, after {@link #checkExtent}; reading failures name the file and field. */
     private static Object readFlat(Dataset d, String source, String field) {
         checkExtent(d, source, field);

@@ -149,18 +149,9 @@ public final class Robomimic {
                     total += d.actions().length;
                 }
                 data.putAttribute("total", total);
-                for (Map.Entry<String, Object> e : attributes.entrySet()) {
-                    Object v = e.getValue();
-                    if (v instanceof Integer x) v = (long) x;
-                    if (v instanceof Float x) v = (double) x;
-                    if (v instanceof Boolean b) v = b.toString();
-                    if (v != null) data.putAttribute(e.getKey(), v);
-                }
-            } catch (RuntimeException e) { // jhdf wraps I/O failures in its own unchecked exceptions
-                Throwable c = e;
-                while (c != null && !(c instanceof java.io.IOException)) c = c.getCause();
-                if (c != null) throw (java.io.IOException) c;
-                throw new java.io.IOException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+                Hdf5.putAttributes(data, attributes);
+            } catch (RuntimeException e) {
+                throw Hdf5.ioFailure(e);
             }
         });
     }

@@ -183,7 +183,7 @@ public final class ArmEnv implements Env {
     public void objectState(double[] out, int off) {
         double[] p = objectPosition();
         System.arraycopy(p, 0, out, off, 3);
-        for (int i = 0; i < 4; i++) out[off + 3 + i] = data.xquat.getAtIndex(MuJoCo.F64, 4L * objectBody + i);
+        System.arraycopy(objectQuaternion(), 0, out, off + 3, 4);
         double[] g = gripPosition();
         for (int i = 0; i < 3; i++) out[off + 7 + i] = p[i] - g[i];
     }
@@ -199,25 +199,26 @@ public final class ArmEnv implements Env {
     }
 
     public double[] objectPosition() {
-        return new double[] {data.xpos.getAtIndex(MuJoCo.F64, 3L * objectBody), data.xpos.getAtIndex(MuJoCo.F64, 3L * objectBody + 1),
-                data.xpos.getAtIndex(MuJoCo.F64, 3L * objectBody + 2)};
+        return read(data.xpos, 3L * objectBody, 3);
     }
 
     public double[] objectQuaternion() {
-        double[] q = new double[4];
-        for (int i = 0; i < 4; i++) q[i] = data.xquat.getAtIndex(MuJoCo.F64, 4L * objectBody + i);
-        return q;
+        return read(data.xquat, 4L * objectBody, 4);
     }
 
     public double[] gripPosition() {
-        return new double[] {data.siteXpos.getAtIndex(MuJoCo.F64, 3L * gripSite), data.siteXpos.getAtIndex(MuJoCo.F64, 3L * gripSite + 1),
-                data.siteXpos.getAtIndex(MuJoCo.F64, 3L * gripSite + 2)};
+        return read(data.siteXpos, 3L * gripSite, 3);
     }
 
+    /** The hand's orientation (w, x, y, z); the grip point's frame is the hand's. */
     public double[] handQuaternion() {
-        double[] q = new double[4];
-        for (int i = 0; i < 4; i++) q[i] = data.xquat.getAtIndex(MuJoCo.F64, 4L * handBody + i);
-        return q;
+        return read(data.xquat, 4L * handBody, 4);
+    }
+
+    private static double[] read(java.lang.foreign.MemorySegment s, long from, int n) {
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) out[i] = s.getAtIndex(MuJoCo.F64, from + i);
+        return out;
     }
 
     /** Finger openings (each 0 closed … 0.04 open). */
