@@ -189,13 +189,17 @@ typedef struct {
   double znear, zfar; /* metres */
 } dmpo_renderer;
 
+static int contexts_made = 0; /* MuJoCo contexts ever made in this process (under gl_lock) */
+
 /* Creates a renderer on the calling thread (which it binds to): an EGL context made current, MuJoCo's scene and
  * context with the offscreen buffer sized width x height. lean != 0 turns off shadows, reflections and
- * multisampling (the issue's measured 20 ms -> ~1 ms per 96x96 frame). Returns 0, or 1 with a message in err. */
+ * multisampling (the issue's measured 20 ms -> ~1 ms per 96x96 frame). Returns 0; 2 with a message in err when
+ * rendering is unavailable in this process (no EGL / GL, or MuJoCo's first GL context failed: its one-time GL loader
+ * cannot be retried); 1 for a failure of this renderer only (e.g. a model MuJoCo cannot render). */
 int dmpo_render_create(const char* egl_library, mjModel* m, int width, int height, int lean, int max_geom,
                        dmpo_renderer** out, char* err, int err_len) {
   *out = NULL;
-  if (dmpo_gl_open(egl_library, err, err_len)) return 1;
+  if (dmpo_gl_open(egl_library, err, err_len)) return 2;
   /* MuJoCo draws into its own framebuffer object: the config only has to offer desktop GL (surface type pbuffer,
    * since the default, window, does not exist on the surfaceless platform) */
   EGLint attributes[] = {EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT, EGL_SURFACE_TYPE, EGL_PBUFFER_BIT, EGL_NONE};
@@ -203,25 +207,34 @@ int dmpo_render_create(const char* egl_library, mjModel* m, int width, int heigh
   EGLint n = 0;
   if (!gl.bind_api(EGL_OPENGL_API) || !gl.choose_config(gl.display, attributes, &config, 1, &n) || n < 1) {
     snprintf(err, err_len, "no EGL config with desktop OpenGL (EGL error 0x%x); install: apt-get install " EGL_PACKAGES, gl.get_error());
-    return 1;
+    return 2;
   }
   EGLint no_attributes[] = {EGL_NONE}; /* no profile requested: a compatibility context, which mjr_makeContext needs */
   EGLContext context = gl.create_context(gl.display, config, NULL, no_attributes);
   if (!context) {
     snprintf(err, err_len, "cannot create an OpenGL context (EGL error 0x%x)", gl.get_error());
-    return 1;
+    return 2;
   }
   if (!gl.make_current(gl.display, NULL, NULL, context)) {
     snprintf(err, err_len, "cannot make the OpenGL context current without a surface (EGL error 0x%x)", gl.get_error());
     gl.destroy_context(gl.display, context);
-    return 1;
+    return 2;
   }
   dmpo_renderer* r = calloc(1, sizeof(dmpo_renderer));
+  unsigned char* rgb = malloc((size_t)3 * width * height);
+  float* depth = malloc(sizeof(float) * width * height);
+  if (!r || !rgb || !depth) {
+    snprintf(err, err_len, "out of memory for a %dx%d renderer", width, height);
+    free(r); free(rgb); free(depth);
+    gl.make_current(gl.display, NULL, NULL, NULL);
+    gl.destroy_context(gl.display, context);
+    return 1;
+  }
   r->context = context;
   r->width = width;
   r->height = height;
-  r->rgb = malloc((size_t)3 * width * height);
-  r->depth = malloc(sizeof(float) * width * height);
+  r->rgb = rgb;
+  r->depth = depth;
   mjv_defaultScene(&r->scene);
   mjv_defaultOption(&r->option);
   mjv_defaultCamera(&r->camera);
@@ -241,10 +254,12 @@ int dmpo_render_create(const char* egl_library, mjModel* m, int width, int heigh
   } else {
     guard = &jb;
     mjv_makeScene(m, &r->scene, max_geom);
-    mjr_makeContext(m, &r->con, 0 /* mjFONTSCALE: no font needed offscreen; 0 skips the font textures */);
+    mjr_makeContext(m, &r->con, mjFONTSCALE_50 /* the smallest font set: nothing is drawn as text offscreen */);
     mjr_setBuffer(mjFB_OFFSCREEN, &r->con);
   }
   guard = prev;
+  int first = contexts_made == 0;
+  if (!failed) contexts_made++;
   m->vis.global.offwidth = ow;
   m->vis.global.offheight = oh;
   m->vis.quality.offsamples = os;
@@ -256,7 +271,7 @@ int dmpo_render_create(const char* egl_library, mjModel* m, int width, int heigh
     gl.make_current(gl.display, NULL, NULL, NULL);
     gl.destroy_context(gl.display, context);
     free(r->rgb); free(r->depth); free(r);
-    return 1;
+    return failed && first ? 2 : 1;
   }
   if (lean) {
     r->scene.flags[mjRND_SHADOW] = 0;
@@ -284,6 +299,11 @@ int dmpo_render_frame(dmpo_renderer* r, const mjModel* m, mjData* d, int camera,
   }
   mjrRect viewport = {0, 0, r->width, r->height};
   mjv_updateScene(m, d, &r->option, NULL, &r->camera, mjCAT_ALL, &r->scene);
+  if (r->scene.ngeom >= r->scene.maxgeom) { /* MuJoCo drops the rest with a warning: an image missing objects */
+    guard = prev;
+    snprintf(error_msg, MSG_LEN, "the scene has more than %d geoms to draw; the renderer's geom buffer is full", r->scene.maxgeom);
+    return 1;
+  }
   mjr_render(viewport, &r->scene, &r->con);
   mjr_readPixels(r->rgb, depth ? r->depth : NULL, viewport, &r->con);
   guard = prev;

@@ -330,7 +330,7 @@ public final class EnvCommand implements Runnable {
 
     // ---------------------------------------------------------------------------------------------------- shared
     static MjModel model(String spec) {
-        return userErrors(() -> Tasks.model(spec));
+        return userErrors(() -> Tasks.anyModel(spec));
     }
 
     /** Runs {@code make}, turning bad specs, models and camera names (2) and missing libraries (3) into one-line errors. */
@@ -348,8 +348,12 @@ public final class EnvCommand implements Runnable {
 
     static MujocoEnv make(String spec, int frameSkip) {
         if (frameSkip < 1) throw new UserError("--frame-skip must be >= 1", 2);
+        if (io.dmpo.mujoco.ArmTask.of(spec) != null) {
+            throw new UserError("'" + spec + "' is a manipulation task: physics benchmarks are for the locomotion tasks and mjcf: "
+                    + "robots (env bench --render measures its cameras)", 2);
+        }
         model(spec);
-        return Tasks.make(spec, frameSkip);
+        return userErrors(() -> Tasks.make(spec, frameSkip));
     }
 
     static Camera camera(String name, String size) {
@@ -458,7 +462,12 @@ public final class EnvCommand implements Runnable {
         double[] lo = first.actionLow(), hi = first.actionHigh();
         List<Env> list = new ArrayList<>();
         list.add(first);
-        for (int i = 1; i < envs; i++) list.add(make(task, camera, frameSkip));
+        try {
+            for (int i = 1; i < envs; i++) list.add(make(task, camera, frameSkip));
+        } catch (RuntimeException e) { // e.g. a renderer that cannot be made: close what was made
+            for (Env made : list) made.close();
+            throw e;
+        }
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("task", task);
         if (camera.pixels()) r.put("camera", camera.toString());

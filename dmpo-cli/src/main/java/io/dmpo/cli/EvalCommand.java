@@ -71,10 +71,14 @@ public final class EvalCommand implements Runnable {
         }
         Map<String, Object> prov = policy.spec().provenance();
         String task = env != null ? env : String.valueOf(prov.getOrDefault("env", ""));
-        if (Tasks.actDim(task) < 0) throw new UserError("unknown env '" + task + "' (pass --env; known: " + Tasks.names() + ")", 2);
+        if (Tasks.actDim(task) < 0) throw new UserError("unknown env '" + task + "' (pass --env; known: " + Tasks.allNames() + ")", 2);
         FlowPolicy.Architecture arch = policy.spec().architecture();
+        if (arch.pixel() && !(prov.get("camera") instanceof String)) {
+            throw new UserError(file + ": a pixel policy without the camera it was trained on (provenance 'camera'); "
+                    + "pre-train it with 'camera:' in the config", 2);
+        }
         io.dmpo.mujoco.Camera camera = arch.pixel()
-                ? new io.dmpo.mujoco.Camera(String.valueOf(prov.getOrDefault("camera", "agentview")), arch.width(), arch.height())
+                ? new io.dmpo.mujoco.Camera((String) prov.get("camera"), arch.width(), arch.height())
                 : io.dmpo.mujoco.Camera.NONE;
         int envObs = Tasks.obsDim(task, camera), envAct = Tasks.actDim(task);
         if (envObs != policy.obsDim() || envAct != policy.actDim()) {
@@ -88,7 +92,7 @@ public final class EvalCommand implements Runnable {
         List<Map<String, Object>> results = new ArrayList<>();
         List<io.dmpo.env.Env> pool = new ArrayList<>();
         try {
-            for (int i = 0; i < Math.min(envs, episodes); i++) pool.add(Tasks.make(task, camera, 5));
+            for (int i = 0; i < Math.min(envs, episodes); i++) pool.add(EnvCommand.userErrors(() -> Tasks.make(task, camera, 5)));
             double[][] history = new double[policy.condSteps()][];
             double[] first = pool.get(0).reset(seed);
             for (int k = 0; k < history.length; k++) history[k] = first;

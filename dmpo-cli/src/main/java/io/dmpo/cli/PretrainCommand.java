@@ -51,9 +51,17 @@ public final class PretrainCommand implements Runnable {
             throw new UserError(e.getMessage().startsWith(source) ? e.getMessage() : source + ": " + e.getMessage(), 2);
         }
         Path dataPath = resolveData(cfg.data());
+        io.dmpo.mujoco.ArmTask arm = io.dmpo.mujoco.ArmTask.of(cfg.env());
+        if (arm != null) {
+            List<String> expected = io.dmpo.mujoco.ArmEnv.observationKeys(camera(cfg));
+            if (!cfg.obsKeys().equals(expected) && !(cfg.obsKeys().isEmpty() && !camera(cfg).pixels())) {
+                throw new UserError(source + ": obs_keys " + cfg.obsKeys() + " do not match what env '" + cfg.env() + "' observes"
+                        + (camera(cfg).pixels() ? " through camera '" + cfg.camera() + "'" : "") + ": " + expected, 2);
+            }
+        }
         Dataset data = Datasets.open(dataPath, cfg.obsKeys());
         if (!cfg.env().isEmpty() && !cfg.env().equals("none")) {
-            if (Tasks.actDim(cfg.env()) < 0) throw new UserError(source + ": env '" + cfg.env() + "' is not a task (" + Tasks.names() + ", or none)", 2);
+            if (Tasks.actDim(cfg.env()) < 0) throw new UserError(source + ": env '" + cfg.env() + "' is not a task (" + Tasks.allNames() + ", or none)", 2);
             data.requireDims(Tasks.obsDim(cfg.env(), camera(cfg)), Tasks.actDim(cfg.env()), cfg.env());
         }
         String name = config != null ? config.getFileName().toString().replaceAll("\\.ya?ml$", "") : cfg.algorithm();

@@ -47,6 +47,15 @@ class ManipulationCommandsTest {
                 train: {epochs: 1, batch_size: 16, val_batches: 1, warmup_epochs: 0}
                 dispersive: {kind: infonce_l2, weight: 0.5}
                 """.formatted(data));
+        // keys that do not match what the env observes through that camera: one line, exit 2, before any training
+        Path wrong = tmp.resolve("wrong.yaml");
+        Files.writeString(wrong, Files.readString(cfg).replace("obs_keys: [agentview_image, robot0_eef_pos, robot0_eef_quat, robot0_gripper_qpos]",
+                "obs_keys: [robot0_eye_in_hand_image, robot0_eef_pos, robot0_eef_quat, robot0_gripper_qpos]"));
+        EnvCommandTest.Run w = run("pretrain", "--config", wrong.toString(), "--out", tmp.resolve("wrong-run").toString());
+        assertEquals(2, w.code(), w.err());
+        assertTrue(w.err().contains("agentview_image") && w.err().strip().lines().count() == 1, w.err());
+        assertFalse(Files.exists(tmp.resolve("wrong-run")));
+
         Path runDir = tmp.resolve("run");
         EnvCommandTest.Run p = run("pretrain", "--config", cfg.toString(), "--out", runDir.toString());
         assertEquals(0, p.code(), p.err());

@@ -18,7 +18,13 @@ public final class Datasets {
     public static Dataset open(Path file, List<String> obsKeys) {
         String src = file.toString();
 try (HdfFile f = Hdf5.open(file)) {
-            if (D4rl.matches(f)) return D4rl.read(f, src);
+            if (D4rl.matches(f)) {
+                if (obsKeys != null && !obsKeys.isEmpty()) {
+                    throw new DataException(src + ": observation keys " + obsKeys + " were given, but this is a D4RL file (one "
+                            + "'observations' array); keys select robomimic observations");
+                }
+                return D4rl.read(f, src);
+            }
             if (Robomimic.matches(f)) return Robomimic.read(f, src, obsKeys);
             throw new DataException(src + ": unknown layout: expected D4RL (root 'observations', 'actions', 'rewards', "
                     + "'terminals') or robomimic ('data/demo_<i>/...'); root holds " + f.getChildren().keySet());

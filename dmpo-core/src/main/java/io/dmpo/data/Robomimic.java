@@ -78,6 +78,10 @@ public final class Robomimic {
             int od = 0;
             for (String k : keys) {
                 io.jhdf.api.Dataset ds = Hdf5.dataset(f, p + "obs/" + k, src, true);
+                if (ds.getDimensions().length == 4 && !k.equals(keys.get(0))) {
+                    throw DataException.field(src, p + "obs/" + k, "is an image: list it first in the observation keys (a pixel "
+                            + "policy reads [image, low-dimensional values]), and only one image key");
+                }
                 Hdf5.Matrix m = ds.getDimensions().length == 4 ? Hdf5.image(ds, src, p + "obs/" + k) : Hdf5.matrix(ds, src, p + "obs/" + k);
                 if (m.rows() != n) throw DataException.field(src, p + "obs/" + k, "has " + m.rows() + " rows, actions has " + n);
                 cols.add(m);

@@ -89,6 +89,8 @@ class DataTest {
             assertEquals(List.of(f), s.toList(), "no temporary files left");
         }
         Dataset r = Datasets.open(f);
+        DataException keys = assertThrows(DataException.class, () -> Datasets.open(f, List.of("object")));
+        assertTrue(keys.getMessage().contains("D4RL"), keys.getMessage());
         assertArrayEquals(obs, r.observations());
         assertArrayEquals(act, r.actions());
         assertArrayEquals(rew, r.rewards());

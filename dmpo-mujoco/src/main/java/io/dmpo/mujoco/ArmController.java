@@ -2,7 +2,7 @@ package io.dmpo.mujoco;
 
 /**
  * robomimic-style end-effector control of the 7-joint arm through its joint-position servos. An action is 7 values in
- * [-1, 1]: end-effector translation (× {@link #POSITION_SCALE} m), rotation as an axis-angle vector in the world frame
+ * [-1, 1] (values outside are clipped): end-effector translation (× {@link #POSITION_SCALE} m), rotation as an axis-angle vector in the world frame
  * (× {@link #ROTATION_SCALE} rad), and the gripper (-1 open … +1 closed). Each control step turns the 6-d pose delta
  * into joint deltas by damped least squares,
  * <pre>  dq = Jᵀ (J Jᵀ + λ² I)⁻¹ e  +  (I − Jᵀ (J Jᵀ + λ² I)⁻¹ J) · k (q_home − q),</pre>
@@ -56,9 +56,9 @@ public final class ArmController {
                 jac[(r + 3) * JOINTS + j] = jacr[r * nv + j];
             }
         }
-        for (int i = 0; i < 3; i++) {
-            e[i] = POSITION_SCALE * action[i];
-            e[i + 3] = ROTATION_SCALE * action[i + 3];
+        for (int i = 0; i < 3; i++) { // the action space is [-1, 1]: larger values are clipped, as robosuite does
+            e[i] = POSITION_SCALE * Math.max(-1, Math.min(1, action[i]));
+            e[i + 3] = ROTATION_SCALE * Math.max(-1, Math.min(1, action[i + 3]));
         }
         double[] dq = dampedLeastSquares(e);
         double[] pull = new double[JOINTS];

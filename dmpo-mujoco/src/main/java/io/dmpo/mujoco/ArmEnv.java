@@ -53,19 +53,34 @@ public final class ArmEnv implements Env {
         this.fingerLeft = (int) model.array("jnt_qposadr")[model.jointId("finger_left")];
         this.fingerRight = (int) model.array("jnt_qposadr")[model.jointId("finger_right")];
         if (camera.pixels()) {
-            this.cameraId = Renderer.cameraId(model, camera.name());
             Renderer r;
+            int id;
             try {
+                id = Renderer.cameraId(model, camera.name());
                 r = Renderer.open(model, camera.width(), camera.height(), true, false);
             } catch (RuntimeException e) {
                 data.close();
                 throw e;
             }
+            this.cameraId = id;
             this.renderer = r;
         } else {
             this.cameraId = -1;
             this.renderer = null;
         }
+    }
+
+    /**
+     * The robomimic keys of this env's observation, in its order: the camera's image key (agentview →
+     * {@code agentview_image}, wrist → {@code robot0_eye_in_hand_image}, else {@code <camera>_image}) or {@code object},
+     * then the proprioception keys.
+     */
+    public static java.util.List<String> observationKeys(Camera camera) {
+        String first = !camera.pixels() ? "object" : switch (camera.name()) {
+            case "wrist" -> "robot0_eye_in_hand_image";
+            default -> camera.name() + "_image";
+        };
+        return java.util.List.of(first, "robot0_eef_pos", "robot0_eef_quat", "robot0_gripper_qpos");
     }
 
     /** The compiled scene of a task (our arm plus the task's objects), loaded once per process. */
@@ -179,7 +194,11 @@ public final class ArmEnv implements Env {
         return o;
     }
 
-    /** robomimic's "object" key: object position, quaternion, object − grip point. */
+    /**
+     * Our "object" key (robomimic's name): object position, quaternion (w, x, y, z), object − grip point. robosuite's
+     * lift writes grip point − cube and its can object state has 14 values (with the can-to-gripper quaternion): data
+     * from robosuite is not interchangeable with ours without converting this key.
+     */
     public void objectState(double[] out, int off) {
         double[] p = objectPosition();
         System.arraycopy(p, 0, out, off, 3);

@@ -9,8 +9,9 @@ import java.util.SplittableRandom;
  *   <li>{@code lift}: a 4.2 cm cube (74 g) placed uniformly in ±3 cm around the table centre with a uniform random
  *       yaw; success when its centre rises above 4 cm (robosuite: cube height &gt; table height + 0.04); horizon 300.</li>
  *   <li>{@code can}: a can (radius 3.2 cm, height 11 cm, 150 g) placed uniformly in x ∈ [−0.08, 0.08], y ∈
- *       [−0.25, −0.12]; success when it rests inside the bin at y = 0.22 (centre within the bin's inner walls and below
- *       its rim, i.e. put down, not held above it); horizon 500.</li>
+ *       [−0.25, −0.12]; success when it is in the bin at y = 0.22: centre within the bin's inner walls and below its
+ *       rim, i.e. lowered into the bin, not carried above it. As in robosuite's PickPlace, whether the fingers have
+ *       opened does not matter; horizon 500.</li>
  * </ul>
  */
 public enum ArmTask {

@@ -17,14 +17,14 @@ import java.util.function.IntConsumer;
  * successful demonstrations); {@link Result} counts the attempts. Episode {@code i} resets with seed {@code seed + i}.
  */
 public final class DemoRecorder {
-    /** Camera names in our scene for robomimic's two image keys. */
-    public static final Map<String, String> IMAGE_KEYS = Map.of("agentview_image", "agentview", "robot0_eye_in_hand_image", "wrist");
-
     public record Result(List<Robomimic.Demo> demos, int attempts, int steps, double seconds, double renderSeconds) {
         public double successRate() {
             return attempts == 0 ? 0 : demos.size() / (double) attempts;
         }
     }
+
+    /** The cameras recorded with images (robomimic's agentview_image and robot0_eye_in_hand_image). */
+    static final List<String> CAMERAS = List.of("agentview", "wrist");
 
     private DemoRecorder() {}
 
@@ -42,7 +42,7 @@ public final class DemoRecorder {
             List<Integer> cameras = new ArrayList<>();
             try {
                 if (imageSize > 0) {
-                    for (String camera : List.of("agentview", "wrist")) {
+                    for (String camera : CAMERAS) {
                         cameras.add(Renderer.cameraId(env.model(), camera));
                         renderers.add(Renderer.open(env.model(), imageSize, imageSize, true, false));
                     }
@@ -56,7 +56,8 @@ public final class DemoRecorder {
                     List<List<byte[]>> images = new ArrayList<>();
                     for (int c = 0; c < renderers.size(); c++) images.add(new ArrayList<>());
                     List<float[]> actions = new ArrayList<>();
-                    StepResult r;
+                    StepResult r = null;
+                    try {
                     do {
                         double[] o = new double[ArmEnv.OBJECT], p = new double[ArmEnv.PROPRIO];
                         env.objectState(o, 0);
@@ -75,8 +76,11 @@ public final class DemoRecorder {
                         actions.add(af);
                         r = env.step(a);
                     } while (!r.terminated() && !r.truncated());
+                    } catch (MujocoException.Instability e) {
+                        r = null; // the physics failed: a failed attempt, like any other
+                    }
                     steps += actions.size();
-                    if (!r.terminated()) continue; // a failed attempt is not a demonstration
+                    if (r == null || !r.terminated()) continue; // a failed attempt is not a demonstration
                     int n = actions.size();
                     Map<String, Object> obs = new LinkedHashMap<>();
                     obs.put("object", columns(object, 0, ArmEnv.OBJECT));
@@ -84,8 +88,10 @@ public final class DemoRecorder {
                     obs.put("robot0_eef_quat", columns(proprio, 3, 4));
                     obs.put("robot0_gripper_qpos", columns(proprio, 7, 2));
                     if (imageSize > 0) {
-                        obs.put("agentview_image", hwc(images.get(0), imageSize));
-                        obs.put("robot0_eye_in_hand_image", hwc(images.get(1), imageSize));
+                        for (int c = 0; c < CAMERAS.size(); c++) {
+                            String key = ArmEnv.observationKeys(new Camera(CAMERAS.get(c), imageSize, imageSize)).get(0);
+                            obs.put(key, hwc(images.get(c), imageSize));
+                        }
                     }
                     float[] rewards = new float[n];
                     boolean[] dones = new boolean[n];

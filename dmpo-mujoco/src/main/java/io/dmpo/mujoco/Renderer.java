@@ -27,9 +27,13 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * <p>Lean settings (the default) turn off shadows, reflections and multisampling and size MuJoCo's offscreen buffer
  * to the image: about 1 ms per 96×96 frame of a small scene instead of ~20 ms with a model's default visuals.
  *
- * <p>Failures: missing GL libraries → {@link MujocoException.Unavailable} naming the packages; a failed first
- * context creation is final for the process (MuJoCo's one-time GL loader cannot be retried: it would deadlock), so
- * every later {@link #open} throws the same message at once.
+ * <p>Failures: missing GL libraries → {@link MujocoException.Unavailable} naming the packages; so is a failed first
+ * MuJoCo context, and either is final for the process (MuJoCo's one-time GL loader cannot be retried: it would
+ * deadlock), so every later {@link #open} throws the same message at once. A model MuJoCo cannot render (once
+ * rendering works) is a plain {@link MujocoException} for that renderer only.
+ *
+ * <p>{@link #close} is mandatory: the render thread holds the renderer, so an unclosed one keeps its GL context and
+ * thread (a daemon) until the JVM exits.
  */
 public final class Renderer implements AutoCloseable {
     /** Debian packages that provide headless rendering. */
@@ -108,11 +112,12 @@ public final class Renderer implements AutoCloseable {
                     String lib = System.getProperty("dmpo.egl.library");
                     MemorySegment library = lib == null ? MemorySegment.NULL : a.allocateFrom(lib);
                     int rc = (int) R.CREATE.invokeExact(library, model.ptr, width, height, lean ? 1 : 0, 2000, out, err, 1024);
-                    if (rc != 0) {
+                    if (rc == 2) {
                         String msg = "offscreen rendering unavailable: " + err.getString(0).strip();
                         fatal = msg;
                         throw new MujocoException.Unavailable(msg, null);
                     }
+                    if (rc != 0) throw new MujocoException("cannot render " + model.path().getFileName() + ": " + err.getString(0).strip());
                     return out.get(ADDRESS, 0);
                 }
             });
@@ -193,9 +198,14 @@ public final class Renderer implements AutoCloseable {
      * (the same calls {@link #render} makes, without the JVM); returns seconds.
      */
     public double cLoopSeconds(MjData data, int camera, int frames) {
-        double s = onThread(() -> (double) R.LOOP.invokeExact(handle, model.ptr, data.ptr, camera, rgbBuffer, frames));
-        if (s < 0) throw new MujocoException("MuJoCo error while rendering: " + MuJoCo.lastError());
-        return s;
+        if (closed) throw new IllegalStateException("renderer is closed");
+        if (data.model() != model) throw new IllegalArgumentException("the data belongs to another model than the renderer's");
+        return onThread(() -> {
+            double s = (double) R.LOOP.invokeExact(handle, model.ptr, data.ptr, camera, rgbBuffer, frames);
+            // the shim's message is per thread: read it here, on the render thread
+            if (s < 0) throw new MujocoException("MuJoCo error while rendering: " + MuJoCo.lastError());
+            return s;
+        });
     }
 
     /** A native call, which may throw anything (MethodHandle.invokeExact declares Throwable). */
@@ -222,6 +232,7 @@ public final class Renderer implements AutoCloseable {
     /** Runs {@code work} on the render thread and returns its result; rethrows what it threw. */
     @SuppressWarnings("unchecked")
     private synchronized <T> T onThread(NativeCall<T> work) {
+        if (stopping || !thread.isAlive()) throw new IllegalStateException("renderer is closed");
         jobError = null;
         jobResult = null;
         jobDone = false;
@@ -242,7 +253,8 @@ public final class Renderer implements AutoCloseable {
             } else if (now < spinUntil) {
                 Thread.onSpinWait();
             } else {
-                LockSupport.park(this);
+                LockSupport.parkNanos(this, 100_000_000L);
+                if (!jobDone && !thread.isAlive()) throw new MujocoException("the render thread has stopped");
             }
             if (Thread.interrupted()) interrupted = true; // the frame is in flight: finish it, then restore the flag
         }

@@ -5,8 +5,10 @@ import java.util.SplittableRandom;
 /**
  * A scripted demonstrator for {@link ArmTask}s: waypoints relative to the object, reached through the same 7-d
  * end-effector actions a policy emits, with Gaussian noise on the arm's six action dimensions (the variety a learner
- * needs; full while moving freely, half while descending or holding, none while the fingers close or open). Phases: above the object → down to the grasp → close → lift (→ carry over the bin → lower → open, for
- * {@code can}). A grasp that fails (the object does not rise with the hand) restarts from the approach.
+ * needs; full while moving freely, half while descending or holding, none while the fingers close or open).
+ * Phases: above the object → down to the grasp → close → lift (→ carry over the bin → lower → open, for {@code can},
+ * whose episode usually succeeds while lowering, once the can is below the bin's rim). A grasp that fails (the object
+ * does not rise with the hand) restarts from the approach.
  */
 public final class ScriptedDemonstrator {
     enum Phase { APPROACH, DESCEND, CLOSE, LIFT, CARRY, LOWER, RELEASE }

@@ -102,9 +102,14 @@ public final class Tasks {
         return make(spec, 5);
     }
 
-    /** Locomotion task names then manipulation task names. */
+    /** The locomotion task names (what expert, collect, finetune and run accept). */
     public static List<String> names() {
-        List<String> n = new java.util.ArrayList<>(ALL.stream().map(Task::name).toList());
+        return ALL.stream().map(Task::name).toList();
+    }
+
+    /** Every task name: locomotion, then manipulation (what env, demos' data, pretrain and eval accept). */
+    public static List<String> allNames() {
+        List<String> n = new java.util.ArrayList<>(names());
         for (ArmTask t : ArmTask.values()) n.add(t.id);
         return n;
     }

@@ -52,6 +52,19 @@ class ArmTest {
     }
 
     @Test
+    void actionsOutsideTheBoxAreClipped() {
+        try (ArmEnv a = new ArmEnv(ArmTask.LIFT, Camera.NONE); ArmEnv b = new ArmEnv(ArmTask.LIFT, Camera.NONE)) {
+            a.reset(3);
+            b.reset(3);
+            for (int i = 0; i < 5; i++) {
+                double[] oa = a.step(new double[] {5, -7, 2, 0.5, -3, 9, 4}).obs();
+                double[] ob = b.step(new double[] {1, -1, 1, 0.5, -1, 1, 1}).obs();
+                assertArrayEquals(ob, oa, "step " + i);
+            }
+        }
+    }
+
+    @Test
     void successOnCraftedStates() {
         try (ArmEnv lift = new ArmEnv(ArmTask.LIFT, Camera.NONE); ArmEnv can = new ArmEnv(ArmTask.CAN, Camera.NONE)) {
             lift.reset(0);

@@ -34,6 +34,10 @@ class DemoRecorderTest {
         float[][] a0 = r.demos().get(0).actions();
         for (int j = 0; j < ArmEnv.ACT_DIM; j++) assertEquals(a0[0][j], d.actions()[j], 0f);
 
+        var e = org.junit.jupiter.api.Assertions.assertThrows(io.dmpo.data.DataException.class,
+                () -> Robomimic.read(file, List.of("robot0_eef_pos", "agentview_image")));
+        assertTrue(e.getMessage().contains("first"), e.getMessage());
+
         // the first observation of the first demo equals the pixel env's reset observation for the same seed
         try (ArmEnv env = new ArmEnv(ArmTask.LIFT, new Camera("agentview", size, size))) {
             double[] o = env.reset(40); // the recorder's first attempt resets with seed + 0

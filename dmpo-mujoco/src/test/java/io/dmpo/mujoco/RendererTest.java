@@ -111,6 +111,17 @@ class RendererTest {
     }
 
     @Test
+    void aClosedRendererRefusesWorkInsteadOfHanging() {
+        Renderer r = Renderer.open(model, 16, 16, true, false);
+        r.close();
+        r.close(); // idempotent
+        try (MjData d = model.makeData()) {
+            assertThrows(IllegalStateException.class, () -> r.render(d, -1));
+            assertThrows(IllegalStateException.class, () -> r.cLoopSeconds(d, -1, 3));
+        }
+    }
+
+    @Test
     void unknownCameraNamesTheModelsCameras() {
         var e = assertThrows(IllegalArgumentException.class, () -> Renderer.cameraId(model, "wrist"));
         assertTrue(e.getMessage().contains("top"), e.getMessage());
