@@ -63,6 +63,7 @@ public final class ReportCommand implements Runnable {
         System.setProperty("java.awt.headless", "true");
         if (learningCurves()) return;
         List<SweepSummary.Run> sweeps = new ArrayList<>();
+        boolean successRates = true;
         Map<String, List<List<Map<String, Object>>>> metrics = new LinkedHashMap<>();
         Map<String, List<Double>> wall = new LinkedHashMap<>(), bestVal = new LinkedHashMap<>();
         for (Path r : runs) {
@@ -87,6 +88,8 @@ public final class ReportCommand implements Runnable {
             }
             try {
                 Map<String, Object> eval = (Map<String, Object>) Json.parse(Files.readString(evalFile));
+                // manipulation evals report success rates (the return of a sparse 0/1 reward): shown as percentages
+                successRates &= ((List<Map<String, Object>>) eval.get("results")).stream().allMatch(x -> x.containsKey("success_rate"));
                 long seed = ((Number) ((Map<String, Object>) cfg.get("config")).get("seed")).longValue();
                 sweeps.add(SweepSummary.fromEval(method, seed, eval));
             } catch (IOException | IllegalArgumentException | ClassCastException | NullPointerException e) {
@@ -98,6 +101,7 @@ public final class ReportCommand implements Runnable {
                     .filter(Double::isFinite).min().orElse(Double.NaN));
         }
         SweepSummary s = new SweepSummary(sweeps);
+        boolean success = successRates && !sweeps.isEmpty();
         Path dir = out != null ? out : runs.get(0).toAbsolutePath().normalize().getParent().resolve("report");
         if (Files.exists(dir) && !Files.isDirectory(dir)) throw new UserError(dir + ": exists and is not a directory", 2);
         try {
@@ -106,7 +110,7 @@ public final class ReportCommand implements Runnable {
             png(dir.resolve("latency_vs_return.png"), latencyVsReturn(s));
             png(dir.resolve("loss_curves.png"), lossCurves(metrics));
             png(dir.resolve("effective_rank.png"), effectiveRank(s));
-            AtomicFiles.writeString(dir.resolve("summary.md"), markdown(s, wall, bestVal));
+            AtomicFiles.writeString(dir.resolve("summary.md"), markdown(s, wall, bestVal, success));
         } catch (IOException e) {
             throw new UserError(e.getMessage() != null && e.getMessage().startsWith(dir.toString()) ? e.getMessage()
                     : dir + ": " + AtomicFiles.describe(e), 1);
@@ -149,20 +153,22 @@ public final class ReportCommand implements Runnable {
         return o instanceof Number n ? n.doubleValue() : Double.NaN;
     }
 
-    private static String markdown(SweepSummary s, Map<String, List<Double>> wall, Map<String, List<Double>> bestVal) {
+    private static String markdown(SweepSummary s, Map<String, List<Double>> wall, Map<String, List<Double>> bestVal, boolean success) {
         StringBuilder b = new StringBuilder();
         List<Integer> ks = s.steps();
         b.append("# Stage 1 report\n\n");
         b.append("Made by `dmpo report` at ").append(Instant.now()).append(" (dmpo commit `").append(Provenance.gitCommit())
-                .append("`). Return: mean over seeds of each run's mean episode return, ± standard error over seeds.\n\n");
-        b.append("## Return by sampling steps K\n\n| method | seeds |");
+                .append(success ? "`). Success rate: mean over seeds of each run's success rate (%), ± standard error over seeds.\n\n"
+                        : "`). Return: mean over seeds of each run's mean episode return, ± standard error over seeds.\n\n");
+        b.append(success ? "## Success rate (%) by sampling steps K\n\n| method | seeds |" : "## Return by sampling steps K\n\n| method | seeds |");
         for (int k : ks) b.append(" K=").append(k).append(" |");
         b.append("\n|---|---|").append("---|".repeat(ks.size())).append('\n');
         for (String m : s.methods()) {
             b.append("| ").append(m).append(" | ").append(s.runs(m).size()).append(" |");
             for (int k : ks) {
                 SweepSummary.Stat st = s.returnAt(m, k);
-                b.append(st.n() == 0 ? " — |" : String.format(Locale.ROOT, " %.0f ± %.0f |", st.mean(), st.stderr()));
+                double scale = success ? 100 : 1;
+                b.append(st.n() == 0 ? " — |" : String.format(Locale.ROOT, " %.0f ± %.0f |", scale * st.mean(), scale * st.stderr()));
             }
             b.append('\n');
         }
@@ -186,14 +192,14 @@ public final class ReportCommand implements Runnable {
         }
         b.append("\nValidation losses are each objective's own loss on held-out episodes; they compare epochs of one method, "
                 + "not methods.\n");
-        b.append(targets(s, wall));
+        b.append(targets(s, wall, success ? 100 : 1));
         b.append("\n## Plots\n\n![return vs K](return_vs_steps.png)\n![latency vs return](latency_vs_return.png)\n"
                 + "![loss curves](loss_curves.png)\n![effective rank](effective_rank.png)\n");
         return b.toString();
     }
 
     /** The Stage-1 targets, checked on the table (absent methods are skipped). */
-    private static String targets(SweepSummary s, Map<String, List<Double>> wall) {
+    private static String targets(SweepSummary s, Map<String, List<Double>> wall, double scale) {
         String dmpo = "MeanFlow+disp (DMPO)", mp1 = "MeanFlow (MP1)", reflow = "ReFlow";
         StringBuilder b = new StringBuilder("\n## Targets\n\n");
         if (s.methods().contains(dmpo)) {
@@ -206,7 +212,7 @@ public final class ReportCommand implements Runnable {
             double r = one / s.returnAt(dmpo, best).mean();
             b.append(String.format(Locale.ROOT, "- DMPO 1-step / its best K (K=%d) = %.2f (target ≥ 0.95): %s%n", best, r, r >= 0.95 ? "met" : "missed"));
             if (s.methods().contains(mp1)) {
-                double d = one - s.returnAt(mp1, 1).mean();
+                double d = scale * (one - s.returnAt(mp1, 1).mean());
                 b.append(String.format(Locale.ROOT, "- dispersive − no dispersive at 1 step = %+.0f (target ≥ 0): %s%n", d, d >= 0 ? "met" : "missed"));
                 double er = s.effectiveRank(dmpo).mean() - s.effectiveRank(mp1).mean();
                 b.append(String.format(Locale.ROOT, "- effective rank with − without dispersion = %+.2f (target > 0): %s%n", er, er > 0 ? "met" : "missed"));
