@@ -106,8 +106,9 @@ public final class ReportCommand implements Runnable {
         if (Files.exists(dir) && !Files.isDirectory(dir)) throw new UserError(dir + ": exists and is not a directory", 2);
         try {
             Files.createDirectories(dir);
-            png(dir.resolve("return_vs_steps.png"), returnVsSteps(s));
-            png(dir.resolve("latency_vs_return.png"), latencyVsReturn(s));
+            String measure = success ? "success rate" : "episode return";
+            png(dir.resolve("return_vs_steps.png"), returnVsSteps(s, measure));
+            png(dir.resolve("latency_vs_return.png"), latencyVsReturn(s, measure));
             png(dir.resolve("loss_curves.png"), lossCurves(metrics));
             png(dir.resolve("effective_rank.png"), effectiveRank(s));
             AtomicFiles.writeString(dir.resolve("summary.md"), markdown(s, wall, bestVal, success));
@@ -223,9 +224,9 @@ public final class ReportCommand implements Runnable {
         return b.toString();
     }
 
-    private static XYChart returnVsSteps(SweepSummary s) {
-        XYChart c = new XYChartBuilder().width(900).height(560).title("Return vs sampling steps K (mean ± stderr over seeds)")
-                .xAxisTitle("sampling steps K").yAxisTitle("episode return").build();
+    private static XYChart returnVsSteps(SweepSummary s, String measure) {
+        XYChart c = new XYChartBuilder().width(900).height(560).title(capitalized(measure) + " vs sampling steps K (mean ± stderr over seeds)")
+                .xAxisTitle("sampling steps K").yAxisTitle(measure).build();
         c.getStyler().setXAxisLogarithmic(true);
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         for (String m : s.methods()) {
@@ -242,9 +243,13 @@ public final class ReportCommand implements Runnable {
         return c;
     }
 
-    private static XYChart latencyVsReturn(SweepSummary s) {
-        XYChart c = new XYChartBuilder().width(900).height(560).title("Latency vs return (each point one K; batch-1, this CPU)")
-                .xAxisTitle("batch-1 latency per action (µs)").yAxisTitle("episode return").build();
+    private static String capitalized(String s) {
+        return Character.toUpperCase(s.charAt(0)) + s.substring(1);
+    }
+
+    private static XYChart latencyVsReturn(SweepSummary s, String measure) {
+        XYChart c = new XYChartBuilder().width(900).height(560).title("Latency vs " + measure + " (each point one K; batch-1, this CPU)")
+                .xAxisTitle("batch-1 latency per action (µs)").yAxisTitle(measure).build();
         c.getStyler().setXAxisLogarithmic(true);
         c.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
