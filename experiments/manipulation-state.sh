@@ -7,6 +7,7 @@
 #   DMPO=<launcher> TASKS="lift can" SEEDS="0 1 2" EPISODES=50 experiments/manipulation-state.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source experiments/common.sh
 out="${1:-runs/manipulation-state}"
 dmpo="${DMPO:-./dmpo}"
 tasks="${TASKS:-lift can}"
@@ -19,17 +20,7 @@ for seed in $seeds; do
     for algo in meanflow-disp-state meanflow-nodisp-state; do
       run="$out/$task-$algo-s$seed"
       config="configs/$task/$algo.yaml"
-      epochs=$(grep -E '^  epochs:' "$config" | awk '{print $2}')
-      last=$(printf '%s/checkpoints/iter_%06d' "$run" "$epochs")
-      if [ -d "$last" ] && [ -f "$run/policy.safetensors" ]; then
-        echo "== $run: trained"
-      elif [ -f "$run/config.json" ]; then
-        echo "== $run: resuming"
-        "$dmpo" pretrain --resume --out "$run"
-      else
-        echo "== $run: training"
-        "$dmpo" pretrain --config "$config" --seed "$seed" --out "$run"
-      fi
+      pretrain_once "$dmpo" "$run" "$config" "$seed"
       if [ ! -f "$run/eval.json" ]; then
         "$dmpo" eval "$run" --steps 1,2,4,8 --episodes "$episodes" --envs 10 --json > /dev/null
       fi

@@ -6,6 +6,7 @@
 #   DMPO=<launcher> SEEDS="0 1 2" EPISODES=20 experiments/stage1-hopper.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source experiments/common.sh
 out="${1:-runs/stage1-hopper}"
 dmpo="${DMPO:-./dmpo}"
 seeds="${SEEDS:-0 1 2}"
@@ -15,17 +16,7 @@ start=$(date +%s)
 for algo in meanflow-disp meanflow reflow shortcut; do
   for seed in $seeds; do
     run="$out/$algo-s$seed"
-    epochs=$(grep -E '^  epochs:' "configs/hopper/$algo.yaml" | awk '{print $2}')
-    last=$(printf '%s/checkpoints/iter_%06d' "$run" "$epochs")
-    if [ -d "$last" ] && [ -f "$run/policy.safetensors" ]; then
-      echo "== $run: trained"
-    elif [ -f "$run/config.json" ]; then
-      echo "== $run: resuming"
-      "$dmpo" pretrain --resume --out "$run"
-    else
-      echo "== $run: training"
-      "$dmpo" pretrain --config "configs/hopper/$algo.yaml" --seed "$seed" --out "$run"
-    fi
+    pretrain_once "$dmpo" "$run" "configs/hopper/$algo.yaml" "$seed"
     if [ ! -f "$run/eval.json" ]; then
       "$dmpo" eval "$run" --steps 1,2,4,8,16,32,64 --episodes "$episodes" --envs 10 --json > /dev/null
     fi
