@@ -118,6 +118,8 @@ public final class EnvCommand implements Runnable {
             if (steps < 1 || envs < 1 || threads < 1) throw new UserError("--steps, --envs and --threads must be >= 1", 2);
             Camera cam = camera(camera, image);
             if (frame != null && !cam.pixels()) throw new UserError("--frame needs --camera", 2);
+            String problem = frame == null ? null : io.dmpo.io.AtomicFiles.outputProblem(frame, true);
+            if (problem != null) throw new UserError(problem, 2); // before the rollouts, not after
             Map<String, Object> r = check(task, cam, steps, envs, threads, seed, frameSkip, 0);
             if (frame != null) {
                 try (Env env = make(task, cam, frameSkip)) {

@@ -29,7 +29,10 @@ public final class ArmController {
     private final MjData data;
     private final int site, nv;
     private final double[] low = new double[JOINTS], high = new double[JOINTS];
+    // every buffer of a control step, allocated once (apply runs at every env step)
     private final double[] jacp, jacr, jac = new double[6 * JOINTS], a = new double[36], y = new double[6], e = new double[6];
+    private final double[] q = new double[JOINTS], dq = new double[JOINTS], pull = new double[JOINTS],
+            back = new double[JOINTS], jPull = new double[6];
 
     ArmController(MjModel model, MjData data) {
         this.model = model;
@@ -47,7 +50,6 @@ public final class ArmController {
 
     /** Sets the servo targets and compensation forces for one control step of {@code action} (7 values in [-1, 1]). */
     void apply(double[] action) {
-        double[] q = new double[JOINTS];
         for (int j = 0; j < JOINTS; j++) q[j] = data.qpos.getAtIndex(MuJoCo.F64, j);
         data.jacobianSite(site, jacp, jacr);
         for (int r = 0; r < 3; r++) {
@@ -60,16 +62,14 @@ public final class ArmController {
             e[i] = POSITION_SCALE * Math.max(-1, Math.min(1, action[i]));
             e[i + 3] = ROTATION_SCALE * Math.max(-1, Math.min(1, action[i + 3]));
         }
-        double[] dq = dampedLeastSquares(e);
-        double[] pull = new double[JOINTS];
+        dampedLeastSquares(e, dq);
         for (int j = 0; j < JOINTS; j++) pull[j] = NULL_SPACE_GAIN * (HOME[j] - q[j]);
-        double[] jPull = new double[6];
         for (int r = 0; r < 6; r++) {
             double s = 0;
             for (int j = 0; j < JOINTS; j++) s += jac[r * JOINTS + j] * pull[j];
             jPull[r] = s;
         }
-        double[] back = dampedLeastSquares(jPull);
+        dampedLeastSquares(jPull, back);
         for (int j = 0; j < JOINTS; j++) {
             double target = q[j] + dq[j] + pull[j] - back[j];
             data.ctrl.setAtIndex(MuJoCo.F64, j, Math.max(low[j], Math.min(high[j], target)));
@@ -81,8 +81,8 @@ public final class ArmController {
         for (int j = 0; j < JOINTS; j++) data.qfrcApplied.setAtIndex(MuJoCo.F64, j, data.qfrcBias.getAtIndex(MuJoCo.F64, j));
     }
 
-    /** Jᵀ (J Jᵀ + λ² I)⁻¹ v for the current 6 × 7 Jacobian, by Cholesky (the matrix is symmetric positive definite). */
-    private double[] dampedLeastSquares(double[] v) {
+    /** out = Jᵀ (J Jᵀ + λ² I)⁻¹ v for the current 6 × 7 Jacobian, by Cholesky (the matrix is symmetric positive definite). */
+    private void dampedLeastSquares(double[] v, double[] out) {
         for (int r = 0; r < 6; r++) {
             for (int c = 0; c <= r; c++) {
                 double s = 0;
@@ -108,13 +108,11 @@ public final class ArmController {
             for (int k = r + 1; k < 6; k++) s -= a[k * 6 + r] * y[k];
             y[r] = s / a[r * 6 + r];
         }
-        double[] out = new double[JOINTS];
         for (int j = 0; j < JOINTS; j++) {
             double s = 0;
             for (int r = 0; r < 6; r++) s += jac[r * JOINTS + j] * y[r];
             out[j] = s;
         }
-        return out;
     }
 
     /** Rotation vector (axis × angle) of the rotation taking orientation {@code from} to {@code to} (quaternions w, x, y, z) in the world frame. */
