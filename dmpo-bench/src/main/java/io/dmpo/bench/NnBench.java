@@ -22,12 +22,14 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Engine benchmark (issue 2): for the Hopper state actor and the light-ViT pixel actor, batch-1 one-step action latency,
- * batch-1 forward with the (v, 0, 1) tangent, and a batch-128 MeanFlow training step; with {@code --vs}, the same
- * networks and weights through PyTorch (DJL) and ONNX Runtime in this same process.
+ * Engine benchmark (issues 2 and 11): for the Hopper state actor and the light-ViT pixel actor, batch-1 one-step action
+ * latency, batch-1 forward with the (v, 0, 1) tangent, and a batch-128 MeanFlow training step; with {@code --vs}, the
+ * same networks and weights through PyTorch (DJL) and ONNX Runtime in this same process. Every figure is measured in
+ * {@code --rounds} interleaved rounds (ours, the anchors, a pause, ours, …) and reported as the median and quartiles of
+ * all its calls, next to the machine's floors: its measured FMA throughput and read bandwidth.
  */
 @Command(name = "nn", mixinStandardHelpOptions = true,
-        description = "Latency of the actors' forward, forward+JVP and training step; optional PyTorch/ONNX Runtime anchors.")
+        description = "Latency of the actors' forward, forward+JVP and training step, with quartiles and the machine's floors; optional PyTorch/ONNX Runtime anchors.")
 public final class NnBench implements Runnable {
     @Option(names = "--vs", split = ",", description = "anchors to run in the same process: pytorch, onnxruntime")
     List<String> anchors = new ArrayList<>();
@@ -38,17 +40,23 @@ public final class NnBench implements Runnable {
     @Option(names = "--threads", description = "engine threads (default: all cores = ${DEFAULT-VALUE})")
     int threads = Runtime.getRuntime().availableProcessors();
 
-    @Option(names = "--samples", description = "timed calls per batch-1 figure (default ${DEFAULT-VALUE})")
+    @Option(names = "--samples", description = "timed calls per batch-1 figure over all rounds (default ${DEFAULT-VALUE}; a fifth of it for the ViT)")
     int samples = 2000;
 
     @Option(names = "--networks", split = ",", description = "which networks: hopper, vit (default: both)")
     List<String> networks = new ArrayList<>(List.of("hopper", "vit"));
 
-    @Option(names = "--repeats", description = "repeat every measurement and report each figure's median (default ${DEFAULT-VALUE}); helps on a noisy machine")
+    @Option(names = "--rounds", description = "interleaved measurement rounds (default ${DEFAULT-VALUE})")
+    int rounds = 5;
+
+    @Option(names = "--repeats", description = "multiply the rounds and the timed calls by this factor on a noisy machine (default ${DEFAULT-VALUE})")
     int repeats = 1;
 
-    @Option(names = "--warmup", description = "seconds of warm-up before each figure (default ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", description = "seconds of warm-up before each figure's first round (default ${DEFAULT-VALUE}; 3x for the ViT)")
     double warmup = 2.0;
+
+    /** After an anchor's calls: PyTorch's and ONNX Runtime's OpenMP workers spin for a while before they sleep. */
+    static final long QUIESCE_MILLIS = 300;
 
     @Override
     public void run() {
@@ -57,6 +65,7 @@ public final class NnBench implements Runnable {
         }
         if (samples < 1) throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
         if (repeats < 1) throw new IllegalArgumentException("--repeats must be >= 1, got " + repeats);
+        if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
         if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
         if (!(warmup >= 0 && warmup <= 600)) throw new IllegalArgumentException("--warmup must be in [0, 600] seconds, got " + warmup);
         for (String n : networks) {
@@ -71,6 +80,7 @@ public final class NnBench implements Runnable {
         out.put("threads", threads);
         out.put("machine", machine());
         out.put("kernels", Kernels.VECTOR ? "vector" : "scalar");
+        out.put("vector_lanes", Kernels.LANES);
         List<Workload> loads = new ArrayList<>();
         for (String net : networks) {
             loads.add(new Workload(switch (net) {
@@ -79,24 +89,112 @@ public final class NnBench implements Runnable {
                 default -> throw new IllegalArgumentException("unknown network '" + net + "' (hopper, vit)");
             }));
         }
-        if (repeats < 1) throw new IllegalArgumentException("--repeats must be >= 1, got " + repeats);
-        List<Map<String, Map<String, Object>>> runs = new ArrayList<>();
-        for (int rep = 0; rep < repeats; rep++) {
-            Map<String, Map<String, Object>> run = new LinkedHashMap<>();
-            // our engine first for every network, then the anchors: PyTorch's OpenMP workers keep spinning for a
-            // while after their last parallel region and would steal a core from whatever is measured next
-            // batch-1 latencies of every network before any training step (which leaves a large heap behind)
-            for (Workload w : loads) run.put(w.spec.key(), measureLatency(w));
-            for (Workload w : loads) measureTraining(w, run.get(w.spec.key()));
-            for (Workload w : loads) measureAnchors(w, run.get(w.spec.key()));
-            runs.add(run);
+        int totalRounds = rounds * repeats;
+        Floors floors = new Floors(threads);
+        try (Anchors anchorSet = new Anchors(loads)) {
+            // batch-1 latencies of every network before any training step (which leaves a large heap behind); each
+            // round: ours, then the anchors, then a pause so their spinning workers do not steal the next round's core
+            for (Workload w : loads) w.warmUpLatency(anchorSet);
+            for (int round = 0; round < totalRounds; round++) {
+                floors.measure();
+                for (Workload w : loads) w.latencyRound(totalRounds);
+                for (Workload w : loads) anchorSet.latencyRound(w, totalRounds);
+                if (anchorSet.any()) quiesce();
+            }
+            for (Workload w : loads) floors.bandwidthGBs(ActorCost.weightBytes(w.actor));
+            for (Workload w : loads) w.warmUpTraining(anchorSet);
+            for (int round = 0; round < totalRounds; round++) {
+                for (Workload w : loads) w.trainingRound(totalRounds);
+                for (Workload w : loads) anchorSet.trainingRound(w, totalRounds);
+                if (anchorSet.any()) quiesce();
+            }
+            out.put("rounds", totalRounds);
+            out.put("fma_peak_gflops_1thread", round(floors.fmaGflops1.median() / 1000));
+            out.put("fma_peak_gflops", round(floors.fmaPeakGflops()));
+            for (Workload w : loads) out.put(w.spec.key(), w.report(floors, anchorSet));
         }
-        out.put("repeats", repeats);
-        for (Workload w : loads) out.put(w.spec.key(), medianPerKey(runs, w.spec.key()));
         if (json) {
             System.out.println(Json.write(out));
         } else {
             printTable(out);
+        }
+    }
+
+    static void quiesce() {
+        try {
+            Thread.sleep(QUIESCE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /**
+     * The machine's ceilings, measured in every round next to the figures they bound: FMA throughput (one thread, and
+     * all engine threads at once) and the read bandwidth of a buffer the size of a network's weights summed by the
+     * engine's threads (the weights stay in cache between calls, as in a serving loop).
+     */
+    static final class Floors {
+        final int threads;
+        final Timing.Samples fmaGflops1 = new Timing.Samples(), fmaGflops = new Timing.Samples();
+        final Map<Long, Timing.Samples> bandwidth = new LinkedHashMap<>();
+        static final long PROBE_ROUNDS = 1_000_000;
+        float sink;
+
+        Floors(int threads) {
+            this.threads = threads;
+            Timing.warmUp(() -> sink += Kernels.fmaProbe(10_000), 0.5);
+        }
+
+        void measure() {
+            for (int i = 0; i < 3; i++) {
+                long t0 = System.nanoTime();
+                sink += Kernels.fmaProbe(PROBE_ROUNDS);
+                long t1 = System.nanoTime();
+                fmaGflops1.add(gflopsMilli(PROBE_ROUNDS, t1 - t0));
+                float[] parts = new float[threads];
+                long t2 = System.nanoTime();
+                Parallel.runSlices(threads, s -> parts[s] = Kernels.fmaProbe(PROBE_ROUNDS));
+                long t3 = System.nanoTime();
+                for (float f : parts) sink += f;
+                fmaGflops.add(threads * gflopsMilli(PROBE_ROUNDS, t3 - t2));
+            }
+        }
+
+        /** GFLOP/s × 1000, kept as a long sample. */
+        private static long gflopsMilli(long rounds, long nanos) {
+            return Math.round(1000.0 * 2.0 * rounds * Kernels.FMA_PROBE_LANES / nanos);
+        }
+
+        /** Median FMA throughput of all engine threads at once, GFLOP/s. */
+        double fmaPeakGflops() {
+            return fmaGflops.median() / 1000.0;
+        }
+
+        /**
+         * Median read bandwidth (GB/s) of a {@code bytes}-sized buffer, each engine thread summing its share 100 times
+         * in one hand-off (so the figure is the memory system's, not the hand-off's); measured on first use.
+         */
+        double bandwidthGBs(long bytes) {
+            Timing.Samples s = bandwidth.get(bytes);
+            if (s == null) {
+                s = new Timing.Samples();
+                bandwidth.put(bytes, s);
+                float[] buf = new float[(int) (bytes / 4)];
+                for (int i = 0; i < buf.length; i++) buf[i] = i % 7;
+                int per = (buf.length + threads - 1) / threads, passes = 100;
+                float[] parts = new float[threads];
+                Runnable read = () -> Parallel.runSlices(threads, t -> {
+                    int from = Math.min(buf.length, t * per), to = Math.min(buf.length, from + per);
+                    for (int p = 0; p < passes; p++) parts[t] += Kernels.sum(buf, from, to - from);
+                });
+                Timing.warmUp(read, 0.5);
+                Timing.Samples ns = new Timing.Samples();
+                ns.time(read, 25);
+                for (int i = 0; i < ns.count(); i++) s.add(Math.round(passes * bytes / ns.quantile((double) i / (ns.count() - 1)) * 1000));
+                for (float f : parts) sink += f;
+            }
+            return s.median() / 1000.0;
         }
     }
 
@@ -114,6 +212,11 @@ public final class NnBench implements Runnable {
             return new NetSpec("vit_actor", a, a.obsDim, true);
         }
 
+        /** The same network with its initial weights (our training steps change the benchmarked copy's). */
+        MeanFlowActor fresh() {
+            return pixel ? vit().actor() : hopper().actor();
+        }
+
         Tensor observations(int batch, SplittableRandom rng) {
             Tensor t = Tensor.zeros(batch, obsDim);
             int imageSize = pixel ? obsDim - 9 : 0;
@@ -126,31 +229,16 @@ public final class NnBench implements Runnable {
         }
     }
 
-    /** Each numeric figure's median over the repeats; a ratio is the median of the per-run (paired) ratios. */
-    static Map<String, Object> medianPerKey(List<Map<String, Map<String, Object>>> runs, String key) {
-        Map<String, Object> merged = new LinkedHashMap<>();
-        for (String k : runs.get(0).get(key).keySet()) {
-            List<Double> vals = new ArrayList<>();
-            for (Map<String, Map<String, Object>> run : runs) vals.add(((Number) run.get(key).get(k)).doubleValue());
-            vals.sort(null);
-            int n = vals.size();
-            double med = n % 2 == 1 ? vals.get(n / 2) : 0.5 * (vals.get(n / 2 - 1) + vals.get(n / 2));
-            Object first = runs.get(0).get(key).get(k);
-            merged.put(k, first instanceof Integer || first instanceof Long ? (Object) Math.round(med)
-                    : k.endsWith("_diff") ? (Object) med : (Object) round(med));
-        }
-        return merged;
-    }
-
-    /** One network's fixed, seeded inputs (batch 1 and batch 128), shared by every engine measured on it. */
+    /** One network's fixed, seeded inputs (batch 1 and batch 128) and the samples of its figures. */
     final class Workload {
         final NetSpec spec;
         final MeanFlowActor actor;
         final SplittableRandom rng = new SplittableRandom(42);
         final Tensor obs1, eps1, obs, act;
         final int b = 128;
-        final int b1Samples;
-        double fwd, train;
+        final int b1Samples, trainSamples;
+        final Runnable forward, tangent, train;
+        final Map<String, Timing.Samples> figures = new LinkedHashMap<>();
 
         Workload(NetSpec spec) {
             this.spec = spec;
@@ -162,102 +250,186 @@ public final class NnBench implements Runnable {
             act = Tensor.zeros(b, actor.actionDim);
             for (int i = 0; i < act.size(); i++) act.data[i] = (float) (2 * rng.nextDouble() - 1);
             b1Samples = spec.pixel() ? Math.max(100, samples / 5) : samples;
+            trainSamples = spec.pixel() ? 10 : 60;
+            forward = () -> MeanFlowSampler.sample(actor, obs1, eps1, 1);
+            Tensor v1 = eps1.copy();
+            tangent = () -> {
+                Tensor cond = actor.encode(obs1);
+                actor.velocity(new Dual(eps1, v1), new Dual(Ops.full(1, 1, 0.2f), Tensor.zeros(1, 1)),
+                        new Dual(Ops.full(1, 1, 0.8f), Ops.full(1, 1, 1f)), cond);
+            };
+            MeanFlowStep step = new MeanFlowStep(actor, AdamW.withDefaults(actor.params(), 1e-6), MeanFlowStep.Config.DEFAULT);
+            SplittableRandom noise = new SplittableRandom(3);
+            train = () -> step.run(obs, act, noise, 1e-5);
         }
-    }
 
-    Map<String, Object> measureLatency(Workload w) {
-        NetSpec spec = w.spec;
-        MeanFlowActor actor = w.actor;
-        Tensor obs1 = w.obs1, eps1 = w.eps1;
-        int b1Samples = w.b1Samples;
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("params", actor.paramCount());
+        /** Warm-up seconds: the pixel network's large kernels keep the JIT busy for seconds. */
+        double warm() {
+            return spec.pixel() ? 3 * warmup : warmup;
+        }
 
-        // the pixel network's large kernels keep the JIT busy for seconds: warm it up longer
-        double warm = spec.pixel() ? 3 * warmup : warmup;
-        double fwd = Timing.medianNanos(() -> MeanFlowSampler.sample(actor, obs1, eps1, 1), warm, b1Samples);
-        r.put("b1_forward_us", round(fwd / 1e3));
-        w.fwd = fwd;
+        Timing.Samples figure(String key) {
+            return figures.computeIfAbsent(key, k -> new Timing.Samples());
+        }
 
-        Tensor z1 = eps1, v1 = eps1.copy();
-        double tan = Timing.medianNanos(() -> {
-            Tensor cond = actor.encode(obs1);
-            actor.velocity(new Dual(z1, v1), new Dual(Ops.full(1, 1, 0.2f), Tensor.zeros(1, 1)),
-                    new Dual(Ops.full(1, 1, 0.8f), Ops.full(1, 1, 1f)), cond);
-        }, warm, b1Samples);
-        r.put("b1_tangent_us", round(tan / 1e3));
+        void warmUpLatency(Anchors anchorSet) {
+            Timing.warmUp(forward, warm());
+            Timing.warmUp(tangent, warm());
+            anchorSet.warmUpLatency(this);
+        }
 
-        if (!spec.pixel()) {
-            long bytes = 4L * actor.paramCount();
-            double gbs = l3BandwidthGBs(bytes);
+        void latencyRound(int totalRounds) {
+            int calls = perRound(b1Samples * repeats, totalRounds);
+            figure("b1_forward").time(forward, calls);
+            figure("b1_tangent").time(tangent, calls);
+        }
+
+        void warmUpTraining(Anchors anchorSet) {
+            Timing.warmUp(train, warm());
+            anchorSet.warmUpTraining(this);
+        }
+
+        void trainingRound(int totalRounds) {
+            figure("b128_train_step").time(train, perRound(trainSamples * repeats, totalRounds));
+        }
+
+        Map<String, Object> report(Floors floors, Anchors anchorSet) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("params", actor.paramCount());
+            for (var e : figures.entrySet()) {
+                String key = e.getKey();
+                Timing.Samples s = e.getValue();
+                boolean ms = key.contains("train_step");
+                double unit = ms ? 1e6 : 1e3;
+                String suffix = ms ? "_ms" : "_us";
+                r.put(key + suffix, round(s.median() / unit));
+                r.put(key + "_q1" + suffix, round(s.quantile(0.25) / unit));
+                r.put(key + "_q3" + suffix, round(s.quantile(0.75) / unit));
+                r.put(key + "_calls", s.count());
+            }
+            double fwd = figures.get("b1_forward").median();
+            long macs = ActorCost.multiplyAdds(actor, 1);
+            long bytes = ActorCost.weightBytes(actor);
+            double peak = floors.fmaPeakGflops(), gbs = floors.bandwidthGBs(bytes);
+            r.put("multiply_adds", macs);
+            r.put("b1_forward_gflops", round(2.0 * macs / fwd));
+            r.put("compute_floor_us", round(2.0 * macs / peak / 1e3));
+            r.put("b1_forward_vs_compute_floor", round(fwd / (2.0 * macs / peak)));
             r.put("weights_bytes", bytes);
-            r.put("l3_read_bandwidth_gb_s", round(gbs));
+            r.put("read_bandwidth_gb_s", round(gbs));
+            r.put("b1_forward_gb_s", round(bytes / fwd));
             r.put("memory_floor_us", round(bytes / gbs / 1e3));
+            r.put("b1_forward_vs_memory_floor", round(fwd / (bytes / gbs)));
+            anchorSet.report(this, r);
+            return r;
         }
-
-        return r;
     }
 
-    void measureTraining(Workload w, Map<String, Object> r) {
-        NetSpec spec = w.spec;
-        MeanFlowActor actor = w.actor;
-        Tensor obs = w.obs, act = w.act;
-        double warm = spec.pixel() ? 3 * warmup : warmup;
-        MeanFlowStep step = new MeanFlowStep(actor, AdamW.withDefaults(actor.params(), 1e-6), MeanFlowStep.Config.DEFAULT);
-        SplittableRandom noise = new SplittableRandom(3);
-        double train = Timing.medianNanos(() -> step.run(obs, act, noise, 1e-5), warm, spec.pixel() ? 9 : 60);
-        r.put("b128_train_step_ms", round(train / 1e6));
-        w.train = train;
+    static int perRound(int total, int rounds) {
+        return Math.max(1, (total + rounds - 1) / rounds);
     }
 
-    void measureAnchors(Workload w, Map<String, Object> r) {
-        NetSpec spec = w.spec;
-        MeanFlowActor actor = w.actor;
-        Tensor obs1 = w.obs1, eps1 = w.eps1, obs = w.obs, act = w.act;
-        int b1Samples = w.b1Samples, b = w.b;
-        double fwd = w.fwd, train = w.train;
-        SplittableRandom rng = w.rng;
-        if (anchors.contains("onnxruntime") && !spec.pixel()) {
-            try (OnnxRuntimeAnchor ort = new OnnxRuntimeAnchor(actor, 1, threads)) {
-                double of = Timing.medianNanos(ort.batch1Action(obs1, eps1), warmup, b1Samples);
-                r.put("onnxruntime_b1_forward_us", round(of / 1e3));
-                r.put("b1_forward_vs_onnxruntime", round(fwd / of));
-            } catch (ai.onnxruntime.OrtException e) {
-                throw new IllegalStateException("ONNX Runtime: " + e.getMessage(), e);
+    /** The anchors of every network, opened once and measured in the same rounds as our engine. */
+    final class Anchors implements AutoCloseable {
+        final Map<Workload, OnnxRuntimeAnchor> ort = new LinkedHashMap<>();
+        final Map<Workload, PyTorchAnchor> torch = new LinkedHashMap<>();
+        final Map<Workload, Runnable> ortAction = new LinkedHashMap<>(), torchAction = new LinkedHashMap<>(),
+                torchTrain = new LinkedHashMap<>();
+        final Map<Workload, Map<String, Object>> checks = new LinkedHashMap<>();
+
+        Anchors(List<Workload> loads) {
+            for (Workload w : loads) {
+                Map<String, Object> check = new LinkedHashMap<>();
+                checks.put(w, check);
+                if (anchors.contains("onnxruntime") && !w.spec.pixel()) {
+                    try {
+                        OnnxRuntimeAnchor a = new OnnxRuntimeAnchor(w.actor, 1, threads);
+                        ort.put(w, a);
+                        ortAction.put(w, a.batch1Action(w.obs1, w.eps1));
+                    } catch (ai.onnxruntime.OrtException e) {
+                        throw new IllegalStateException("ONNX Runtime: " + e.getMessage(), e);
+                    }
+                }
+                if (anchors.contains("pytorch")) {
+                    PyTorchAnchor t = new PyTorchAnchor(w.actor);
+                    torch.put(w, t);
+                    float[] theirs = t.action(w.obs1, w.eps1);
+                    float[] ours = MeanFlowSampler.sample(w.actor, w.obs1, w.eps1, 1).toArray();
+                    double maxDiff = 0;
+                    for (int i = 0; i < ours.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
+                    check.put("pytorch_b1_action_max_abs_diff", maxDiff);
+                    torchAction.put(w, t.batch1Action(w.obs1, w.eps1));
+                }
             }
         }
-        if (anchors.contains("pytorch")) {
-            try (PyTorchAnchor torch = new PyTorchAnchor(actor)) {
-                float[] theirs = torch.action(obs1, eps1);
-                float[] ours = MeanFlowSampler.sample(actor, obs1, eps1, 1).toArray();
-                double maxDiff = 0;
-                for (int i = 0; i < ours.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
-                r.put("pytorch_b1_action_max_abs_diff", maxDiff);
-                double pf = Timing.medianNanos(torch.batch1Action(obs1, eps1), spec.pixel() ? 3 * warmup : warmup, b1Samples);
-                r.put("pytorch_b1_forward_us", round(pf / 1e3));
-                MeanFlowLoss.Times times = MeanFlowLoss.sampleTimes(new SplittableRandom(5), b, -0.4, 1.0, 0.5);
-                Tensor eps = Tensor.zeros(b, actor.actionDim);
-                for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) Init.gaussian(rng);
-                Runnable torchStep = torch.trainStep(obs, act, eps, times.t(), times.r());
-                double ourLoss = MeanFlowLoss.evaluate(actor, obs, act, eps, times, MeanFlowLoss.Options.PLAIN).loss();
-                torchStep.run(); // first step: same weights and inputs as ours, so the same loss
-                r.put("pytorch_loss_rel_diff", Math.abs(torch.lastLoss - ourLoss) / Math.abs(ourLoss));
-                double pt = Timing.medianNanos(torchStep, spec.pixel() ? 3 * warmup : warmup, spec.pixel() ? 9 : 30);
-                r.put("pytorch_b128_train_step_ms", round(pt / 1e6));
-                r.put("b1_forward_vs_pytorch", round(fwd / pf));
-                r.put("b128_train_step_vs_pytorch", round(train / pt));
+
+        boolean any() {
+            return !ort.isEmpty() || !torch.isEmpty();
+        }
+
+        void warmUpLatency(Workload w) {
+            if (ortAction.containsKey(w)) Timing.warmUp(ortAction.get(w), w.warm());
+            if (torchAction.containsKey(w)) Timing.warmUp(torchAction.get(w), w.warm());
+            if (any()) quiesce();
+        }
+
+        void latencyRound(Workload w, int totalRounds) {
+            int calls = perRound(w.b1Samples * repeats, totalRounds);
+            if (ortAction.containsKey(w)) w.figure("onnxruntime_b1_forward").time(ortAction.get(w), calls);
+            if (torchAction.containsKey(w)) w.figure("pytorch_b1_forward").time(torchAction.get(w), calls);
+        }
+
+        void warmUpTraining(Workload w) {
+            PyTorchAnchor t = torch.get(w);
+            if (t == null) return;
+            // PyTorch holds the initial weights (copied before our training steps changed ours): its first loss is
+            // compared with our loss on a fresh copy of the initial network
+            MeanFlowActor initial = w.spec.fresh();
+            MeanFlowLoss.Times times = MeanFlowLoss.sampleTimes(new SplittableRandom(5), w.b, -0.4, 1.0, 0.5);
+            Tensor eps = Tensor.zeros(w.b, w.actor.actionDim);
+            SplittableRandom rng = new SplittableRandom(7);
+            for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) Init.gaussian(rng);
+            Runnable step = t.trainStep(w.obs, w.act, eps, times.t(), times.r());
+            double ourLoss = MeanFlowLoss.evaluate(initial, w.obs, w.act, eps, times, MeanFlowLoss.Options.PLAIN).loss();
+            step.run(); // first step: same weights and inputs as ours, so the same loss
+            checks.get(w).put("pytorch_loss_rel_diff", Math.abs(t.lastLoss - ourLoss) / Math.abs(ourLoss));
+            torchTrain.put(w, step);
+            Timing.warmUp(step, w.warm());
+            quiesce();
+        }
+
+        void trainingRound(Workload w, int totalRounds) {
+            if (torchTrain.containsKey(w)) {
+                w.figure("pytorch_b128_train_step").time(torchTrain.get(w), perRound(w.trainSamples * repeats, totalRounds));
             }
         }
-    }
 
-    /** Read bandwidth for a buffer the size of the weights (it stays in cache, as weights do across calls). */
-    static double l3BandwidthGBs(long bytes) {
-        float[] buf = new float[(int) (bytes / 4)];
-        for (int i = 0; i < buf.length; i++) buf[i] = i % 7;
-        float[] sink = new float[1];
-        double ns = Timing.medianNanos(() -> sink[0] += Kernels.sum(buf, 0, buf.length), 1.0, 501);
-        if (sink[0] == 42f) System.out.print("");
-        return bytes / ns;
+        void report(Workload w, Map<String, Object> r) {
+            r.putAll(checks.get(w));
+            double fwd = w.figures.get("b1_forward").median();
+            if (w.figures.containsKey("onnxruntime_b1_forward")) {
+                r.put("b1_forward_vs_onnxruntime", round(fwd / w.figures.get("onnxruntime_b1_forward").median()));
+            }
+            if (w.figures.containsKey("pytorch_b1_forward")) {
+                r.put("b1_forward_vs_pytorch", round(fwd / w.figures.get("pytorch_b1_forward").median()));
+            }
+            if (w.figures.containsKey("pytorch_b128_train_step")) {
+                r.put("b128_train_step_vs_pytorch", round(w.figures.get("b128_train_step").median()
+                        / w.figures.get("pytorch_b128_train_step").median()));
+            }
+        }
+
+        @Override
+        public void close() {
+            for (OnnxRuntimeAnchor a : ort.values()) {
+                try {
+                    a.close();
+                } catch (ai.onnxruntime.OrtException e) {
+                    throw new IllegalStateException("ONNX Runtime: " + e.getMessage(), e);
+                }
+            }
+            for (PyTorchAnchor t : torch.values()) t.close();
+        }
     }
 
     static double round(double v) {
@@ -281,7 +453,9 @@ public final class NnBench implements Runnable {
 
     @SuppressWarnings("unchecked")
     static void printTable(Map<String, Object> out) {
-        System.out.printf("machine: %s%nthreads: %s, kernels: %s%n", out.get("machine"), out.get("threads"), out.get("kernels"));
+        for (var e : out.entrySet()) {
+            if (!(e.getValue() instanceof Map<?, ?>)) System.out.printf("%-30s %s%n", e.getKey(), e.getValue());
+        }
         for (var e : out.entrySet()) {
             if (!(e.getValue() instanceof Map<?, ?> m)) continue;
             System.out.println(e.getKey() + ":");

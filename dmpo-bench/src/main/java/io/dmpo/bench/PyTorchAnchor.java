@@ -156,6 +156,35 @@ final class PyTorchAnchor implements AutoCloseable {
         };
     }
 
+    /**
+     * Returns a runnable that computes one K-step action at batch 1 (DESIGN.md §3, as MeanFlowSampler): the encoder
+     * once, then x ← x − (t_k − t_{k+1})·u(x, t_{k+1}, t_k | s) for k &lt; K from x = ε, clipped to [−1, 1]. The time
+     * grids are made once; {@code sink} receives the action (for parity checks).
+     */
+    Runnable batch1Sample(Tensor obs, Tensor eps, int steps, float[] sink) {
+        NDArray o = manager.create(obs.toArray(), new Shape(1, obs.cols));
+        NDArray e = manager.create(eps.toArray(), new Shape(1, eps.cols));
+        NDArray[] r = new NDArray[steps], t = new NDArray[steps];
+        for (int k = 0; k < steps; k++) {
+            t[k] = manager.full(new Shape(1, 1), 1f - (float) k / steps);
+            r[k] = manager.full(new Shape(1, 1), 1f - (float) (k + 1) / steps);
+        }
+        return () -> {
+            try (NDManager sub = manager.newSubManager()) {
+                sub.tempAttachAll(o, e);
+                for (int k = 0; k < steps; k++) sub.tempAttachAll(r[k], t[k]);
+                NDArray cond = encode(o);
+                NDArray x = e;
+                for (int k = 0; k < steps; k++) {
+                    float dt = (1f - (float) k / steps) - (1f - (float) (k + 1) / steps); // as our sampler
+                    x = x.sub(velocity(x, r[k], t[k], cond).mul(dt));
+                }
+                float[] a = x.clip(-1, 1).toFloatArray();
+                System.arraycopy(a, 0, sink, 0, Math.min(a.length, sink.length));
+            }
+        };
+    }
+
     /** The batch-1 one-step action as PyTorch computes it (for parity checks). */
     float[] action(Tensor obs, Tensor eps) {
         return action(obs, eps, true);

@@ -2,25 +2,69 @@ package io.dmpo.bench;
 
 import java.util.Arrays;
 
-/** Wall-clock sampling: warm up, then time single calls and report the median. */
+/** Wall-clock sampling: warm up, time single calls, and summarize them by median and quantiles. */
 final class Timing {
     private Timing() {}
 
     /** Median nanoseconds per call of {@code body}, after warming up for about {@code warmupSeconds}. */
     static double medianNanos(Runnable body, double warmupSeconds, int samples) {
-        long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-        int warm = 0;
-        while (System.nanoTime() < warmEnd || warm < 3) {
+        warmUp(body, warmupSeconds);
+        Samples s = new Samples();
+        s.time(body, samples);
+        return s.median();
+    }
+
+    /** Runs {@code body} for about {@code seconds} (at least three calls) so the JIT has compiled its hot paths. */
+    static void warmUp(Runnable body, double seconds) {
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        int calls = 0;
+        while (System.nanoTime() < end || calls < 3) {
             body.run();
-            warm++;
+            calls++;
         }
-        long[] t = new long[samples];
-        for (int i = 0; i < samples; i++) {
-            long t0 = System.nanoTime();
-            body.run();
-            t[i] = System.nanoTime() - t0;
+    }
+
+    /**
+     * Times of single calls, pooled over the interleaved rounds of a benchmark: one figure's median and quartiles come
+     * from all of its calls, so a round disturbed by the machine moves the quartiles, not the median.
+     */
+    static final class Samples {
+        private long[] t = new long[256];
+        private int n;
+        private boolean sorted = true;
+
+        void time(Runnable body, int calls) {
+            for (int i = 0; i < calls; i++) {
+                long t0 = System.nanoTime();
+                body.run();
+                add(System.nanoTime() - t0);
+            }
         }
-        Arrays.sort(t);
-        return samples % 2 == 1 ? t[samples / 2] : 0.5 * (t[samples / 2 - 1] + t[samples / 2]);
+
+        void add(long nanos) {
+            if (n == t.length) t = Arrays.copyOf(t, 2 * n);
+            t[n++] = nanos;
+            sorted = false;
+        }
+
+        int count() {
+            return n;
+        }
+
+        /** The q-quantile (0 ≤ q ≤ 1) by linear interpolation between order statistics, in nanoseconds. */
+        double quantile(double q) {
+            if (n == 0) throw new IllegalStateException("no samples");
+            if (!sorted) {
+                Arrays.sort(t, 0, n);
+                sorted = true;
+            }
+            double pos = q * (n - 1);
+            int lo = (int) Math.floor(pos), hi = Math.min(n - 1, lo + 1);
+            return t[lo] + (pos - lo) * (t[hi] - t[lo]);
+        }
+
+        double median() {
+            return quantile(0.5);
+        }
     }
 }

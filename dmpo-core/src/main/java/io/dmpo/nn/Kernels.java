@@ -29,6 +29,27 @@ public final class Kernels {
     /** Floats per SIMD vector of the active kernels (1 for the scalar kernels). */
     public static final int LANES = VECTOR ? VectorKernels.VL : 1;
 
+    /**
+     * Runs {@code iterations} rounds of {@link #FMA_PROBE_LANES} independent fused multiply-adds on the calling thread
+     * (the throughput probe benchmarks compare the engine with); returns a value to keep the work alive.
+     */
+    public static float fmaProbe(long iterations) {
+        if (!VECTOR) {
+            float a = 0.1f, b = 0.2f, c = 0.3f, d = 0.4f;
+            for (long i = 0; i < iterations; i++) {
+                a = Math.fma(a, 0.999f, 1e-3f);
+                b = Math.fma(b, 0.999f, 1e-3f);
+                c = Math.fma(c, 0.999f, 1e-3f);
+                d = Math.fma(d, 0.999f, 1e-3f);
+            }
+            return a + b + c + d;
+        }
+        return VectorKernels.fmaProbe(iterations);
+    }
+
+    /** Fused multiply-adds per round of {@link #fmaProbe}. */
+    public static final int FMA_PROBE_LANES = VECTOR ? 12 * VectorKernels.VL : 4;
+
     /** C[m×n] (+)= A[m×k] · B[n×k]ᵀ (each output a dot product of two contiguous rows). */
     public static void gemmNT(int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                               float[] c, int co, int ldc, boolean accumulate) {

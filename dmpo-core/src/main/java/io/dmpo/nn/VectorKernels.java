@@ -26,6 +26,13 @@ final class VectorKernels {
     private static final VectorShuffle<Float> XOR2 = VectorShuffle.fromOp(S, lane -> lane ^ 2);
     private static final VectorShuffle<Float> XOR1 = VectorShuffle.fromOp(S, lane -> lane ^ 1);
 
+    /**
+     * Whether 6×3 register blocks (18 accumulators + 3 weight vectors + 1 broadcast) fit in the vector registers: only
+     * with AVX-512's 32. With AVX2's 16, C2 gives up on such a block and runs the Vector API's Java fallback (several
+     * times slower), so 6×2 blocks (15 live vectors) are the widest used there.
+     */
+    private static final boolean THREE_WIDE = VL >= 16;
+
     static {
         if (VL > 16 || VL < 4) throw new ExceptionInInitializerError("unsupported float vector length " + VL);
     }
@@ -51,8 +58,12 @@ final class VectorKernels {
         }
     }
 
-    private static final VectorMask<Float> HI8 = VL == 16 ? VectorMask.fromLong(S, 0xFF00L) : null;
-    private static final VectorMask<Float> ODD_QUARTETS = VL == 16 ? VectorMask.fromLong(S, 0xF0F0L) : null;
+    // The four-way fold of store4 for 16 lanes (AVX-512) and 8 lanes (AVX2): the first butterfly stage is shared by
+    // two totals through a blend of halves, the second by all four through a blend of quarter groups.
+    private static final VectorShuffle<Float> FOLD_HALF = VL == 16 ? XOR8 : VL == 8 ? XOR4 : null;
+    private static final VectorShuffle<Float> FOLD_QUARTER = VL == 16 ? XOR4 : VL == 8 ? XOR2 : null;
+    private static final VectorMask<Float> UPPER_HALF = VL == 16 ? VectorMask.fromLong(S, 0xFF00L) : VL == 8 ? VectorMask.fromLong(S, 0xF0L) : null;
+    private static final VectorMask<Float> ODD_QUARTERS = VL == 16 ? VectorMask.fromLong(S, 0xF0F0L) : VL == 8 ? VectorMask.fromLong(S, 0xCCL) : null;
 
     /**
      * Stores sum(s0) .. sum(s3) to c[idx .. idx+3]. With 16 lanes the four butterflies are folded into one vector (two
@@ -60,24 +71,54 @@ final class VectorKernels {
      * are bitwise identical to summing one by one.
      */
     private static void store4(FloatVector s0, FloatVector s1, FloatVector s2, FloatVector s3, float[] c, int idx, boolean acc) {
-        if (VL != 16) {
+        if (VL < 8) {
             store(c, idx, sum(s0), acc);
             store(c, idx + 1, sum(s1), acc);
             store(c, idx + 2, sum(s2), acc);
             store(c, idx + 3, sum(s3), acc);
             return;
         }
-        FloatVector f01 = s0.add(s0.rearrange(XOR8)).blend(s1.add(s1.rearrange(XOR8)), HI8);
-        FloatVector f23 = s2.add(s2.rearrange(XOR8)).blend(s3.add(s3.rearrange(XOR8)), HI8);
-        f01 = f01.add(f01.rearrange(XOR4));
-        f23 = f23.add(f23.rearrange(XOR4));
-        FloatVector f = f01.blend(f23, ODD_QUARTETS); // lanes 0-3: s0, 4-7: s2, 8-11: s1, 12-15: s3
-        f = f.add(f.rearrange(XOR2));
+        FloatVector f01 = s0.add(s0.rearrange(FOLD_HALF)).blend(s1.add(s1.rearrange(FOLD_HALF)), UPPER_HALF);
+        FloatVector f23 = s2.add(s2.rearrange(FOLD_HALF)).blend(s3.add(s3.rearrange(FOLD_HALF)), UPPER_HALF);
+        f01 = f01.add(f01.rearrange(FOLD_QUARTER));
+        f23 = f23.add(f23.rearrange(FOLD_QUARTER));
+        FloatVector f = f01.blend(f23, ODD_QUARTERS); // quarters: s0, s2, s1, s3
+        if (VL == 16) f = f.add(f.rearrange(XOR2));
         f = f.add(f.rearrange(XOR1));
         store(c, idx, f.lane(0), acc);
-        store(c, idx + 1, f.lane(8), acc);
-        store(c, idx + 2, f.lane(4), acc);
-        store(c, idx + 3, f.lane(12), acc);
+        store(c, idx + 1, f.lane(VL / 2), acc);
+        store(c, idx + 2, f.lane(VL / 4), acc);
+        store(c, idx + 3, f.lane(3 * VL / 4), acc);
+    }
+
+    /**
+     * The machine's FMA throughput probe: 12 independent fma chains (enough to cover the fma latency on two pipes, few
+     * enough for AVX2's 16 registers) for {@code iterations} rounds; returns a value that depends on every chain so the
+     * work cannot be dropped. Each round is 12·VL fused multiply-adds.
+     */
+    static float fmaProbe(long iterations) {
+        FloatVector m = FloatVector.broadcast(S, 0.999f), d = FloatVector.broadcast(S, 1e-3f);
+        FloatVector a0 = FloatVector.broadcast(S, 0.10f), a1 = FloatVector.broadcast(S, 0.11f);
+        FloatVector a2 = FloatVector.broadcast(S, 0.12f), a3 = FloatVector.broadcast(S, 0.13f);
+        FloatVector a4 = FloatVector.broadcast(S, 0.14f), a5 = FloatVector.broadcast(S, 0.15f);
+        FloatVector a6 = FloatVector.broadcast(S, 0.16f), a7 = FloatVector.broadcast(S, 0.17f);
+        FloatVector a8 = FloatVector.broadcast(S, 0.18f), a9 = FloatVector.broadcast(S, 0.19f);
+        FloatVector a10 = FloatVector.broadcast(S, 0.20f), a11 = FloatVector.broadcast(S, 0.21f);
+        for (long i = 0; i < iterations; i++) {
+            a0 = a0.fma(m, d);
+            a1 = a1.fma(m, d);
+            a2 = a2.fma(m, d);
+            a3 = a3.fma(m, d);
+            a4 = a4.fma(m, d);
+            a5 = a5.fma(m, d);
+            a6 = a6.fma(m, d);
+            a7 = a7.fma(m, d);
+            a8 = a8.fma(m, d);
+            a9 = a9.fma(m, d);
+            a10 = a10.fma(m, d);
+            a11 = a11.fma(m, d);
+        }
+        return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11).lane(0);
     }
 
     /** Sum of the lanes in a fixed order (a butterfly of lane swaps). */
@@ -189,35 +230,35 @@ final class VectorKernels {
                 s03 = xt0.fma(w3, s03);
                 s13 = xt1.fma(w3, s13);
             }
-            if (VL == 16) { // store4 written out: a vector-taking helper that C2 declines to inline boxes its arguments
-                FloatVector f01 = s00.add(s00.rearrange(XOR8)).blend(s01.add(s01.rearrange(XOR8)), HI8);
-                FloatVector f23 = s02.add(s02.rearrange(XOR8)).blend(s03.add(s03.rearrange(XOR8)), HI8);
-                f01 = f01.add(f01.rearrange(XOR4));
-                f23 = f23.add(f23.rearrange(XOR4));
-                FloatVector f = f01.blend(f23, ODD_QUARTETS);
-                f = f.add(f.rearrange(XOR2));
+            if (VL >= 8) { // store4 written out: a vector-taking helper that C2 declines to inline boxes its arguments
+                FloatVector f01 = s00.add(s00.rearrange(FOLD_HALF)).blend(s01.add(s01.rearrange(FOLD_HALF)), UPPER_HALF);
+                FloatVector f23 = s02.add(s02.rearrange(FOLD_HALF)).blend(s03.add(s03.rearrange(FOLD_HALF)), UPPER_HALF);
+                f01 = f01.add(f01.rearrange(FOLD_QUARTER));
+                f23 = f23.add(f23.rearrange(FOLD_QUARTER));
+                FloatVector f = f01.blend(f23, ODD_QUARTERS);
+                if (VL == 16) f = f.add(f.rearrange(XOR2));
                 f = f.add(f.rearrange(XOR1));
                 int at = co + (i + 0) * ldc + j;
                 store(c, at, f.lane(0), acc);
-                store(c, at + 1, f.lane(8), acc);
-                store(c, at + 2, f.lane(4), acc);
-                store(c, at + 3, f.lane(12), acc);
+                store(c, at + 1, f.lane(VL / 2), acc);
+                store(c, at + 2, f.lane(VL / 4), acc);
+                store(c, at + 3, f.lane(3 * VL / 4), acc);
             } else {
                 store4(s00, s01, s02, s03, c, co + (i + 0) * ldc + j, acc);
             }
-            if (VL == 16) { // store4 written out: a vector-taking helper that C2 declines to inline boxes its arguments
-                FloatVector f01 = s10.add(s10.rearrange(XOR8)).blend(s11.add(s11.rearrange(XOR8)), HI8);
-                FloatVector f23 = s12.add(s12.rearrange(XOR8)).blend(s13.add(s13.rearrange(XOR8)), HI8);
-                f01 = f01.add(f01.rearrange(XOR4));
-                f23 = f23.add(f23.rearrange(XOR4));
-                FloatVector f = f01.blend(f23, ODD_QUARTETS);
-                f = f.add(f.rearrange(XOR2));
+            if (VL >= 8) { // store4 written out: a vector-taking helper that C2 declines to inline boxes its arguments
+                FloatVector f01 = s10.add(s10.rearrange(FOLD_HALF)).blend(s11.add(s11.rearrange(FOLD_HALF)), UPPER_HALF);
+                FloatVector f23 = s12.add(s12.rearrange(FOLD_HALF)).blend(s13.add(s13.rearrange(FOLD_HALF)), UPPER_HALF);
+                f01 = f01.add(f01.rearrange(FOLD_QUARTER));
+                f23 = f23.add(f23.rearrange(FOLD_QUARTER));
+                FloatVector f = f01.blend(f23, ODD_QUARTERS);
+                if (VL == 16) f = f.add(f.rearrange(XOR2));
                 f = f.add(f.rearrange(XOR1));
                 int at = co + (i + 1) * ldc + j;
                 store(c, at, f.lane(0), acc);
-                store(c, at + 1, f.lane(8), acc);
-                store(c, at + 2, f.lane(4), acc);
-                store(c, at + 3, f.lane(12), acc);
+                store(c, at + 1, f.lane(VL / 2), acc);
+                store(c, at + 2, f.lane(VL / 4), acc);
+                store(c, at + 3, f.lane(3 * VL / 4), acc);
             } else {
                 store4(s10, s11, s12, s13, c, co + (i + 1) * ldc + j, acc);
             }
@@ -281,19 +322,19 @@ final class VectorKernels {
                 FloatVector w3 = loadPartial(b, b3 + kb, k - kb, tail);
                 s03 = xt0.fma(w3, s03);
             }
-            if (VL == 16) { // store4 written out: a vector-taking helper that C2 declines to inline boxes its arguments
-                FloatVector f01 = s00.add(s00.rearrange(XOR8)).blend(s01.add(s01.rearrange(XOR8)), HI8);
-                FloatVector f23 = s02.add(s02.rearrange(XOR8)).blend(s03.add(s03.rearrange(XOR8)), HI8);
-                f01 = f01.add(f01.rearrange(XOR4));
-                f23 = f23.add(f23.rearrange(XOR4));
-                FloatVector f = f01.blend(f23, ODD_QUARTETS);
-                f = f.add(f.rearrange(XOR2));
+            if (VL >= 8) { // store4 written out: a vector-taking helper that C2 declines to inline boxes its arguments
+                FloatVector f01 = s00.add(s00.rearrange(FOLD_HALF)).blend(s01.add(s01.rearrange(FOLD_HALF)), UPPER_HALF);
+                FloatVector f23 = s02.add(s02.rearrange(FOLD_HALF)).blend(s03.add(s03.rearrange(FOLD_HALF)), UPPER_HALF);
+                f01 = f01.add(f01.rearrange(FOLD_QUARTER));
+                f23 = f23.add(f23.rearrange(FOLD_QUARTER));
+                FloatVector f = f01.blend(f23, ODD_QUARTERS);
+                if (VL == 16) f = f.add(f.rearrange(XOR2));
                 f = f.add(f.rearrange(XOR1));
                 int at = co + (i + 0) * ldc + j;
                 store(c, at, f.lane(0), acc);
-                store(c, at + 1, f.lane(8), acc);
-                store(c, at + 2, f.lane(4), acc);
-                store(c, at + 3, f.lane(12), acc);
+                store(c, at + 1, f.lane(VL / 2), acc);
+                store(c, at + 2, f.lane(VL / 4), acc);
+                store(c, at + 3, f.lane(3 * VL / 4), acc);
             } else {
                 store4(s00, s01, s02, s03, c, co + (i + 0) * ldc + j, acc);
             }
@@ -679,12 +720,12 @@ final class VectorKernels {
      */
     static void gemmBroadcastAWide(int m, int n, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb,
                                    float[] c, int co, int ldc, boolean acc) {
-        int n3 = n / (3 * VL) * (3 * VL);
+        int n3 = THREE_WIDE ? n / (3 * VL) * (3 * VL) : 0;
         int n2 = n3 + (n - n3) / (2 * VL) * (2 * VL);
         int m6 = m / 6 * 6;
         for (int i = 0; i < m6; i += 6) {
             for (int j = 0; j < n3; j += 3 * VL) bc6x3(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
-            if (n2 > n3) bc6x2(i, n3, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
+            for (int j = n3; j < n2; j += 2 * VL) bc6x2(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
         }
         if (m6 < m && n2 > 0) gemmBroadcastA(m - m6, n2, k, a, ao + m6 * ai, ai, ap, b, bo, ldb, c, co + m6 * ldc, ldc, acc);
         if (n2 < n) gemmBroadcastA(m, n - n2, k, a, ao, ai, ap, b, bo + n2, ldb, c, co + n2, ldc, acc);
@@ -848,7 +889,7 @@ final class VectorKernels {
         int j = 0;
         while (j < n) {
             int q = (n - j) / VL;
-            int w = q >= 3 && q != 4 ? 3 : Math.min(q, 2);
+            int w = THREE_WIDE && q >= 3 && q != 4 ? 3 : Math.min(q, 2);
             if (w == 1) {
                 gemmBroadcastA(m, VL, k, a, ao, ai, ap, b, bo + j, ldb, c, co + j, ldc, false);
             } else {

@@ -47,6 +47,11 @@ public final class VisionTransformer implements Layer {
         return fused.forwardByChannel(x, extra);
     }
 
+    /** An allocation-free batch-1 session of the fused path (see {@link VitInference.Session}); null when unavailable. */
+    VitInference.Session session(int extra, int threads) {
+        return fused == null ? null : fused.new Session(extra, threads);
+    }
+
     public int inputSize() {
         return channels * height * width;
     }

@@ -115,6 +115,27 @@ final class VitInference {
 
     /** ld = 0: y token-major [tokens, dim]; otherwise channel-major [dim, ld] (tokens in the first columns). */
     private void image(Work ws, float[] x, int xo, float[] y, int yo, int ld) {
+        int threads = Parallel.threads();
+        int[] chunks = chunkCounts(threads);
+        ChunkBody body = (phase, chunk) -> chunk(ws, x, xo, y, yo, ld, chunks, phase, chunk);
+        Run run = new Run(chunks);
+        if (threads > 1) {
+            for (int i = 1; i < threads; i++) Parallel.spawn(() -> run.participate(body));
+        }
+        run.participate(body);
+        run.finish();
+    }
+
+    /** Chunks per phase for {@code threads} threads. */
+    private int[] chunkCounts(int threads) {
+        int vl = VectorKernels.VL;
+        int splitChunks = Math.min(c * h, 2 * threads), gatherChunks = Math.min(c * k1, threads);
+        int convChunks = Math.min((d + 5) / 6, threads), tokenChunks = Math.min(tp / vl, threads);
+        return new int[] {splitChunks, gatherChunks, convChunks, tokenChunks, tokenChunks};
+    }
+
+    /** One chunk of one phase of an image (see the class comment). */
+    private void chunk(Work ws, float[] x, int xo, float[] y, int yo, int ld, int[] chunks, int phase, int chunk) {
         Conv2d conv1 = vit.conv1, conv2 = vit.conv2;
         TransformerBlock blk = vit.block;
         float[] w1 = conv1.weight.value, b1 = conv1.bias.value, w2 = conv2.weight.value, b2 = conv2.bias.value;
@@ -123,75 +144,134 @@ final class VitInference {
         float[] wp = blk.attn.proj.weight.value, bp = blk.attn.proj.bias.value;
         float[] wf1 = blk.fc1.weight.value, bf1 = blk.fc1.bias.value, wf2 = blk.fc2.weight.value, bf2 = blk.fc2.bias.value;
         LayerNorm ln1 = blk.ln1, ln2 = blk.ln2, ln = vit.ln;
-        int vl = VectorKernels.VL, threads = Parallel.threads();
-        int splitChunks = Math.min(c * h, 2 * threads), gatherChunks = Math.min(c * k1, threads);
-        int convChunks = Math.min((d + 5) / 6, threads), tokenChunks = Math.min(tp / vl, threads);
-        int[] chunks = {splitChunks, gatherChunks, convChunks, tokenChunks, tokenChunks};
-        ChunkBody body = (phase, chunk) -> {
-            switch (phase) {
-                case 0 -> { // the input's phases (with x/255 − 0.5), by image rows
-                    splitPhases(x, xo, ws.phases, conv1.inScale, conv1.inShift,
-                            lo(c * h, 1, splitChunks, chunk), lo(c * h, 1, splitChunks, chunk + 1));
+        int vl = VectorKernels.VL;
+        int splitChunks = chunks[0], gatherChunks = chunks[1], convChunks = chunks[2], tokenChunks = chunks[3];
+        switch (phase) {
+            case 0 -> { // the input's phases (with x/255 − 0.5), by image rows
+                splitPhases(x, xo, ws.phases, conv1.inScale, conv1.inShift,
+                        lo(c * h, 1, splitChunks, chunk), lo(c * h, 1, splitChunks, chunk + 1));
+            }
+            case 1 -> // conv1's patch rows, by (channel, kernel row)
+                gatherConv1(ws.phases, ws.cols1, lo(c * k1, 1, gatherChunks, chunk), lo(c * k1, 1, gatherChunks, chunk + 1));
+            case 2 -> { // conv1 output channels, then conv2's patch rows of those channels (bias and ReLU fused)
+                int from = lo(d, 6, convChunks, chunk), to = lo(d, 6, convChunks, chunk + 1);
+                VectorKernels.gemmColumns(to - from, p1p, patch1, w1, from * patch1, patch1, 1, ws.cols1, 0, p1p,
+                        ws.x1, from * p1p, p1p);
+                gatherConv2(ws.x1, b1, ws.cols2, from, to);
+            }
+            case 3 -> { // conv2 + bias + position, ln1, qkv for a range of tokens
+                int c0 = lo(tp / vl, 1, tokenChunks, chunk) * vl, c1 = lo(tp / vl, 1, tokenChunks, chunk + 1) * vl, n = c1 - c0;
+                VectorKernels.gemmColumns(d, n, patch2, w2, 0, patch2, 1, ws.cols2, c0, tp, ws.x0, c0, tp);
+                VectorKernels.biasActColumns(d, c0, c1, ws.x0, 0, tp, b2, 0, 0, null, 0);
+                int tEnd = Math.min(c1, t);
+                for (int j = c0; j < tEnd; j++) {
+                    int pr = j * d;
+                    for (int o = 0; o < d; o++) ws.x0[o * tp + j] += pos[pr + o];
                 }
-                case 1 -> // conv1's patch rows, by (channel, kernel row)
-                    gatherConv1(ws.phases, ws.cols1, lo(c * k1, 1, gatherChunks, chunk), lo(c * k1, 1, gatherChunks, chunk + 1));
-                case 2 -> { // conv1 output channels, then conv2's patch rows of those channels (bias and ReLU fused)
-                    int from = lo(d, 6, convChunks, chunk), to = lo(d, 6, convChunks, chunk + 1);
-                    VectorKernels.gemmColumns(to - from, p1p, patch1, w1, from * patch1, patch1, 1, ws.cols1, 0, p1p,
-                            ws.x1, from * p1p, p1p);
-                    gatherConv2(ws.x1, b1, ws.cols2, from, to);
+                VectorKernels.layerNormColumns(d, c0, c1, ln1.eps, ws.x0, 0, ln1.weight.value, ln1.bias.value, ws.hn, 0, tp);
+                VectorKernels.gemmColumns(3 * d, n, d, wqkv, 0, d, 1, ws.hn, c0, tp, ws.qkv, c0, tp);
+                VectorKernels.biasActColumns(3 * d, c0, c1, ws.qkv, 0, tp, bqkv, 0, 0, null, 0);
+            }
+            default -> { // attention for a range of query tokens, the rest of the block, the final LayerNorm
+                int c0 = lo(tp / vl, 1, tokenChunks, chunk) * vl, c1 = lo(tp / vl, 1, tokenChunks, chunk + 1) * vl, n = c1 - c0;
+                for (int hh = 0; hh < heads; hh++) {
+                    int q = hh * hd * tp, k = (d + hh * hd) * tp, v = (2 * d + hh * hd) * tp;
+                    // Sᵀ[j, i] = Σ_e k[j, e]·q[i, e]: keys down the rows, so the softmax runs down each column
+                    VectorKernels.gemmColumns(t, n, hd, ws.qkv, k, 1, tp, ws.qkv, q + c0, tp, ws.sc, c0, tp);
+                    VectorKernels.softmaxColumns(t, c0, c1, scale, ws.sc, 0, tp);
+                    // Oᵀ[e, i] = Σ_j v[j, e]·P[i, j]
+                    VectorKernels.gemmColumns(hd, n, t, ws.qkv, v, tp, 1, ws.sc, c0, tp, ws.att, q + c0, tp);
                 }
-                case 3 -> { // conv2 + bias + position, ln1, qkv for a range of tokens
-                    int c0 = lo(tp / vl, 1, tokenChunks, chunk) * vl, c1 = lo(tp / vl, 1, tokenChunks, chunk + 1) * vl, n = c1 - c0;
-                    VectorKernels.gemmColumns(d, n, patch2, w2, 0, patch2, 1, ws.cols2, c0, tp, ws.x0, c0, tp);
-                    VectorKernels.biasActColumns(d, c0, c1, ws.x0, 0, tp, b2, 0, 0, null, 0);
-                    int tEnd = Math.min(c1, t);
+                VectorKernels.gemmColumns(d, n, d, wp, 0, d, 1, ws.att, c0, tp, ws.r1, c0, tp);
+                VectorKernels.biasActColumns(d, c0, c1, ws.r1, 0, tp, bp, 0, 0, ws.x0, 0);
+                VectorKernels.layerNormColumns(d, c0, c1, ln2.eps, ws.r1, 0, ln2.weight.value, ln2.bias.value, ws.hn, 0, tp);
+                VectorKernels.gemmColumns(mlp, n, d, wf1, 0, d, 1, ws.hn, c0, tp, ws.f, c0, tp);
+                VectorKernels.biasActColumns(mlp, c0, c1, ws.f, 0, tp, bf1, 0, 2, null, 0);
+                VectorKernels.gemmColumns(d, n, mlp, wf2, 0, mlp, 1, ws.f, c0, tp, ws.x0, c0, tp);
+                VectorKernels.biasActColumns(d, c0, c1, ws.x0, 0, tp, bf2, 0, 0, ws.r1, 0);
+                VectorKernels.layerNormColumns(d, c0, c1, ln.eps, ws.x0, 0, ln.weight.value, ln.bias.value, ws.hn, 0, tp);
+                int tEnd = Math.min(c1, t);
+                if (ld > 0) {
+                    if (tEnd > c0) {
+                        for (int o = 0; o < d; o++) System.arraycopy(ws.hn, o * tp + c0, y, yo + o * ld + c0, tEnd - c0);
+                    }
+                } else {
                     for (int j = c0; j < tEnd; j++) {
-                        int pr = j * d;
-                        for (int o = 0; o < d; o++) ws.x0[o * tp + j] += pos[pr + o];
-                    }
-                    VectorKernels.layerNormColumns(d, c0, c1, ln1.eps, ws.x0, 0, ln1.weight.value, ln1.bias.value, ws.hn, 0, tp);
-                    VectorKernels.gemmColumns(3 * d, n, d, wqkv, 0, d, 1, ws.hn, c0, tp, ws.qkv, c0, tp);
-                    VectorKernels.biasActColumns(3 * d, c0, c1, ws.qkv, 0, tp, bqkv, 0, 0, null, 0);
-                }
-                default -> { // attention for a range of query tokens, the rest of the block, the final LayerNorm
-                    int c0 = lo(tp / vl, 1, tokenChunks, chunk) * vl, c1 = lo(tp / vl, 1, tokenChunks, chunk + 1) * vl, n = c1 - c0;
-                    for (int hh = 0; hh < heads; hh++) {
-                        int q = hh * hd * tp, k = (d + hh * hd) * tp, v = (2 * d + hh * hd) * tp;
-                        // Sᵀ[j, i] = Σ_e k[j, e]·q[i, e]: keys down the rows, so the softmax runs down each column
-                        VectorKernels.gemmColumns(t, n, hd, ws.qkv, k, 1, tp, ws.qkv, q + c0, tp, ws.sc, c0, tp);
-                        VectorKernels.softmaxColumns(t, c0, c1, scale, ws.sc, 0, tp);
-                        // Oᵀ[e, i] = Σ_j v[j, e]·P[i, j]
-                        VectorKernels.gemmColumns(hd, n, t, ws.qkv, v, tp, 1, ws.sc, c0, tp, ws.att, q + c0, tp);
-                    }
-                    VectorKernels.gemmColumns(d, n, d, wp, 0, d, 1, ws.att, c0, tp, ws.r1, c0, tp);
-                    VectorKernels.biasActColumns(d, c0, c1, ws.r1, 0, tp, bp, 0, 0, ws.x0, 0);
-                    VectorKernels.layerNormColumns(d, c0, c1, ln2.eps, ws.r1, 0, ln2.weight.value, ln2.bias.value, ws.hn, 0, tp);
-                    VectorKernels.gemmColumns(mlp, n, d, wf1, 0, d, 1, ws.hn, c0, tp, ws.f, c0, tp);
-                    VectorKernels.biasActColumns(mlp, c0, c1, ws.f, 0, tp, bf1, 0, 2, null, 0);
-                    VectorKernels.gemmColumns(d, n, mlp, wf2, 0, mlp, 1, ws.f, c0, tp, ws.x0, c0, tp);
-                    VectorKernels.biasActColumns(d, c0, c1, ws.x0, 0, tp, bf2, 0, 0, ws.r1, 0);
-                    VectorKernels.layerNormColumns(d, c0, c1, ln.eps, ws.x0, 0, ln.weight.value, ln.bias.value, ws.hn, 0, tp);
-                    int tEnd = Math.min(c1, t);
-                    if (ld > 0) {
-                        if (tEnd > c0) {
-                            for (int o = 0; o < d; o++) System.arraycopy(ws.hn, o * tp + c0, y, yo + o * ld + c0, tEnd - c0);
-                        }
-                    } else {
-                        for (int j = c0; j < tEnd; j++) {
-                            int r = yo + j * d;
-                            for (int o = 0; o < d; o++) y[r + o] = ws.hn[o * tp + j];
-                        }
+                        int r = yo + j * d;
+                        for (int o = 0; o < d; o++) y[r + o] = ws.hn[o * tp + j];
                     }
                 }
             }
-        };
-        Run run = new Run(chunks);
-        if (threads > 1) {
-            for (int i = 1; i < threads; i++) Parallel.spawn(() -> run.participate(body));
         }
-        run.participate(body);
-        run.finish();
+    }
+
+    /**
+     * A batch-1 image pipeline that allocates nothing per image (a robot's control loop): its own scratch, output
+     * rows and helper threads (engine threads − 1, parked between images), so no task object or lambda is created per
+     * call. Output: channel-major [dim, tokens + extra] rows, the extra columns left to the caller. Not thread-safe;
+     * {@link #close} stops the helpers.
+     */
+    final class Session implements AutoCloseable {
+        private final Work ws = new Work();
+        private final int[] chunks;
+        private final Run run;
+        private final ChunkBody body;
+        final float[] out;
+        final int ld;
+        private float[] input;
+        private int inputOff;
+        private final Thread[] helpers;
+        private volatile int generation;
+        private volatile boolean closed;
+        private final java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+
+        Session(int extra, int threads) {
+            this.ld = t + extra;
+            this.out = new float[d * ld];
+            this.chunks = chunkCounts(threads);
+            this.run = new Run(chunks);
+            this.body = (phase, chunk) -> chunk(ws, input, inputOff, out, 0, ld, chunks, phase, chunk);
+            this.helpers = new Thread[threads - 1];
+            for (int i = 0; i < helpers.length; i++) {
+                helpers[i] = Thread.ofPlatform().daemon().name("dmpo-vit-helper-" + i).unstarted(this::helperLoop);
+                helpers[i].start();
+            }
+        }
+
+        /** The image's features into {@link #out}; {@code x[xo ..]} holds C·H·W values in [0, 255]. */
+        void image(float[] x, int xo) {
+            if (closed) throw new IllegalStateException("the ViT session is closed");
+            input = x;
+            inputOff = xo;
+            run.reset();
+            finished.set(0);
+            generation = generation + 1; // publishes input and the reset run to the helpers
+            for (Thread h : helpers) java.util.concurrent.locks.LockSupport.unpark(h);
+            run.participate(body);
+            run.finish();
+            // the next image resets the run: every helper must have left this one first (it finds no work left)
+            while (finished.get() < helpers.length) Thread.onSpinWait();
+        }
+
+        private void helperLoop() {
+            int seen = 0;
+            while (true) {
+                for (int spins = 0; generation == seen && !closed; spins++) {
+                    if (spins < 20_000) Thread.onSpinWait();
+                    else java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                }
+                if (closed) return;
+                seen = generation;
+                run.participate(body);
+                finished.incrementAndGet();
+            }
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            for (Thread h : helpers) java.util.concurrent.locks.LockSupport.unpark(h);
+        }
     }
 
     /** Start of chunk i of {@code chunks} over [0, n) with boundaries at multiples of align (i = chunks gives n). */
@@ -220,6 +300,15 @@ final class VitInference {
             this.chunks = chunks;
             this.next = new AtomicIntegerArray(chunks.length);
             this.done = new AtomicIntegerArray(chunks.length);
+        }
+
+        /** Ready for another image (only once every participant has left). */
+        void reset() {
+            for (int p = 0; p < chunks.length; p++) {
+                next.set(p, 0);
+                done.set(p, 0);
+            }
+            error = null;
         }
 
         void participate(ChunkBody body) {
