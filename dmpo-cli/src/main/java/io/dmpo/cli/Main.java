@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         description = "Dispersive MeanFlow Policy Optimization on the JVM: one-step generative robot policies.",
         subcommands = {CommandLine.HelpCommand.class, EnvCommand.class, ExportCommand.class,
                 ExpertCommand.class, DatasetCommand.class, CollectCommand.class, DemosCommand.class,
-                RunCommand.class, PretrainCommand.class, FinetuneCommand.class, EvalCommand.class, ReportCommand.class})
+                RunCommand.class, PretrainCommand.class, FinetuneCommand.class, EvalCommand.class, ReportCommand.class,
+                ControlCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

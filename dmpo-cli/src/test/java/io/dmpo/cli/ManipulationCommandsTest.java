@@ -98,4 +98,21 @@ class ManipulationCommandsTest {
         assertEquals(2, task.code());
         assertFalse(Files.exists(tmp.resolve("x.h5")));
     }
+
+    @Test
+    void controlLoopReportsEveryStageAtItsRate() {
+        EnvCommandTest.Run r = run("control", "--task", "lift", "--hz", "50", "--seconds", "0.4", "--warmup", "0.5", "--threads", "1", "--json");
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> out = EnvCommandTest.json(r);
+        assertEquals(20, ((Number) out.get("ticks")).intValue(), out.toString());
+        assertEquals(10, ((Number) out.get("physics_steps_per_tick")).intValue(), out.toString()); // 20 ms of 2 ms steps
+        for (String stage : io.dmpo.mujoco.ControlLoop.STAGES) {
+            double median = ((Number) out.get(stage + "_median_us")).doubleValue(), p99 = ((Number) out.get(stage + "_p99_us")).doubleValue();
+            assertTrue(median > 0 && p99 >= median, stage + ": " + out);
+        }
+        assertTrue(((Number) out.get("achieved_hz")).doubleValue() <= 50.5, out.toString()); // paced, never faster
+        assertEquals(2, run("control", "--hz", "0").code());
+        assertEquals(2, run("control", "--task", "stack").code());
+        assertEquals(2, run("control", "--policy", tmp.resolve("missing.safetensors").toString()).code());
+    }
 }

@@ -54,6 +54,13 @@ public final class MinMaxNormalizer {
         return x;
     }
 
+    /** Normalizes the {@link #dim()} values at {@code x[off ..]} in place (one row; allocates nothing). */
+    public void normalizeRow(float[] x, int off) {
+        for (int j = 0; j < min.length; j++) {
+            x[off + j] = (float) (2 * (x[off + j] - (double) min[j]) / ((double) max[j] - min[j] + EPS) - 1);
+        }
+    }
+
     /** The inverse of {@link #normalize}, in place. */
     public float[] unnormalize(float[] y) {
         int d = min.length;

@@ -5,6 +5,9 @@ import io.dmpo.nn.Kernels;
 import io.dmpo.nn.Layer;
 import io.dmpo.nn.Linear;
 import io.dmpo.nn.Ops;
+import io.dmpo.nn.Parallel;
+import io.dmpo.nn.PixelEncoder;
+import io.dmpo.nn.PixelEncoderSession;
 import io.dmpo.nn.Residual;
 import io.dmpo.nn.Sequential;
 
@@ -12,17 +15,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The state actor's K-step sampler for ONE observation with every buffer allocated up front: a robot's control loop
+ * An actor's K-step sampler for ONE observation with every buffer allocated up front: a robot's control loop
  * calls {@link #sample} at kHz without feeding the garbage collector. The time embeddings of the K-step grid are
  * computed once per K (they do not depend on the observation); each Linear is one dot-product pass over its weights
  * on the calling thread (the layer path's batch-1 kernel, so results equal {@link MeanFlowSampler} bit for bit).
- * Not thread-safe: one instance per control thread. State actors only (MLP encoder, ResidualMLP head). The sampler
+ * Not thread-safe: one instance per control thread. A state actor's MLP encoder runs as a flattened plan like the head;
+ * a pixel actor's encoder through a {@link PixelEncoderSession} (fused ViT with its own helper threads — close the
+ * sampler to stop them), equal to the layer path's value-only forward. The sampler
  * holds a copy of the weights taken at construction, with every array padded by one vector so the kernels' tail loads
  * never cross an array's end (that path copies into a temporary).
  */
-public final class BatchOneSampler {
+public final class BatchOneSampler implements AutoCloseable {
     private final MeanFlowActor actor;
-    private final Plan encoder, head;
+    private final Plan head;
+    private final Encoder encoder;
+    private final PixelEncoderSession pixel;
     private final float[] headIn, obsIn;
     /** Slack after every buffer: one 512-bit vector of floats. */
     static final int PAD = 16;
@@ -33,11 +40,17 @@ public final class BatchOneSampler {
         if (steps < 1) throw new IllegalArgumentException("sampling steps must be >= 1, got " + steps);
         this.actor = actor;
         this.steps = steps;
-        this.encoder = new Plan(actor.encoder, actor.obsDim);
-        this.head = new Plan(actor.head, actor.actionDim + 2 * actor.timeDim + actor.condDim);
-        if (encoder.width != actor.condDim || head.width != actor.actionDim) {
-            throw new IllegalArgumentException("not a state actor of the expected shape");
+        if (actor.encoder instanceof PixelEncoder pe) {
+            this.pixel = new PixelEncoderSession(pe, Parallel.threads());
+            this.encoder = pixel::run;
+        } else {
+            Plan plan = new Plan(actor.encoder, actor.obsDim);
+            if (plan.width != actor.condDim) throw new IllegalArgumentException("not a state actor of the expected shape");
+            this.pixel = null;
+            this.encoder = plan::run;
         }
+        this.head = new Plan(actor.head, actor.actionDim + 2 * actor.timeDim + actor.condDim);
+        if (head.width != actor.actionDim) throw new IllegalArgumentException("not an actor of the expected shape");
         this.headIn = new float[actor.actionDim + 2 * actor.timeDim + actor.condDim + PAD];
         this.obsIn = new float[actor.obsDim + PAD];
         this.timeRows = new float[steps][];
@@ -54,6 +67,17 @@ public final class BatchOneSampler {
 
     public int steps() {
         return steps;
+    }
+
+    /** The observation encoder of either kind, one call per action. */
+    private interface Encoder {
+        float[] run(float[] obs);
+    }
+
+    /** Stops a pixel encoder's helper threads (nothing to do for a state actor). */
+    @Override
+    public void close() {
+        if (pixel != null) pixel.close();
     }
 
     /**

@@ -154,32 +154,60 @@ public final class FlowPolicy implements Policy {
 
     /**
      * A control-loop handle for one thread: {@link Controller#act} writes the next actions into the caller's array and
-     * allocates nothing per call (state actors; see {@link BatchOneSampler}).
+     * allocates nothing per call (state and pixel actors; see {@link BatchOneSampler}). Close it to stop a pixel
+     * encoder's helper threads.
      */
     public Controller controller() {
         return new Controller();
     }
 
-    /** See {@link #controller()}. Not thread-safe: one per control thread. */
-    public final class Controller {
+    /**
+     * See {@link #controller()}. Not thread-safe: one per control thread. {@link #act} is the three stages
+     * {@link #prepare} (copy + normalize the history, draw the noise), {@link #infer} (the network) and {@link #actions}
+     * (de-normalize), which a control loop may also call one by one to time them.
+     */
+    public final class Controller implements AutoCloseable {
         private final BatchOneSampler sampler = new BatchOneSampler(actor, spec.steps());
         private final float[] obs = new float[spec.obsDim() * spec.condSteps()], eps = new float[actor.actionDim],
                 chunk = new float[actor.actionDim], executed = new float[spec.actSteps() * spec.actDim()];
 
-        private Controller() {
-            if (spec.architecture().pixel()) throw new IllegalArgumentException("the allocation-free controller serves state policies");
-        }
+        private Controller() {}
 
         /** As {@link FlowPolicy#act}, into {@code out} ([actSteps][actDim]). */
         public void act(double[][] history, SplittableRandom rng, double[][] out) {
+            prepare(history, rng);
+            infer();
+            actions(out);
+        }
+
+        /** The network input: the history as floats, its non-image values min–max normalized; fresh noise. */
+        public void prepare(double[][] history, SplittableRandom rng) {
             copyHistory(history, obs, 0);
-            obsNorm.normalize(obs);
+            int img = spec.architecture().imageSize(), d = spec.obsDim();
+            if (img == 0) {
+                obsNorm.normalize(obs);
+            } else {
+                for (int at = 0; at < obs.length; at += d) obsNorm.normalizeRow(obs, at + img);
+            }
             for (int i = 0; i < eps.length; i++) eps[i] = (float) Init.gaussian(rng);
+        }
+
+        /** The K-step chain on the prepared input. */
+        public void infer() {
             sampler.sample(obs, eps, chunk);
+        }
+
+        /** The executed part of the last chunk as env actions. */
+        public void actions(double[][] out) {
             System.arraycopy(chunk, 0, executed, 0, executed.length);
             actNorm.unnormalize(executed);
             int da = spec.actDim();
             for (int s = 0; s < spec.actSteps(); s++) for (int j = 0; j < da; j++) out[s][j] = executed[s * da + j];
+        }
+
+        @Override
+        public void close() {
+            sampler.close();
         }
     }
 

@@ -207,14 +207,41 @@ public final class ArmEnv implements Env {
         for (int i = 0; i < 3; i++) out[off + 7 + i] = p[i] - g[i];
     }
 
-    /** Grip point 3, hand quaternion 4, finger openings 2. */
+    /** Grip point 3, hand quaternion 4, finger openings 2; allocates nothing (read in a control loop). */
     public void proprioception(double[] out, int off) {
-        double[] g = gripPosition();
-        System.arraycopy(g, 0, out, off, 3);
-        double[] q = handQuaternion();
-        System.arraycopy(q, 0, out, off + 3, 4);
+        for (int i = 0; i < 3; i++) out[off + i] = data.siteXpos.getAtIndex(MuJoCo.F64, 3L * gripSite + i);
+        for (int i = 0; i < 4; i++) out[off + 3 + i] = data.xquat.getAtIndex(MuJoCo.F64, 4L * handBody + i);
         out[off + 7] = data.qpos.getAtIndex(MuJoCo.F64, fingerLeft);
         out[off + 8] = data.qpos.getAtIndex(MuJoCo.F64, fingerRight);
+    }
+
+    /**
+     * The camera image of the current state as uint8 values (C × H × W) into {@code out[off ..]}; allocates nothing.
+     * For a control loop that reads its sensors itself (see {@link ControlLoop}).
+     */
+    public void renderImage(double[] out, int off) {
+        if (renderer == null) throw new IllegalStateException(task.id + ": no camera (made with Camera.NONE)");
+        renderer.render(data, cameraId);
+        renderer.copyRgb(out, off);
+    }
+
+    /**
+     * Applies one arm action through the end-effector controller and advances the physics by {@code physicsSteps}
+     * steps — a control loop's own rate instead of {@link #step}'s 20 Hz; no reward, success or episode bookkeeping.
+     * Allocates nothing. A physics instability throws and the env must be reset.
+     */
+    public void applyAction(double[] action, int physicsSteps) {
+        if (action.length != ACT_DIM) throw new IllegalArgumentException(task.id + ": action has " + action.length + " values, expected " + ACT_DIM);
+        for (int i = 0; i < ACT_DIM; i++) {
+            if (!Double.isFinite(action[i])) throw new IllegalArgumentException(task.id + ": action[" + i + "] is " + action[i]);
+        }
+        controller.apply(action);
+        data.step(physicsSteps, false);
+        if (data.unstable()) {
+            needsReset = true;
+            throw new MujocoException.Instability(task.id + ": simulation unstable; the env must be reset");
+        }
+        data.forward(false);
     }
 
     public double[] objectPosition() {
