@@ -7,9 +7,16 @@ import java.lang.management.ManagementFactory;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-/** Run by BatchOneSamplerTest in a fresh JVM: prints the bytes a compiled Controller.act allocates per call. */
+/**
+ * Run by BatchOneSamplerTest in a fresh JVM: prints the bytes a compiled Controller.act allocates per call on the
+ * calling thread (argument {@code pixel}: the light-ViT policy with 2 engine threads, else the Hopper state policy).
+ */
 final class ControllerAllocation {
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].startsWith("pixel")) {
+            pixel(args[0].equals("pixel1") ? 1 : 2);
+            return;
+        }
         MeanFlowActor actor = MeanFlowActor.state(11, 12);
         Init.apply(actor.params(), 4);
         float[] lo = new float[11], hi = new float[11];
@@ -29,6 +36,50 @@ final class ControllerAllocation {
             long before = mx.getThreadAllocatedBytes(id);
             for (int i = 0; i < 2_000; i++) c.act(history, rng, out);
             perCall = (mx.getThreadAllocatedBytes(id) - before) / 2_000;
+        }
+        System.out.println("bytes per action: " + perCall);
+    }
+
+    /** Image side of the pixel policy: the robomimic 96×96 (the kernels' steady state depends on the shapes). */
+    static final int SIDE = Integer.getInteger("side", 96);
+
+    static FlowPolicy pixelPolicy() {
+        int obs = 3 * SIDE * SIDE + 9;
+        MeanFlowActor actor = MeanFlowActor.pixel(3, SIDE, SIDE, 9, 4 * 7, 0);
+        Init.apply(actor.params(), 6);
+        FlowPolicy.Architecture arch = new FlowPolicy.Architecture("pixel", 0, 0, 16, 768, 1, 3, SIDE, SIDE);
+        FlowPolicy.Spec spec = new FlowPolicy.Spec("meanflow", obs, 7, 4, 4, 1, 2, arch, Map.of());
+        float[] lo = new float[9], hi = new float[9], alo = new float[7], ahi = new float[7];
+        for (int j = 0; j < 9; j++) {
+            lo[j] = -1 - j;
+            hi[j] = 2 + j;
+        }
+        java.util.Arrays.fill(alo, -1);
+        java.util.Arrays.fill(ahi, 1);
+        return new FlowPolicy(spec, actor, new MinMaxNormalizer(lo, hi), new MinMaxNormalizer(alo, ahi));
+    }
+
+    static double[][] pixelHistory() {
+        double[][] history = {new double[3 * SIDE * SIDE + 9]};
+        for (int j = 0; j < history[0].length; j++) history[0][j] = j < 3 * SIDE * SIDE ? (j * 37) % 256 : 0.1 * j % 3;
+        return history;
+    }
+
+    private static void pixel(int threads) {
+        io.dmpo.nn.Parallel.setThreads(threads);
+        FlowPolicy policy = pixelPolicy();
+        double[][] history = pixelHistory(), out = new double[4][7];
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().threadId();
+        SplittableRandom rng = new SplittableRandom(1);
+        long perCall = Long.MAX_VALUE;
+        try (FlowPolicy.Controller c = policy.controller()) {
+            for (int round = 0; round < 12 && perCall >= 16; round++) { // until C2 has compiled the kernels
+                for (int i = 0; i < 150; i++) c.act(history, rng, out);
+                long before = mx.getThreadAllocatedBytes(id);
+                for (int i = 0; i < 100; i++) c.act(history, rng, out);
+                perCall = (mx.getThreadAllocatedBytes(id) - before) / 100;
+            }
         }
         System.out.println("bytes per action: " + perCall);
     }
