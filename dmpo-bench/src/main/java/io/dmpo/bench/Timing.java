@@ -51,6 +51,12 @@ final class Timing {
             return n;
         }
 
+        /** The i-th sample in the order recorded (before any quantile is asked). */
+        long at(int i) {
+            if (sorted && n > 1) throw new IllegalStateException("samples already sorted");
+            return t[i];
+        }
+
         /** The q-quantile (0 ≤ q ≤ 1) by linear interpolation between order statistics, in nanoseconds. */
         double quantile(double q) {
             if (n == 0) throw new IllegalStateException("no samples");
