@@ -2,23 +2,22 @@ package io.dmpo.nn;
 
 /**
  * The {@link PixelEncoder} for ONE observation with every buffer allocated up front, for a robot's control loop: the
- * fused ViT session (its own helper threads), then SpatialEmb per channel — fc with its weight transposed once, bias,
+ * fused ViT session (on the caller's {@link Team}), then SpatialEmb per channel — fc with its weight transposed once, bias,
  * LayerNorm, ReLU, the channel-weighted sum — and the proprioception appended. The same kernels as the layer path's
  * value-only forward over the same rows, so the output equals {@link PixelEncoder#forward} bit for bit. Holds a copy
- * of SpatialEmb's fc weight (transposed) taken at construction; the ViT weights are read live. Not thread-safe;
- * {@link #close} stops the helper threads.
+ * of SpatialEmb's fc weight (transposed) taken at construction; the ViT weights are read live. Not thread-safe; the
+ * {@link Team} (its threads) belongs to the caller.
  */
-public final class PixelEncoderSession implements AutoCloseable {
+public final class PixelEncoderSession {
     private final PixelEncoder encoder;
     private final VitInference.Session vit;
     private final int img, prop, dim, tokens, width, out;
     private final float[] fcT, fcOut, cond;
 
-    /** {@code threads}: this session's threads including the caller (≥ 1). */
-    public PixelEncoderSession(PixelEncoder encoder, int threads) {
-        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+    /** The ViT's work is shared by {@code team}'s members (the caller and its helpers). */
+    public PixelEncoderSession(PixelEncoder encoder, Team team) {
         this.encoder = encoder;
-        this.vit = encoder.vit.session(encoder.prop, threads);
+        this.vit = encoder.vit.session(encoder.prop, team);
         if (vit == null) throw new IllegalStateException("the fused ViT path is unavailable (scalar kernels?)");
         this.img = encoder.vit.inputSize();
         this.prop = encoder.prop;
@@ -58,10 +57,5 @@ public final class PixelEncoderSession implements AutoCloseable {
         for (int c = 0; c < dim; c++) Kernels.multiply(fcOut, c * out, s.weight.value, c * out, cond, 0, out, c > 0);
         System.arraycopy(obs, img, cond, out, prop);
         return cond;
-    }
-
-    @Override
-    public void close() {
-        vit.close();
     }
 }

@@ -48,8 +48,8 @@ public final class VisionTransformer implements Layer {
     }
 
     /** An allocation-free batch-1 session of the fused path (see {@link VitInference.Session}); null when unavailable. */
-    VitInference.Session session(int extra, int threads) {
-        return fused == null ? null : fused.new Session(extra, threads);
+    VitInference.Session session(int extra, Team team) {
+        return fused == null ? null : fused.new Session(extra, team);
     }
 
     public int inputSize() {

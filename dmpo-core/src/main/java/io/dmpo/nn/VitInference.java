@@ -206,71 +206,38 @@ final class VitInference {
     }
 
     /**
-     * A batch-1 image pipeline that allocates nothing per image (a robot's control loop): its own scratch, output
-     * rows and helper threads (engine threads − 1, parked between images), so no task object or lambda is created per
-     * call. Output: channel-major [dim, tokens + extra] rows, the extra columns left to the caller. Not thread-safe;
-     * {@link #close} stops the helpers.
+     * A batch-1 image pipeline that allocates nothing per image (a robot's control loop): its own scratch and output
+     * rows, and a {@link Team} (the caller's) instead of pool tasks, so no task object or lambda is created per call.
+     * Output: channel-major [dim, tokens + extra] rows, the extra columns left to the caller. Not thread-safe.
      */
-    final class Session implements AutoCloseable {
+    final class Session {
         private final Work ws = new Work();
         private final int[] chunks;
         private final Run run;
-        private final ChunkBody body;
+        private final Team team;
+        private final Team.Job job;
         final float[] out;
         final int ld;
         private float[] input;
         private int inputOff;
-        private final Thread[] helpers;
-        private volatile int generation;
-        private volatile boolean closed;
-        private final java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
 
-        Session(int extra, int threads) {
+        Session(int extra, Team team) {
             this.ld = t + extra;
             this.out = new float[d * ld];
-            this.chunks = chunkCounts(threads);
+            this.team = team;
+            this.chunks = chunkCounts(team.size());
             this.run = new Run(chunks);
-            this.body = (phase, chunk) -> chunk(ws, input, inputOff, out, 0, ld, chunks, phase, chunk);
-            this.helpers = new Thread[threads - 1];
-            for (int i = 0; i < helpers.length; i++) {
-                helpers[i] = Thread.ofPlatform().daemon().name("dmpo-vit-helper-" + i).unstarted(this::helperLoop);
-                helpers[i].start();
-            }
+            ChunkBody body = (phase, chunk) -> chunk(ws, input, inputOff, out, 0, ld, chunks, phase, chunk);
+            this.job = member -> run.participate(body);
         }
 
         /** The image's features into {@link #out}; {@code x[xo ..]} holds C·H·W values in [0, 255]. */
         void image(float[] x, int xo) {
-            if (closed) throw new IllegalStateException("the ViT session is closed");
             input = x;
             inputOff = xo;
             run.reset();
-            finished.set(0);
-            generation = generation + 1; // publishes input and the reset run to the helpers
-            for (Thread h : helpers) java.util.concurrent.locks.LockSupport.unpark(h);
-            run.participate(body);
+            team.run(job); // returns once every member has left the run, so the next image may reset it
             run.finish();
-            // the next image resets the run: every helper must have left this one first (it finds no work left)
-            while (finished.get() < helpers.length) Thread.onSpinWait();
-        }
-
-        private void helperLoop() {
-            int seen = 0;
-            while (true) {
-                for (int spins = 0; generation == seen && !closed; spins++) {
-                    if (spins < 20_000) Thread.onSpinWait();
-                    else java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-                }
-                if (closed) return;
-                seen = generation;
-                run.participate(body);
-                finished.incrementAndGet();
-            }
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-            for (Thread h : helpers) java.util.concurrent.locks.LockSupport.unpark(h);
         }
     }
 

@@ -8,6 +8,7 @@ import io.dmpo.nn.Ops;
 import io.dmpo.nn.Parallel;
 import io.dmpo.nn.PixelEncoder;
 import io.dmpo.nn.PixelEncoderSession;
+import io.dmpo.nn.Team;
 import io.dmpo.nn.Residual;
 import io.dmpo.nn.Sequential;
 
@@ -29,7 +30,7 @@ public final class BatchOneSampler implements AutoCloseable {
     private final MeanFlowActor actor;
     private final Plan head;
     private final Encoder encoder;
-    private final PixelEncoderSession pixel;
+    private final Team team;
     private final float[] headIn, obsIn;
     /** Slack after every buffer: one 512-bit vector of floats. */
     static final int PAD = 16;
@@ -40,16 +41,15 @@ public final class BatchOneSampler implements AutoCloseable {
         if (steps < 1) throw new IllegalArgumentException("sampling steps must be >= 1, got " + steps);
         this.actor = actor;
         this.steps = steps;
+        this.team = new Team(Parallel.threads());
         if (actor.encoder instanceof PixelEncoder pe) {
-            this.pixel = new PixelEncoderSession(pe, Parallel.threads());
-            this.encoder = pixel::run;
+            this.encoder = new PixelEncoderSession(pe, team)::run;
         } else {
-            Plan plan = new Plan(actor.encoder, actor.obsDim);
+            Plan plan = new Plan(actor.encoder, actor.obsDim, team);
             if (plan.width != actor.condDim) throw new IllegalArgumentException("not a state actor of the expected shape");
-            this.pixel = null;
             this.encoder = plan::run;
         }
-        this.head = new Plan(actor.head, actor.actionDim + 2 * actor.timeDim + actor.condDim);
+        this.head = new Plan(actor.head, actor.actionDim + 2 * actor.timeDim + actor.condDim, team);
         if (head.width != actor.actionDim) throw new IllegalArgumentException("not an actor of the expected shape");
         this.headIn = new float[actor.actionDim + 2 * actor.timeDim + actor.condDim + PAD];
         this.obsIn = new float[actor.obsDim + PAD];
@@ -74,10 +74,10 @@ public final class BatchOneSampler implements AutoCloseable {
         float[] run(float[] obs);
     }
 
-    /** Stops a pixel encoder's helper threads (nothing to do for a state actor). */
+    /** Stops the helper threads (engine threads − 1). */
     @Override
     public void close() {
-        if (pixel != null) pixel.close();
+        team.close();
     }
 
     /**
@@ -100,6 +100,38 @@ public final class BatchOneSampler implements AutoCloseable {
         for (int i = 0; i < d; i++) out[i] = Math.max(-1f, Math.min(1f, out[i]));
     }
 
+    /** Products of at least this many multiply-adds are split over the team (below it a hand-off costs more). */
+    static final long SPLIT_WORK = 1L << 16;
+
+    /**
+     * y = W·x split by output rows in blocks of {@link #BLOCK}, claimed by the team's members in turn. Each output is
+     * the dot kernel's value whatever block or member computes it, so the split never changes a bit.
+     */
+    private static final class SplitProduct implements Team.Job {
+        static final int BLOCK = 64;
+        final int in, out, blocks;
+        final float[] w, y;
+        final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        float[] x;
+
+        SplitProduct(int in, int out, float[] w, float[] y, int members) {
+            this.in = in;
+            this.out = out;
+            this.w = w;
+            this.y = y;
+            this.blocks = (out + BLOCK - 1) / BLOCK;
+        }
+
+        @Override
+        public void work(int member) {
+            int b;
+            while ((b = next.getAndIncrement()) < blocks) {
+                int r0 = b * BLOCK, r1 = Math.min(out, r0 + BLOCK);
+                Kernels.gemmNTSerial(1, r1 - r0, in, x, 0, in, w, r0 * in, in, y, r0, out, false);
+            }
+        }
+    }
+
     /** A Sequential of Linear / Activation / Residual layers flattened into steps over preallocated rows. */
     private static final class Plan {
         private final List<Step> build = new ArrayList<>();
@@ -110,7 +142,10 @@ public final class BatchOneSampler implements AutoCloseable {
             float[] apply(float[] x);
         }
 
-        Plan(Layer layer, int in) {
+        private final Team team;
+
+        Plan(Layer layer, int in, Team team) {
+            this.team = team;
             width = add(layer, in);
             steps = build.toArray(new Step[0]);
         }
@@ -125,11 +160,22 @@ public final class BatchOneSampler implements AutoCloseable {
                 float[] y = new float[lin.out + PAD];
                 float[] w = java.util.Arrays.copyOf(lin.weight.value, lin.weight.value.length + PAD);
                 float[] bias = java.util.Arrays.copyOf(lin.bias.value, lin.out + PAD);
-                build.add(x -> {
-                    Kernels.gemmNTSerial(1, lin.out, lin.in, x, 0, lin.in, w, 0, lin.in, y, 0, lin.out, false);
-                    Kernels.addRowVector(y, 0, 1, lin.out, bias, 0);
-                    return y;
-                });
+                if (team.size() > 1 && (long) lin.in * lin.out >= SPLIT_WORK) {
+                    SplitProduct split = new SplitProduct(lin.in, lin.out, w, y, team.size());
+                    build.add(x -> {
+                        split.x = x;
+                        split.next.set(0);
+                        team.run(split);
+                        Kernels.addRowVector(y, 0, 1, lin.out, bias, 0);
+                        return y;
+                    });
+                } else {
+                    build.add(x -> {
+                        Kernels.gemmNTSerial(1, lin.out, lin.in, x, 0, lin.in, w, 0, lin.in, y, 0, lin.out, false);
+                        Kernels.addRowVector(y, 0, 1, lin.out, bias, 0);
+                        return y;
+                    });
+                }
                 return lin.out;
             }
             if (layer instanceof Activation a) {
@@ -142,7 +188,7 @@ public final class BatchOneSampler implements AutoCloseable {
                 return in;
             }
             if (layer instanceof Residual r) {
-                Plan inner = new Plan(r.inner(), in);
+                Plan inner = new Plan(r.inner(), in, team);
                 if (inner.width != in) throw new IllegalArgumentException("a residual block must keep its width");
                 float[] y = new float[in + PAD];
                 int n = in;

@@ -17,7 +17,8 @@ class PixelEncoderSessionTest {
         try {
             for (int threads : new int[] {1, 2}) {
                 Parallel.setThreads(threads);
-                try (PixelEncoderSession s = new PixelEncoderSession(enc, threads)) {
+                try (Team team = new Team(threads)) {
+                    PixelEncoderSession s = new PixelEncoderSession(enc, team);
                     for (int rep = 0; rep < 3; rep++) { // repeated calls reuse the session's run and buffers
                         float[] obs = new float[s.inputSize()];
                         for (int i = 0; i < obs.length; i++) obs[i] = i < obs.length - 9 ? rng.nextInt(256) : (float) rng.nextGaussian();

@@ -17,16 +17,25 @@ class BatchOneSamplerTest {
         MeanFlowActor actor = MeanFlowActor.state(11, 12);
         Init.apply(actor.params(), 21);
         SplittableRandom rng = new SplittableRandom(2);
-        for (int steps : new int[] {1, 3, 8}) {
-            BatchOneSampler s = new BatchOneSampler(actor, steps);
-            for (int trial = 0; trial < 5; trial++) {
-                Tensor obs = Tensor.zeros(1, 11), eps = Tensor.zeros(1, 12);
-                for (int i = 0; i < 11; i++) obs.data[i] = (float) (2 * Init.gaussian(rng));
-                for (int i = 0; i < 12; i++) eps.data[i] = (float) Init.gaussian(rng);
-                float[] out = new float[12];
-                s.sample(obs.data.clone(), eps.data.clone(), out);
-                assertArrayEquals(MeanFlowSampler.sample(actor, obs, eps, steps).toArray(), out, "K=" + steps);
+        int prev = io.dmpo.nn.Parallel.threads();
+        try {
+            for (int threads : new int[] {1, 2}) { // 2: the 512-wide products are split over the sampler's team
+                io.dmpo.nn.Parallel.setThreads(threads);
+                for (int steps : new int[] {1, 3, 8}) {
+                    try (BatchOneSampler s = new BatchOneSampler(actor, steps)) {
+                        for (int trial = 0; trial < 5; trial++) {
+                            Tensor obs = Tensor.zeros(1, 11), eps = Tensor.zeros(1, 12);
+                            for (int i = 0; i < 11; i++) obs.data[i] = (float) (2 * Init.gaussian(rng));
+                            for (int i = 0; i < 12; i++) eps.data[i] = (float) Init.gaussian(rng);
+                            float[] out = new float[12];
+                            s.sample(obs.data.clone(), eps.data.clone(), out);
+                            assertArrayEquals(MeanFlowSampler.sample(actor, obs, eps, steps).toArray(), out, threads + " thread(s), K=" + steps);
+                        }
+                    }
+                }
             }
+        } finally {
+            io.dmpo.nn.Parallel.setThreads(prev);
         }
     }
 
