@@ -113,6 +113,8 @@ public final class NnBench implements Runnable {
             out.put("fma_median_gflops", round(floors.fmaGflops.median() / 1000));
             out.put("fma_peak_gflops", round(floors.fmaPeakGflops()));
             for (Workload w : loads) out.put(w.spec.key(), w.report(floors, anchorSet));
+        } finally {
+            for (Workload w : loads) w.controller.close();
         }
         if (json) {
             System.out.println(Json.write(out));
@@ -238,7 +240,8 @@ public final class NnBench implements Runnable {
         final Tensor obs1, eps1, obs, act;
         final int b = 128;
         final int b1Samples, trainSamples;
-        final Runnable forward, tangent, train;
+        final Runnable forward, control, tangent, train;
+        final io.dmpo.policy.BatchOneSampler controller;
         final Map<String, Timing.Samples> figures = new LinkedHashMap<>();
         final Map<String, List<Double>> roundMedians = new LinkedHashMap<>();
 
@@ -254,6 +257,10 @@ public final class NnBench implements Runnable {
             b1Samples = spec.pixel() ? Math.max(100, samples / 5) : samples;
             trainSamples = spec.pixel() ? 10 : 60;
             forward = () -> MeanFlowSampler.sample(actor, obs1, eps1, 1);
+            // the robot's path: FlowPolicy.controller()'s allocation-free sampler (same action, bit for bit)
+            controller = new io.dmpo.policy.BatchOneSampler(actor, 1);
+            float[] o1 = obs1.toArray(), e1 = eps1.toArray(), a1 = new float[actor.actionDim];
+            control = () -> controller.sample(o1, e1, a1);
             Tensor v1 = eps1.copy();
             tangent = () -> {
                 Tensor cond = actor.encode(obs1);
@@ -297,6 +304,7 @@ public final class NnBench implements Runnable {
         void warmUpLatency(Anchors anchorSet) {
             Timing.warmUp(forward, warm());
             Timing.warmUp(tangent, warm());
+            Timing.warmUp(control, warm());
             anchorSet.warmUpLatency(this);
         }
 
@@ -304,6 +312,7 @@ public final class NnBench implements Runnable {
             int calls = perRound(b1Samples * repeats, totalRounds);
             timeRound("b1_forward", forward, calls);
             timeRound("b1_tangent", tangent, calls);
+            timeRound("b1_control", control, calls);
         }
 
         void warmUpTraining(Anchors anchorSet) {
@@ -345,6 +354,9 @@ public final class NnBench implements Runnable {
             r.put("b1_forward_gb_s", round(bytes / fwd));
             r.put("memory_floor_us", round(bytes / gbs / 1e3));
             r.put("b1_forward_vs_memory_floor", round(fwd / (bytes / gbs)));
+            double ctl = headline("b1_control");
+            r.put("b1_control_vs_compute_floor", round(ctl / (2.0 * macs / peak)));
+            r.put("b1_control_vs_memory_floor", round(ctl / (bytes / gbs)));
             anchorSet.report(this, r);
             return r;
         }
