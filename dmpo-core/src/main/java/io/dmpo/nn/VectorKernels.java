@@ -33,6 +33,21 @@ final class VectorKernels {
      */
     private static final boolean THREE_WIDE = VL >= 16;
 
+    /** Masks of the first r lanes, r = 0 .. VL (made once: building one per call runs the Vector API's Java path). */
+    private static final VectorMask<Float>[] TAIL_MASKS = tailMasks();
+
+    @SuppressWarnings("unchecked")
+    private static VectorMask<Float>[] tailMasks() {
+        VectorMask<Float>[] m = new VectorMask[VL + 1];
+        for (int r = 0; r <= VL; r++) m[r] = S.indexInRange(0, r);
+        return m;
+    }
+
+    /** The first {@code valid} lanes (clamped to 0 .. VL), as {@code S.indexInRange(0, valid)}. */
+    static VectorMask<Float> tailMask(int valid) {
+        return TAIL_MASKS[Math.max(0, Math.min(VL, valid))];
+    }
+
     static {
         if (VL > 16 || VL < 4) throw new ExceptionInInitializerError("unsupported float vector length " + VL);
     }
@@ -177,15 +192,13 @@ final class VectorKernels {
         for (; i < m; i++) ntRows1(i, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, acc);
     }
 
-    /** Rows i..i+1 of C against all n rows of B; A's partial last vector is loaded once per row. */
+    /** Rows i..i+1 of C against all n rows of B (A's partial last vector loaded where used; see {@link #ntRows1}). */
     private static void ntRows2(int i, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
         int kb = S.loopBound(k);
         boolean hasTail = kb < k;
-        VectorMask<Float> tail = S.indexInRange(kb, k);
+        VectorMask<Float> tail = tailMask(k - kb);
         int a0 = ao + (i + 0) * lda;
-        FloatVector xt0 = hasTail ? loadPartial(a, a0 + kb, k - kb, tail) : FloatVector.zero(S);
         int a1 = ao + (i + 1) * lda;
-        FloatVector xt1 = hasTail ? loadPartial(a, a1 + kb, k - kb, tail) : FloatVector.zero(S);
         int j = 0;
         for (; j + 4 <= n; j += 4) {
             int b0 = bo + (j + 0) * ldb;
@@ -217,6 +230,8 @@ final class VectorKernels {
                 s13 = x1.fma(w3, s13);
             }
             if (hasTail) { // the last partial vector, masked: same per-element order in every block shape
+                FloatVector xt0 = loadPartial(a, a0 + kb, k - kb, tail);
+                FloatVector xt1 = loadPartial(a, a1 + kb, k - kb, tail);
                 FloatVector w0 = loadPartial(b, b0 + kb, k - kb, tail);
                 s00 = xt0.fma(w0, s00);
                 s10 = xt1.fma(w0, s10);
@@ -275,6 +290,8 @@ final class VectorKernels {
                 s10 = x1.fma(w0, s10);
             }
             if (hasTail) { // the last partial vector, masked: same per-element order in every block shape
+                FloatVector xt0 = loadPartial(a, a0 + kb, k - kb, tail);
+                FloatVector xt1 = loadPartial(a, a1 + kb, k - kb, tail);
                 FloatVector w0 = loadPartial(b, b0 + kb, k - kb, tail);
                 s00 = xt0.fma(w0, s00);
                 s10 = xt1.fma(w0, s10);
@@ -284,13 +301,16 @@ final class VectorKernels {
         }
     }
 
-    /** Rows i..i+0 of C against all n rows of B; A's partial last vector is loaded once per row. */
+    /**
+     * Rows i..i+0 of C against all n rows of B. A's partial last vector is loaded where it is used, not once before
+     * the loop: a vector defined as "tail load or zero" is a phi that C2 sometimes fails to keep in a register, and
+     * then every iteration re-materializes it through the Vector API's Java path (a JVM run came out 1.5× slower).
+     */
     private static void ntRows1(int i, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
         int kb = S.loopBound(k);
         boolean hasTail = kb < k;
-        VectorMask<Float> tail = S.indexInRange(kb, k);
+        VectorMask<Float> tail = tailMask(k - kb);
         int a0 = ao + (i + 0) * lda;
-        FloatVector xt0 = hasTail ? loadPartial(a, a0 + kb, k - kb, tail) : FloatVector.zero(S);
         int j = 0;
         for (; j + 4 <= n; j += 4) {
             int b0 = bo + (j + 0) * ldb;
@@ -313,6 +333,7 @@ final class VectorKernels {
                 s03 = x0.fma(w3, s03);
             }
             if (hasTail) { // the last partial vector, masked: same per-element order in every block shape
+                FloatVector xt0 = loadPartial(a, a0 + kb, k - kb, tail);
                 FloatVector w0 = loadPartial(b, b0 + kb, k - kb, tail);
                 s00 = xt0.fma(w0, s00);
                 FloatVector w1 = loadPartial(b, b1 + kb, k - kb, tail);
@@ -348,6 +369,7 @@ final class VectorKernels {
                 s00 = x0.fma(w0, s00);
             }
             if (hasTail) { // the last partial vector, masked: same per-element order in every block shape
+                FloatVector xt0 = loadPartial(a, a0 + kb, k - kb, tail);
                 FloatVector w0 = loadPartial(b, b0 + kb, k - kb, tail);
                 s00 = xt0.fma(w0, s00);
             }
@@ -376,7 +398,7 @@ final class VectorKernels {
     /** {@link #bcTail} for four rows at once: each masked row of B is loaded once for the four (same per-element order). */
     private static void bcTail4(int i, int j, int n, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb,
                                 float[] c, int co, int ldc, boolean acc) {
-        VectorMask<Float> mask = S.indexInRange(j, n);
+        VectorMask<Float> mask = tailMask(n - j);
         int valid = n - j;
         int c0 = co + i * ldc + j, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
         FloatVector s0 = acc ? loadPartial(c, c0, valid, mask) : FloatVector.zero(S);
@@ -401,7 +423,7 @@ final class VectorKernels {
     /** Columns [j, n), fewer than one vector: masked lanes, same per-element operation order as the full blocks. */
     private static void bcTail(int i, int j, int n, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb,
                                float[] c, int co, int ldc, boolean acc) {
-        VectorMask<Float> mask = S.indexInRange(j, n);
+        VectorMask<Float> mask = tailMask(n - j);
         int cr = co + i * ldc + j;
         FloatVector s = acc ? loadPartial(c, cr, n - j, mask) : FloatVector.zero(S);
         int ar = ao + i * ai;
@@ -647,7 +669,7 @@ final class VectorKernels {
 
     static void softmaxRows(int rows, int n, float scale, float[] x, int xo, int ld) {
         int bound = S.loopBound(n);
-        VectorMask<Float> tail = S.indexInRange(bound, n);
+        VectorMask<Float> tail = tailMask(n - bound);
         boolean hasTail = bound < n;
         for (int r = 0; r < rows; r++) {
             int base = xo + r * ld;
@@ -912,7 +934,7 @@ final class VectorKernels {
             for (int t = 0; t < runs; t++) System.arraycopy(src, so + t * sStride, dst, dOff + t * dStride, len);
             return;
         }
-        VectorMask<Float> mask = S.indexInRange(0, len);
+        VectorMask<Float> mask = tailMask(len);
         for (int t = 0; t < runs; t++) {
             storePartial(loadPartial(src, so + t * sStride, len, mask), dst, dOff + t * dStride, len, mask);
         }
@@ -927,7 +949,7 @@ final class VectorKernels {
             }
             return;
         }
-        VectorMask<Float> mask = S.indexInRange(0, len);
+        VectorMask<Float> mask = tailMask(len);
         for (int t = 0; t < runs; t++) {
             FloatVector v = loadPartial(src, so + t * sStride, len, mask).add(bias).max(0f);
             storePartial(v, dst, dOff + t * dStride, len, mask);
