@@ -20,7 +20,8 @@ import java.util.SplittableRandom;
  * The paper's Table 2 on this machine (issue 11): batch-1 latency of one action for ReFlow at 20 steps, ShortCut at 5
  * and MeanFlow at 1, 2 and 5 — the three share the network and the sampler (DESIGN.md §3), so a row differs only by
  * its number of network passes — for the Hopper state actor and the Lift light-ViT pixel actor, with the same weights
- * and inputs in PyTorch alongside. Each row is measured in interleaved rounds (ours, PyTorch, a pause, …); median, p99,
+ * and inputs in PyTorch alongside. Each round measures every row (ours, PyTorch, a pause, next row, …), so rows compared
+ * with each other see the same machine; per row: median, p99,
  * control frequency (1 / median) and the speed-up over ReFlow-20. Both actors run through the allocation-free control
  * path a robot uses ({@link BatchOneSampler}, equal to {@link MeanFlowSampler}'s actions bit for bit).
  */
@@ -40,9 +41,9 @@ public final class PolicyBench implements Runnable {
     List<String> anchors = new ArrayList<>(List.of("pytorch"));
 
     @Option(names = "--rounds", description = "interleaved measurement rounds (default ${DEFAULT-VALUE})")
-    int rounds = 5;
+    int rounds = 10;
 
-    @Option(names = "--calls", description = "timed calls per row and engine over all rounds (default ${DEFAULT-VALUE}; a fifth for lift)")
+    @Option(names = "--calls", description = "timed calls per row and engine over all rounds (default ${DEFAULT-VALUE}; half for lift)")
     int calls = 1000;
 
     @Option(names = "--warmup", description = "seconds of warm-up per row and engine, and 5x that for the pixel network first (default ${DEFAULT-VALUE})")
@@ -98,7 +99,7 @@ public final class PolicyBench implements Runnable {
         for (int c = 0; c < actor.obsDim; c++) obs.data[c] = c < imageSize ? rng.nextInt(256) : (float) Init.gaussian(rng);
         Tensor eps = Tensor.zeros(1, actor.actionDim);
         for (int i = 0; i < eps.size(); i++) eps.data[i] = (float) Init.gaussian(rng);
-        int rowCalls = pixel ? Math.max(rounds, calls / 5) : calls;
+        int rowCalls = pixel ? Math.max(rounds, calls / 2) : calls;
 
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("actor", pixel ? "light ViT + MLP (pixel, 3x96x96 + 9 proprio)" : "MLP (state, obs 11)");
@@ -113,42 +114,50 @@ public final class PolicyBench implements Runnable {
                 float[] o = obs.toArray(), e = eps.toArray(), a = new float[actor.actionDim];
                 Timing.warmUp(() -> first.sample(o, e, a), pixel ? 5 * warmup : warmup);
             }
-            for (Row row : ROWS) {
-                int k = row.steps();
-                float[] ours = new float[actor.actionDim];
+            // every row's sampler and anchor call, made and warmed up once; then each round measures every row
+            // (ours, PyTorch), so the rows that Table 2 compares with each other see the same machine
+            int nRows = ROWS.size();
+            Runnable[] oursCall = new Runnable[nRows], theirsCall = new Runnable[nRows];
+            float[][] ours = new float[nRows][actor.actionDim], theirs = new float[nRows][actor.actionDim];
+            Timing.Samples[] a = new Timing.Samples[nRows], b = new Timing.Samples[nRows];
+            for (int i = 0; i < nRows; i++) {
+                int k = ROWS.get(i).steps();
                 BatchOneSampler sampler = new BatchOneSampler(actor, k);
                 samplers.add(sampler);
-                float[] o = obs.toArray(), e = eps.toArray();
-                Runnable oursCall = () -> sampler.sample(o, e, ours);
-                float[] theirs = new float[actor.actionDim];
-                Runnable theirsCall = anchor == null ? null : anchor.batch1Sample(obs, eps, k, theirs);
-                Timing.warmUp(oursCall, warmup);
-                if (theirsCall != null) {
-                    Timing.warmUp(theirsCall, warmup);
-                    NnBench.quiesce();
-                }
-                Timing.Samples a = new Timing.Samples(), b = new Timing.Samples();
-                for (int round = 0; round < rounds; round++) {
-                    a.time(oursCall, NnBench.perRound(rowCalls, rounds));
-                    if (theirsCall != null) {
-                        b.time(theirsCall, NnBench.perRound(rowCalls, rounds));
+                float[] o = obs.toArray(), e = eps.toArray(), out = ours[i];
+                oursCall[i] = () -> sampler.sample(o, e, out);
+                theirsCall[i] = anchor == null ? null : anchor.batch1Sample(obs, eps, k, theirs[i]);
+                a[i] = new Timing.Samples();
+                b[i] = new Timing.Samples();
+                Timing.warmUp(oursCall[i], warmup);
+                if (theirsCall[i] != null) Timing.warmUp(theirsCall[i], warmup);
+            }
+            if (anchor != null) NnBench.quiesce();
+            for (int round = 0; round < rounds; round++) {
+                for (int i = 0; i < nRows; i++) {
+                    a[i].time(oursCall[i], NnBench.perRound(rowCalls, rounds));
+                    if (theirsCall[i] != null) {
+                        b[i].time(theirsCall[i], NnBench.perRound(rowCalls, rounds));
                         NnBench.quiesce();
                     }
                 }
+            }
+            for (int i = 0; i < nRows; i++) {
+                Row row = ROWS.get(i);
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("method", row.method());
-                m.put("steps", k);
-                m.put("multiply_adds", ActorCost.multiplyAdds(actor, k));
-                m.put("median_us", NnBench.round(a.median() / 1e3));
-                m.put("p99_us", NnBench.round(a.quantile(0.99) / 1e3));
-                m.put("hz", Math.round(1e9 / a.median()));
-                if (theirsCall != null) {
+                m.put("steps", row.steps());
+                m.put("multiply_adds", ActorCost.multiplyAdds(actor, row.steps()));
+                m.put("median_us", NnBench.round(a[i].median() / 1e3));
+                m.put("p99_us", NnBench.round(a[i].quantile(0.99) / 1e3));
+                m.put("hz", Math.round(1e9 / a[i].median()));
+                if (theirsCall[i] != null) {
                     double diff = 0;
-                    for (int i = 0; i < ours.length; i++) diff = Math.max(diff, Math.abs(ours[i] - theirs[i]));
-                    m.put("pytorch_median_us", NnBench.round(b.median() / 1e3));
-                    m.put("pytorch_p99_us", NnBench.round(b.quantile(0.99) / 1e3));
-                    m.put("pytorch_hz", Math.round(1e9 / b.median()));
-                    m.put("vs_pytorch", NnBench.round(a.median() / b.median()));
+                    for (int j = 0; j < actor.actionDim; j++) diff = Math.max(diff, Math.abs(ours[i][j] - theirs[i][j]));
+                    m.put("pytorch_median_us", NnBench.round(b[i].median() / 1e3));
+                    m.put("pytorch_p99_us", NnBench.round(b[i].quantile(0.99) / 1e3));
+                    m.put("pytorch_hz", Math.round(1e9 / b[i].median()));
+                    m.put("vs_pytorch", NnBench.round(a[i].median() / b[i].median()));
                     m.put("pytorch_action_max_abs_diff", diff);
                 }
                 if (pixel) {
@@ -156,7 +165,6 @@ public final class PolicyBench implements Runnable {
                     m.put("paper_rtx2080_ms", row.rtx2080Ms());
                 }
                 rows.add(m);
-                sampler.close(); // stops a pixel encoder's helper threads before the next row
             }
         } finally {
             for (BatchOneSampler b : samplers) b.close();
