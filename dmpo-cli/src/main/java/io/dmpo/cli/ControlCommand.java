@@ -135,8 +135,9 @@ public final class ControlCommand implements Runnable {
         }
         System.out.printf("| whole tick | %.1f µs | %.1f µs |%n", r.tickMedianP99Us()[0], r.tickMedianP99Us()[1]);
         System.out.println();
-        System.out.println(r.allocatedBytesPerTick() >= 0
-                ? "bytes allocated per tick by the loop's thread: " + r.allocatedBytesPerTick()
-                : "bytes allocated per tick: not measured (" + r.instabilities() + " physics instabilities reset the env)");
+        System.out.println(r.allocatedBytes() >= 0
+                ? String.format("bytes allocated by the loop's thread over the %d timed ticks: %d (%.2f per tick)", r.ticks(),
+                        r.allocatedBytes(), (double) r.allocatedBytes() / r.ticks())
+                : "bytes allocated: not measured (" + r.instabilities() + " physics instabilities reset the env)");
     }
 }

@@ -79,11 +79,8 @@ class BatchOneSamplerTest {
         } finally {
             io.dmpo.nn.Parallel.setThreads(prev);
         }
-        // No buffers per action (the layer path allocates its activations, hundreds of KB at 96×96). What remains,
-        // ~600 B per action on AVX2 with JDK 25, is the Vector API boxing a few vectors inside C2-compiled kernels
-        // of the ViT path; docs/latency.md says so.
         long pixel = allocationPerAction("pixel");
-        assertTrue(pixel < 4096, "pixel controller: " + pixel + " bytes per action");
+        assertTrue(pixel < 16, "pixel controller: " + pixel + " bytes per action");
     }
 
     /**

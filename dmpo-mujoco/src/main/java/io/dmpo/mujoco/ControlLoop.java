@@ -25,7 +25,7 @@ public final class ControlLoop {
 
     /** Per-stage and whole-tick times (µs), deadlines and allocation of one run. */
     public record Report(int hz, int ticks, int missed, double achievedHz, double seconds, int physicsStepsPerTick,
-                         double simulatedSecondsPerTick, long allocatedBytesPerTick, int instabilities,
+                         double simulatedSecondsPerTick, long allocatedBytes, int instabilities,
                          Map<String, double[]> stageMedianP99Us, double[] tickMedianP99Us, double budgetUs) {
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -37,7 +37,8 @@ public final class ControlLoop {
             m.put("budget_us", Math.round(budgetUs * 10) / 10.0);
             m.put("physics_steps_per_tick", physicsStepsPerTick);
             m.put("simulated_seconds_per_tick", simulatedSecondsPerTick);
-            m.put("allocated_bytes_per_tick", allocatedBytesPerTick);
+            m.put("allocated_bytes", allocatedBytes);
+            m.put("allocated_bytes_per_tick", allocatedBytes < 0 ? -1 : Math.round(100.0 * allocatedBytes / ticks) / 100.0);
             m.put("instabilities", instabilities);
             for (var e : stageMedianP99Us.entrySet()) {
                 m.put(e.getKey() + "_median_us", round1(e.getValue()[0]));
@@ -85,6 +86,7 @@ public final class ControlLoop {
             while (System.nanoTime() < warmEnd) tick(env, controller, history, chunk, image, physicsSteps, rng, scratch, instabilities, seed);
             instabilities[0] = 0;
             int missed = 0;
+            mx.getThreadAllocatedBytes(thread); // the first call initializes the counter's machinery (and allocates)
             long allocatedBefore = mx.getThreadAllocatedBytes(thread);
             long start = System.nanoTime(), deadline = start + period;
             for (int i = 0; i < ticks; i++) {
@@ -106,7 +108,7 @@ public final class ControlLoop {
             Map<String, double[]> stages = new LinkedHashMap<>();
             for (int s = 0; s < STAGES.size(); s++) stages.put(STAGES.get(s), medianP99Us(stageNanos[s]));
             return new Report(hz, ticks, missed, ticks / (elapsed / 1e9), elapsed / 1e9, physicsSteps,
-                    physicsSteps * env.model().timestep, instabilities[0] == 0 ? allocated / ticks : -1, instabilities[0],
+                    physicsSteps * env.model().timestep, instabilities[0] == 0 ? allocated : -1, instabilities[0],
                     stages, medianP99Us(tickNanos), period / 1e3);
         }
     }

@@ -84,9 +84,12 @@ public final class MjData implements AutoCloseable {
     public void jacobianSite(int site, double[] jacp, double[] jacr) {
         int nv = model.nv;
         if (jacp.length != 3 * nv || jacr.length != 3 * nv) throw new IllegalArgumentException("Jacobians must be 3 x nv = " + 3 * nv);
-        if (jacobian == null) jacobian = Arena.ofAuto().allocate(6L * nv * 8, 8);
+        if (jacobian == null) {
+            jacobian = Arena.ofAuto().allocate(6L * nv * 8, 8);
+            jacobianRot = jacobian.asSlice(3L * nv * 8); // kept: a slice per call is an allocation per control step
+        }
         try {
-            MuJoCo.N.MJ_JAC_SITE.invokeExact(model.ptr, ptr, jacobian, jacobian.asSlice(3L * nv * 8), site);
+            MuJoCo.N.MJ_JAC_SITE.invokeExact(model.ptr, ptr, jacobian, jacobianRot, site);
         } catch (Throwable t) {
             throw MuJoCo.rethrow(t);
         }
@@ -94,7 +97,7 @@ public final class MjData implements AutoCloseable {
         MemorySegment.copy(jacobian, JAVA_DOUBLE, 3L * nv * 8, jacr, 0, 3 * nv);
     }
 
-    private MemorySegment jacobian;
+    private MemorySegment jacobian, jacobianRot;
 
     private MemorySegment arr(long field, long n) {
         return ptr.get(ADDRESS, field).reinterpret(n * 8);

@@ -52,6 +52,19 @@ class ArmTest {
     }
 
     @Test
+    void controlLoopStagesAllocateNothing() throws Exception {
+        // measured in a fresh JVM whose hot code is the control tick (as on a robot): in this test JVM, code compiled
+        // for other tests changes what C2's escape analysis removes
+        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                ControlTickAllocation.class.getName()).redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes()).strip();
+        assertEquals(0, p.waitFor(), text);
+        String last = text.lines().reduce((x, y) -> y).orElse("");
+        assertEquals("bytes per tick: 0", last, text);
+    }
+
+    @Test
     void actionsOutsideTheBoxAreClipped() {
         try (ArmEnv a = new ArmEnv(ArmTask.LIFT, Camera.NONE); ArmEnv b = new ArmEnv(ArmTask.LIFT, Camera.NONE)) {
             a.reset(3);
