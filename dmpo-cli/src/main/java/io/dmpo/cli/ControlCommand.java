@@ -83,6 +83,9 @@ public final class ControlCommand implements Runnable {
             if (!arch.pixel() || !(policy.spec().provenance().get("camera") instanceof String cam)) {
                 throw new UserError(file + ": the control loop needs a pixel policy with its camera (provenance 'camera')", 2);
             }
+            if (policy.spec().provenance().get("env") instanceof String trained && !trained.equals(task)) {
+                throw new UserError(file + ": a policy for '" + trained + "', not '" + task + "' (pass --task " + trained + ")", 2);
+            }
             camera = new Camera(cam, arch.width(), arch.height());
         } else {
             camera = new Camera(cameraName, 96, 96);

@@ -70,6 +70,16 @@ class ManipulationCommandsTest {
             assertTrue(s == 0 || s == 1, "one episode: success 0 or 1, got " + s);
             assertTrue(((Number) r.get("latency_us")).doubleValue() > 0);
         }
+        // the trained pixel policy in the control loop: its own camera (32x32), refused for another task
+        EnvCommandTest.Run c = run("control", "--policy", runDir.toString(), "--hz", "50", "--seconds", "0.2", "--warmup", "0",
+                "--threads", "1", "--json");
+        assertEquals(0, c.code(), c.err());
+        Map<String, Object> cj = json(c);
+        assertEquals("agentview 32x32", cj.get("camera"));
+        assertEquals(10, ((Number) cj.get("ticks")).intValue(), cj.toString());
+        EnvCommandTest.Run wrongTask = run("control", "--policy", runDir.toString(), "--task", "can", "--seconds", "0.1");
+        assertEquals(2, wrongTask.code(), wrongTask.err());
+        assertTrue(wrongTask.err().contains("not 'can'"), wrongTask.err());
     }
 
     @Test
