@@ -19,10 +19,11 @@ import java.util.List;
  * An actor's K-step sampler for ONE observation with every buffer allocated up front: a robot's control loop
  * calls {@link #sample} at kHz without feeding the garbage collector. The time embeddings of the K-step grid are
  * computed once per K (they do not depend on the observation); each Linear is one dot-product pass over its weights
- * on the calling thread (the layer path's batch-1 kernel, so results equal {@link MeanFlowSampler} bit for bit).
- * Not thread-safe: one instance per control thread. A state actor's MLP encoder runs as a flattened plan like the head;
- * a pixel actor's encoder through a {@link PixelEncoderSession} (fused ViT with its own helper threads — close the
- * sampler to stop them), equal to the layer path's value-only forward. The sampler
+ * (the layer path's batch-1 kernel, so results equal {@link MeanFlowSampler} bit for bit), split by output rows over
+ * the sampler's {@link Team} when large. A state actor's MLP encoder runs as a flattened plan like the head; a pixel
+ * actor's encoder through a {@link PixelEncoderSession} (the fused ViT on the same team), equal to the layer path's
+ * value-only forward. The team has engine threads − 1 helpers, parked between actions: close the sampler to stop
+ * them. Not thread-safe: one instance per control thread. The sampler
  * holds a copy of the weights taken at construction, with every array padded by one vector so the kernels' tail loads
  * never cross an array's end (that path copies into a temporary).
  */
@@ -114,7 +115,7 @@ public final class BatchOneSampler implements AutoCloseable {
         final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         float[] x;
 
-        SplitProduct(int in, int out, float[] w, float[] y, int members) {
+        SplitProduct(int in, int out, float[] w, float[] y) {
             this.in = in;
             this.out = out;
             this.w = w;
@@ -161,7 +162,7 @@ public final class BatchOneSampler implements AutoCloseable {
                 float[] w = java.util.Arrays.copyOf(lin.weight.value, lin.weight.value.length + PAD);
                 float[] bias = java.util.Arrays.copyOf(lin.bias.value, lin.out + PAD);
                 if (team.size() > 1 && (long) lin.in * lin.out >= SPLIT_WORK) {
-                    SplitProduct split = new SplitProduct(lin.in, lin.out, w, y, team.size());
+                    SplitProduct split = new SplitProduct(lin.in, lin.out, w, y);
                     build.add(x -> {
                         split.x = x;
                         split.next.set(0);
