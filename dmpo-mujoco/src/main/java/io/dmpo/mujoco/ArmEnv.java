@@ -235,8 +235,14 @@ public final class ArmEnv implements Env {
         for (int i = 0; i < ACT_DIM; i++) {
             if (!Double.isFinite(action[i])) throw new IllegalArgumentException(task.id + ": action[" + i + "] is " + action[i]);
         }
+        if (physicsSteps < 1) throw new IllegalArgumentException(task.id + ": physics steps must be >= 1, got " + physicsSteps);
         controller.apply(action);
-        data.step(physicsSteps, false);
+        try {
+            data.step(physicsSteps, false);
+        } catch (MujocoException e) {
+            needsReset = true;
+            throw e;
+        }
         if (data.unstable()) {
             needsReset = true;
             throw new MujocoException.Instability(task.id + ": simulation unstable; the env must be reset");
