@@ -65,7 +65,7 @@ public final class ControlCommand implements Runnable {
         if (!(seconds > 0 && seconds <= 3600)) throw new UserError("--seconds must be in (0, 3600], got " + seconds, 2);
         if (!(warmup >= 0 && warmup <= 600)) throw new UserError("--warmup must be in [0, 600], got " + warmup, 2);
         Check.atLeast("--threads", threads, 1);
-        Check.atLeast("--steps", steps, 1);
+        if (steps < 1 || steps > 1024) throw new UserError("--steps must be in [1, 1024], got " + steps, 2); // as eval
         ArmTask armTask = ArmTask.of(task);
         if (armTask == null) throw new UserError("unknown task '" + task + "' (lift, can)", 2);
         Parallel.setThreads(threads);

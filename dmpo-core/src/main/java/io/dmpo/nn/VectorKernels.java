@@ -81,29 +81,15 @@ final class VectorKernels {
     private static final VectorMask<Float> ODD_QUARTERS = VL == 16 ? VectorMask.fromLong(S, 0xF0F0L) : VL == 8 ? VectorMask.fromLong(S, 0xCCL) : null;
 
     /**
-     * Stores sum(s0) .. sum(s3) to c[idx .. idx+3]. With 16 lanes the four butterflies are folded into one vector (two
-     * blends save half the shuffles); each total is formed by exactly the same additions as {@link #sum}, so results
-     * are bitwise identical to summing one by one.
+     * Stores sum(s0) .. sum(s3) to c[idx .. idx+3], one by one: the kernels write the 8- and 16-lane fold of the four
+     * totals out inline (a vector-taking helper that C2 declines to inline boxes its arguments), so this serves only
+     * narrower vectors.
      */
     private static void store4(FloatVector s0, FloatVector s1, FloatVector s2, FloatVector s3, float[] c, int idx, boolean acc) {
-        if (VL < 8) {
-            store(c, idx, sum(s0), acc);
-            store(c, idx + 1, sum(s1), acc);
-            store(c, idx + 2, sum(s2), acc);
-            store(c, idx + 3, sum(s3), acc);
-            return;
-        }
-        FloatVector f01 = s0.add(s0.rearrange(FOLD_HALF)).blend(s1.add(s1.rearrange(FOLD_HALF)), UPPER_HALF);
-        FloatVector f23 = s2.add(s2.rearrange(FOLD_HALF)).blend(s3.add(s3.rearrange(FOLD_HALF)), UPPER_HALF);
-        f01 = f01.add(f01.rearrange(FOLD_QUARTER));
-        f23 = f23.add(f23.rearrange(FOLD_QUARTER));
-        FloatVector f = f01.blend(f23, ODD_QUARTERS); // quarters: s0, s2, s1, s3
-        if (VL == 16) f = f.add(f.rearrange(XOR2));
-        f = f.add(f.rearrange(XOR1));
-        store(c, idx, f.lane(0), acc);
-        store(c, idx + 1, f.lane(VL / 2), acc);
-        store(c, idx + 2, f.lane(VL / 4), acc);
-        store(c, idx + 3, f.lane(3 * VL / 4), acc);
+        store(c, idx, sum(s0), acc);
+        store(c, idx + 1, sum(s1), acc);
+        store(c, idx + 2, sum(s2), acc);
+        store(c, idx + 3, sum(s3), acc);
     }
 
     /**

@@ -43,17 +43,20 @@ public final class BatchOneSampler implements AutoCloseable {
         this.actor = actor;
         this.steps = steps;
         this.team = new Team(Parallel.threads());
+        this.obsIn = new float[actor.obsDim + PAD];
         if (actor.encoder instanceof PixelEncoder pe) {
             this.encoder = new PixelEncoderSession(pe, team)::run;
         } else {
             Plan plan = new Plan(actor.encoder, actor.obsDim, team);
             if (plan.width != actor.condDim) throw new IllegalArgumentException("not a state actor of the expected shape");
-            this.encoder = plan::run;
+            this.encoder = obs -> { // through a padded copy: the first product's tail load must not cross the array's end
+                System.arraycopy(obs, 0, obsIn, 0, actor.obsDim);
+                return plan.run(obsIn);
+            };
         }
         this.head = new Plan(actor.head, actor.actionDim + 2 * actor.timeDim + actor.condDim, team);
         if (head.width != actor.actionDim) throw new IllegalArgumentException("not an actor of the expected shape");
         this.headIn = new float[actor.actionDim + 2 * actor.timeDim + actor.condDim + PAD];
-        this.obsIn = new float[actor.obsDim + PAD];
         this.timeRows = new float[steps][];
         for (int k = 0; k < steps; k++) {
             float tk = 1f - (float) k / steps, tk1 = 1f - (float) (k + 1) / steps;
@@ -87,8 +90,7 @@ public final class BatchOneSampler implements AutoCloseable {
      */
     public void sample(float[] obs, float[] eps, float[] out) {
         int d = actor.actionDim, td = 2 * actor.timeDim;
-        System.arraycopy(obs, 0, obsIn, 0, actor.obsDim);
-        float[] cond = encoder.run(obsIn);
+        float[] cond = encoder.run(obs);
         System.arraycopy(eps, 0, out, 0, d);
         System.arraycopy(cond, 0, headIn, d + td, actor.condDim);
         for (int k = 0; k < steps; k++) {

@@ -25,19 +25,28 @@ final class ControllerAllocation {
         FlowPolicy.Spec spec = new FlowPolicy.Spec("meanflow", 11, 3, 4, 4, 1, 1, FlowPolicy.Architecture.DEFAULT, Map.of());
         FlowPolicy policy = new FlowPolicy(spec, actor, new MinMaxNormalizer(lo, hi),
                 new MinMaxNormalizer(new float[] {-1, -1, -1}, new float[] {1, 1, 1}));
-        FlowPolicy.Controller c = policy.controller();
         double[][] history = {new double[11]}, out = new double[4][3];
+        SplittableRandom rng = new SplittableRandom(1);
+        try (FlowPolicy.Controller c = policy.controller()) {
+            System.out.println("bytes per action: " + bytesPerCall(() -> c.act(history, rng, out), 20, 10_000, 2_000));
+        }
+    }
+
+    /**
+     * Bytes the calling thread allocates per call of {@code act}, measured over {@code measured} calls after
+     * {@code warm} more, for up to {@code rounds} rounds until under 16 (C2 has compiled the kernels by then).
+     */
+    static long bytesPerCall(Runnable act, int rounds, int warm, int measured) {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long id = Thread.currentThread().threadId();
-        SplittableRandom rng = new SplittableRandom(1);
         long perCall = Long.MAX_VALUE;
-        for (int round = 0; round < 20 && perCall >= 16; round++) { // until C2 has compiled the kernels
-            for (int i = 0; i < 10_000; i++) c.act(history, rng, out);
+        for (int round = 0; round < rounds && perCall >= 16; round++) {
+            for (int i = 0; i < warm; i++) act.run();
             long before = mx.getThreadAllocatedBytes(id);
-            for (int i = 0; i < 2_000; i++) c.act(history, rng, out);
-            perCall = (mx.getThreadAllocatedBytes(id) - before) / 2_000;
+            for (int i = 0; i < measured; i++) act.run();
+            perCall = (mx.getThreadAllocatedBytes(id) - before) / measured;
         }
-        System.out.println("bytes per action: " + perCall);
+        return perCall;
     }
 
     /** Image side of the pixel policy: the robomimic 96×96 (the kernels' steady state depends on the shapes). */
@@ -69,18 +78,9 @@ final class ControllerAllocation {
         io.dmpo.nn.Parallel.setThreads(threads);
         FlowPolicy policy = pixelPolicy();
         double[][] history = pixelHistory(), out = new double[4][7];
-        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long id = Thread.currentThread().threadId();
         SplittableRandom rng = new SplittableRandom(1);
-        long perCall = Long.MAX_VALUE;
         try (FlowPolicy.Controller c = policy.controller()) {
-            for (int round = 0; round < 12 && perCall >= 16; round++) { // until C2 has compiled the kernels
-                for (int i = 0; i < 150; i++) c.act(history, rng, out);
-                long before = mx.getThreadAllocatedBytes(id);
-                for (int i = 0; i < 100; i++) c.act(history, rng, out);
-                perCall = (mx.getThreadAllocatedBytes(id) - before) / 100;
-            }
+            System.out.println("bytes per action: " + bytesPerCall(() -> c.act(history, rng, out), 12, 150, 100));
         }
-        System.out.println("bytes per action: " + perCall);
     }
 }
