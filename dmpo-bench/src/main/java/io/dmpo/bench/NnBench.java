@@ -46,8 +46,11 @@ public final class NnBench implements Runnable {
     @Option(names = "--networks", split = ",", description = "which networks: hopper, vit (default: both)")
     List<String> networks = new ArrayList<>(List.of("hopper", "vit"));
 
-    @Option(names = "--rounds", description = "interleaved measurement rounds; a figure is its quietest round's median (default ${DEFAULT-VALUE})")
+    @Option(names = "--rounds", description = "interleaved measurement rounds at least (default ${DEFAULT-VALUE}); more follow until every figure has settled")
     int rounds = 10;
+
+    @Option(names = "--max-rounds", description = "rounds at most while a figure has not settled (default ${DEFAULT-VALUE})")
+    int maxRounds = 40;
 
     @Option(names = "--repeats", description = "multiply the rounds and the timed calls by this factor on a noisy machine (default ${DEFAULT-VALUE})")
     int repeats = 1;
@@ -66,6 +69,7 @@ public final class NnBench implements Runnable {
         if (samples < 1) throw new IllegalArgumentException("--samples must be >= 1, got " + samples);
         if (repeats < 1) throw new IllegalArgumentException("--repeats must be >= 1, got " + repeats);
         if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+        if (maxRounds < rounds) throw new IllegalArgumentException("--max-rounds must be >= --rounds (" + rounds + "), got " + maxRounds);
         if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, got " + threads);
         if (!(warmup >= 0 && warmup <= 600)) throw new IllegalArgumentException("--warmup must be in [0, 600] seconds, got " + warmup);
         for (String n : networks) {
@@ -89,26 +93,36 @@ public final class NnBench implements Runnable {
                 default -> throw new IllegalArgumentException("unknown network '" + net + "' (hopper, vit)");
             }));
         }
-        int totalRounds = rounds * repeats;
+        int totalRounds = rounds * repeats, roundCap = maxRounds * repeats;
         Floors floors = new Floors(threads);
         try (Anchors anchorSet = new Anchors(loads)) {
             // batch-1 latencies of every network before any training step (which leaves a large heap behind); each
             // round: ours, then the anchors, then a pause so their spinning workers do not steal the next round's core
             for (Workload w : loads) w.warmUpLatency(anchorSet);
-            for (int round = 0; round < totalRounds; round++) {
+            int latencyRounds = 0;
+            while (latencyRounds < totalRounds || (latencyRounds < roundCap && !settled(loads, false))) {
                 floors.measure();
                 for (Workload w : loads) w.latencyRound(totalRounds);
                 for (Workload w : loads) anchorSet.latencyRound(w, totalRounds);
                 if (anchorSet.any()) quiesce();
+                latencyRounds++;
             }
             for (Workload w : loads) floors.bandwidthGBs(ActorCost.weightBytes(w.actor));
             for (Workload w : loads) w.warmUpTraining(anchorSet);
-            for (int round = 0; round < totalRounds; round++) {
+            int trainingRounds = 0;
+            while (trainingRounds < totalRounds || (trainingRounds < roundCap && !settled(loads, true))) {
                 for (Workload w : loads) w.trainingRound(totalRounds);
                 for (Workload w : loads) anchorSet.trainingRound(w, totalRounds);
                 if (anchorSet.any()) quiesce();
+                trainingRounds++;
             }
-            out.put("rounds", totalRounds);
+            out.put("latency_rounds", latencyRounds);
+            out.put("training_rounds", trainingRounds);
+            List<String> unsettled = new ArrayList<>();
+            for (Workload w : loads) {
+                for (String key : w.roundMedians.keySet()) if (!w.settled(key)) unsettled.add(w.spec.key() + "." + key);
+            }
+            out.put("unsettled", unsettled);
             out.put("fma_peak_gflops_1thread", round(floors.fmaGflops1.quantile(1.0) / 1000));
             out.put("fma_median_gflops", round(floors.fmaGflops.median() / 1000));
             out.put("fma_peak_gflops", round(floors.fmaPeakGflops()));
@@ -121,6 +135,16 @@ public final class NnBench implements Runnable {
         } else {
             printTable(out);
         }
+    }
+
+    /** Whether every figure of one phase (ours and the anchors') has settled; see {@link Workload#settled}. */
+    static boolean settled(List<Workload> loads, boolean training) {
+        for (Workload w : loads) {
+            for (String key : w.roundMedians.keySet()) {
+                if (key.contains("train_step") == training && !w.settled(key)) return false;
+            }
+        }
+        return true;
     }
 
     static void quiesce() {
@@ -141,7 +165,7 @@ public final class NnBench implements Runnable {
         final int threads;
         final Timing.Samples fmaGflops1 = new Timing.Samples(), fmaGflops = new Timing.Samples();
         final Map<Long, Timing.Samples> bandwidth = new LinkedHashMap<>();
-        static final long PROBE_ROUNDS = 1_000_000;
+        static final long PROBE_ROUNDS = 250_000;
         float sink;
 
         Floors(int threads) {
@@ -282,14 +306,18 @@ public final class NnBench implements Runnable {
         }
 
         /**
-         * A figure's headline: the median of its quietest round. On a shared machine other tenants only ever add time,
-         * and they come and go in bursts of seconds (the FMA probe of the same run drops by up to a quarter), so the
-         * lowest round median is the figure that repeats from run to run; the pooled median and quartiles say how
-         * much the disturbed rounds cost.
+         * A figure's headline: {@link Timing#level} of its round medians (the pooled median and quartiles say what the
+         * disturbed rounds cost); without rounds, the median of its calls.
          */
         double headline(String key) {
             List<Double> rm = roundMedians.get(key);
-            return rm == null ? figures.get(key).median() : rm.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+            return rm == null ? figures.get(key).median() : Timing.level(rm);
+        }
+
+        /** Whether figure {@code key} has {@link Timing#settled}; rounds continue (to --max-rounds) until all have. */
+        boolean settled(String key) {
+            List<Double> rm = roundMedians.get(key);
+            return rm != null && Timing.settled(rm);
         }
 
         /** Times {@code calls} calls into figure {@code key} and keeps this round's median (for the spread across rounds). */

@@ -1,6 +1,7 @@
 package io.dmpo.bench;
 
 import java.util.Arrays;
+import java.util.List;
 
 /** Wall-clock sampling: warm up, time single calls, and summarize them by median and quantiles. */
 final class Timing {
@@ -72,5 +73,30 @@ final class Timing {
         double median() {
             return quantile(0.5);
         }
+    }
+
+    /** Rounds that must agree (within {@link #SETTLE_TOLERANCE} of the quietest) before a figure has settled. */
+    static final int SETTLE_ROUNDS = 3;
+    static final double SETTLE_TOLERANCE = 0.05;
+
+    /**
+     * A figure's level over its rounds: the third-lowest round median (the lowest when fewer rounds ran). On a shared
+     * VM the host only ever adds time, for seconds at a time, so the low rounds are what repeats from run to run;
+     * asking three rounds to reach the level keeps one lucky round from becoming the figure.
+     */
+    static double level(List<Double> roundMedians) {
+        if (roundMedians.isEmpty()) throw new IllegalStateException("no rounds");
+        List<Double> sorted = roundMedians.stream().sorted().toList();
+        return sorted.size() < SETTLE_ROUNDS ? sorted.get(0) : sorted.get(SETTLE_ROUNDS - 1);
+    }
+
+    /**
+     * Settled: {@value #SETTLE_ROUNDS} round medians lie within {@value #SETTLE_TOLERANCE} of the quietest, so the
+     * {@link #level} is one the machine returns to.
+     */
+    static boolean settled(List<Double> roundMedians) {
+        if (roundMedians.size() < SETTLE_ROUNDS) return false;
+        List<Double> sorted = roundMedians.stream().sorted().toList();
+        return sorted.get(SETTLE_ROUNDS - 1) <= (1 + SETTLE_TOLERANCE) * sorted.get(0);
     }
 }

@@ -14,7 +14,8 @@ class BenchOptionsTest {
     @Test
     void badOptionsAreOneLineAndExit2() {
         String[][] cases = {{"--samples", "0", "--samples must be >= 1"}, {"--repeats", "-1", "--repeats must be >= 1"},
-                {"--threads", "0", "--threads must be >= 1"}, {"--warmup", "NaN", "--warmup must be"},
+                {"--threads", "0", "--threads must be >= 1"},
+                {"--rounds", "0", "--rounds must be >= 1"}, {"--max-rounds", "5", "--max-rounds must be >= --rounds (10)"}, {"--warmup", "NaN", "--warmup must be"},
                 {"--networks", "resnet", "unknown network 'resnet'"}, {"--vs", "tensorflow", "unknown anchor"},
                 {"--bogus", "1", "Unknown option"}};
         for (String[] c : cases) {

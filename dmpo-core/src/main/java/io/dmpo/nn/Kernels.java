@@ -48,7 +48,7 @@ public final class Kernels {
     }
 
     /** Fused multiply-adds per round of {@link #fmaProbe}. */
-    public static final int FMA_PROBE_LANES = VECTOR ? 12 * VectorKernels.VL : 4;
+    public static final int FMA_PROBE_LANES = VECTOR ? VectorKernels.FMA_PROBE_VECTORS * VectorKernels.VL : 4;
 
     /** C[m×n] (+)= A[m×k] · B[n×k]ᵀ (each output a dot product of two contiguous rows). */
     public static void gemmNT(int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
