@@ -307,15 +307,17 @@ public final class NnBench implements Runnable {
 
         /**
          * A figure's headline: {@link Timing#level} of its round medians (the pooled median and quartiles say what the
-         * disturbed rounds cost); without rounds, the median of its calls.
+         * disturbed rounds cost); without rounds, and for the paced controller (what a loop sees over time), the median
+         * of all its calls.
          */
         double headline(String key) {
             List<Double> rm = roundMedians.get(key);
-            return rm == null ? figures.get(key).median() : Timing.level(rm);
+            return rm == null || key.equals(PACED) ? figures.get(key).median() : Timing.level(rm);
         }
 
         /** Whether figure {@code key} has {@link Timing#settled}; rounds continue (to --max-rounds) until all have. */
         boolean settled(String key) {
+            if (key.equals(PACED)) return true;
             List<Double> rm = roundMedians.get(key);
             return rm != null && Timing.settled(rm);
         }
@@ -341,6 +343,34 @@ public final class NnBench implements Runnable {
             timeRound("b1_forward", forward, calls);
             timeRound("b1_tangent", tangent, calls);
             timeRound("b1_control", control, calls);
+            timePacedRound(Math.max(1, calls / 4));
+        }
+
+        /** A control loop's period: 1 kHz for the state actor, the paper's 120 Hz for the pixel actor. */
+        long periodNanos() {
+            return spec.pixel() ? 1_000_000_000L / 120 : 1_000_000L;
+        }
+
+        /**
+         * {@link #PACED} calls of the controller, one per {@link #periodNanos} as in a control loop: the caller idles
+         * between actions, so its caches have gone cold and the team's helpers have parked. Back-to-back calls
+         * ({@code b1_control}) hide both. Not part of the settle rule: how cold the next action starts is the host's
+         * business and does not converge.
+         */
+        void timePacedRound(int calls) {
+            Timing.Samples round = new Timing.Samples();
+            long period = periodNanos(), next = System.nanoTime();
+            for (int i = 0; i < calls; i++) {
+                next += period;
+                for (long wait; (wait = next - System.nanoTime()) > 0; ) java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                long t0 = System.nanoTime();
+                control.run();
+                round.add(System.nanoTime() - t0);
+                next = Math.max(next, System.nanoTime()); // an overrun starts the next period now, as a loop would
+            }
+            Timing.Samples all = figure(PACED);
+            for (int i = 0; i < round.count(); i++) all.add(round.at(i));
+            roundMedians.computeIfAbsent(PACED, k -> new ArrayList<>()).add(round.median());
         }
 
         void warmUpTraining(Anchors anchorSet) {
@@ -385,10 +415,15 @@ public final class NnBench implements Runnable {
             double ctl = headline("b1_control");
             r.put("b1_control_vs_compute_floor", round(ctl / (2.0 * macs / peak)));
             r.put("b1_control_vs_memory_floor", round(ctl / (bytes / gbs)));
+            r.put(PACED + "_hz", round(1e9 / periodNanos()));
+            r.put(PACED + "_p99_us", round(figures.get(PACED).quantile(0.99) / 1e3));
             anchorSet.report(this, r);
             return r;
         }
     }
+
+    /** The controller called at a control loop's rate (see {@link Workload#timePacedRound}). */
+    static final String PACED = "b1_control_paced";
 
     static int perRound(int total, int rounds) {
         return Math.max(1, (total + rounds - 1) / rounds);
