@@ -3,6 +3,7 @@ package io.dmpo.bench;
 import io.dmpo.io.Json;
 import io.dmpo.loss.MeanFlowLoss;
 import io.dmpo.nn.AdamW;
+import io.dmpo.nn.Affinity;
 import io.dmpo.nn.Dual;
 import io.dmpo.nn.Init;
 import io.dmpo.nn.Kernels;
@@ -55,6 +56,10 @@ public final class NnBench implements Runnable {
     @Option(names = "--repeats", description = "multiply the rounds and the timed calls by this factor on a noisy machine (default ${DEFAULT-VALUE})")
     int repeats = 1;
 
+    @Option(names = "--pin", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "pin our threads to distinct CPUs (default; --no-pin leaves placement to the kernel, which on some VMs packs two engine threads onto one vCPU); anchors run unpinned")
+    boolean pin = true;
+
     @Option(names = "--warmup", description = "seconds of warm-up before each figure's first round (default ${DEFAULT-VALUE}; 3x for the ViT)")
     double warmup = 2.0;
 
@@ -76,12 +81,14 @@ public final class NnBench implements Runnable {
             if (!n.equals("hopper") && !n.equals("vit")) throw new IllegalArgumentException("unknown network '" + n + "' (hopper, vit)");
         }
         Parallel.setThreads(threads);
+        Parallel.setPinned(pin);
         // PyTorch gets the same number of intra-op threads, and must not try to download anything
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         System.setProperty("ai.djl.offline", "true");
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("threads", threads);
+        out.put("pinned", pin);
         out.put("machine", machine());
         out.put("kernels", Kernels.VECTOR ? "vector" : "scalar");
         out.put("vector_lanes", Kernels.LANES);
@@ -96,6 +103,7 @@ public final class NnBench implements Runnable {
         int totalRounds = rounds * repeats, roundCap = maxRounds * repeats;
         Floors floors = new Floors(threads);
         try (Anchors anchorSet = new Anchors(loads)) {
+            if (pin) Parallel.pinCaller(); // after the anchors started their thread pools, which inherit the caller's CPUs
             // batch-1 latencies of every network before any training step (which leaves a large heap behind); each
             // round: ours, then the anchors, then a pause so their spinning workers do not steal the next round's core
             for (Workload w : loads) w.warmUpLatency(anchorSet);
@@ -103,7 +111,10 @@ public final class NnBench implements Runnable {
             while (latencyRounds < totalRounds || (latencyRounds < roundCap && !settled(loads, false))) {
                 floors.measure();
                 for (Workload w : loads) w.latencyRound(totalRounds);
-                for (Workload w : loads) anchorSet.latencyRound(w, totalRounds);
+                int round = totalRounds;
+                anchorSet.unpinned(() -> {
+                    for (Workload w : loads) anchorSet.latencyRound(w, round);
+                });
                 if (anchorSet.any()) quiesce();
                 latencyRounds++;
             }
@@ -112,7 +123,10 @@ public final class NnBench implements Runnable {
             int trainingRounds = 0;
             while (trainingRounds < totalRounds || (trainingRounds < roundCap && !settled(loads, true))) {
                 for (Workload w : loads) w.trainingRound(totalRounds);
-                for (Workload w : loads) anchorSet.trainingRound(w, totalRounds);
+                int round = totalRounds;
+                anchorSet.unpinned(() -> {
+                    for (Workload w : loads) anchorSet.trainingRound(w, round);
+                });
                 if (anchorSet.any()) quiesce();
                 trainingRounds++;
             }
@@ -129,6 +143,8 @@ public final class NnBench implements Runnable {
             for (Workload w : loads) out.put(w.spec.key(), w.report(floors, anchorSet));
         } finally {
             for (Workload w : loads) w.controller.close();
+            if (pin) Affinity.unpinCurrentThread();
+            Parallel.setPinned(false);
         }
         if (json) {
             System.out.println(Json.write(out));
@@ -344,7 +360,7 @@ public final class NnBench implements Runnable {
             Timing.warmUp(forward, warm());
             Timing.warmUp(tangent, warm());
             Timing.warmUp(control, warm());
-            anchorSet.warmUpLatency(this);
+            anchorSet.unpinned(() -> anchorSet.warmUpLatency(this));
         }
 
         void latencyRound(int totalRounds) {
@@ -384,7 +400,7 @@ public final class NnBench implements Runnable {
 
         void warmUpTraining(Anchors anchorSet) {
             Timing.warmUp(train, warm());
-            anchorSet.warmUpTraining(this);
+            anchorSet.unpinned(() -> anchorSet.warmUpTraining(this));
         }
 
         void trainingRound(int totalRounds) {
@@ -474,6 +490,23 @@ public final class NnBench implements Runnable {
 
         boolean any() {
             return !ort.isEmpty() || !torch.isEmpty();
+        }
+
+        /**
+         * Runs an anchor's part with the caller unpinned: its work on the calling thread (and any thread it starts
+         * there) may use every CPU, as it would without us.
+         */
+        void unpinned(Runnable anchorPart) {
+            if (!any() || !pin) {
+                anchorPart.run();
+                return;
+            }
+            Affinity.unpinCurrentThread();
+            try {
+                anchorPart.run();
+            } finally {
+                Parallel.pinCaller();
+            }
         }
 
         void warmUpLatency(Workload w) {

@@ -14,12 +14,39 @@ public final class Parallel {
     public static final long MIN_PARALLEL_WORK = 1L << 18;
 
     private static volatile int threads = Math.max(1, Integer.getInteger("dmpo.threads", 1));
+    private static volatile boolean pinned;
     private static volatile ForkJoinPool pool;
 
     private Parallel() {}
 
     public static int threads() {
         return threads;
+    }
+
+    /** Whether the engine's own threads are pinned to CPUs ({@link #setPinned}). */
+    public static boolean pinned() {
+        return pinned;
+    }
+
+    /**
+     * Pins (or stops pinning) the engine's threads to distinct CPUs: team helper k to the k-th allowed CPU, pool workers
+     * to the 2nd .. threads-th (a job's caller computes one share itself), while {@link #pinCaller} puts the calling
+     * thread on the first. Takes effect for workers and teams made
+     * afterwards (the pool is rebuilt). Throws IllegalStateException, with the reason, where threads cannot be pinned.
+     */
+    public static synchronized void setPinned(boolean pin) {
+        if (pin) Affinity.allowedCpus(); // fails here, with the reason, rather than inside a worker
+        if (pin != pinned) {
+            ForkJoinPool old = pool;
+            pool = null;
+            pinned = pin;
+            if (old != null) old.shutdown();
+        }
+    }
+
+    /** Pins the calling thread to the first allowed CPU (the slot no engine thread takes); see {@link #setPinned}. */
+    public static void pinCaller() {
+        Affinity.pinCurrentThread(0);
     }
 
     /** Sets the number of threads the engine may use (1 = everything on the caller). */
@@ -40,9 +67,13 @@ public final class Parallel {
                 p = pool;
                 if (p == null) {
                     AtomicInteger id = new AtomicInteger();
+                    boolean pin = pinned;
                     p = new ForkJoinPool(threads, fjp -> {
-                        var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(fjp);
-                        t.setName("dmpo-worker-" + id.incrementAndGet());
+                        int worker = id.incrementAndGet();
+                        // the caller takes slot 0 and one share of every job, so workers go to slots 1 .. threads − 1
+                        int slot = threads > 1 ? 1 + (worker - 1) % (threads - 1) : 0;
+                        var t = pin ? new PinnedWorker(fjp, slot) : ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(fjp);
+                        t.setName("dmpo-worker-" + worker);
                         t.setDaemon(true);
                         return t;
                     }, null, false);
@@ -51,6 +82,22 @@ public final class Parallel {
             }
         }
         return p;
+    }
+
+    /** A pool worker that pins itself to the {@code slot}-th allowed CPU when it starts. */
+    private static final class PinnedWorker extends java.util.concurrent.ForkJoinWorkerThread {
+        private final int slot;
+
+        PinnedWorker(ForkJoinPool pool, int slot) {
+            super(null, pool, true);
+            this.slot = slot;
+        }
+
+        @Override
+        protected void onStart() {
+            super.onStart();
+            Affinity.pinCurrentThread(slot);
+        }
     }
 
     /**

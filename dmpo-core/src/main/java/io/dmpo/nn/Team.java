@@ -11,8 +11,9 @@ import java.util.concurrent.locks.LockSupport;
  * a helper to wake — on this project's VMs a parked thread takes ~50 µs to wake (p99 ~150 µs, at times milliseconds:
  * the guest halts idle vCPUs without polling), longer than a whole state-policy action. It waits only for helpers
  * already inside the job. Helpers spin briefly after a job (back-to-back jobs: a network's layers) and then park, so
- * they never hold a core while the caller does something else. Which member computes a part must not change its
- * values. Not thread-safe (one caller); {@link #close} stops the helpers.
+ * they never hold a core while the caller does something else. With {@link Parallel#setPinned} helper k runs on the
+ * k-th allowed CPU. Which member computes a part must not change its values. Not thread-safe (one caller);
+ * {@link #close} stops the helpers.
  */
 public final class Team implements AutoCloseable {
     /** A unit of parallel work; the caller calls {@link #work} once per {@link #run}, each helper at most once. */
@@ -34,9 +35,13 @@ public final class Team implements AutoCloseable {
     public Team(int size) {
         if (size < 1) throw new IllegalArgumentException("team size must be >= 1, got " + size);
         helpers = new Thread[size - 1];
+        boolean pin = Parallel.pinned();
         for (int i = 0; i < helpers.length; i++) {
             int member = i + 1;
-            helpers[i] = Thread.ofPlatform().daemon().name("dmpo-team-" + member).unstarted(() -> helperLoop(member));
+            helpers[i] = Thread.ofPlatform().daemon().name("dmpo-team-" + member).unstarted(() -> {
+                if (pin) Affinity.pinCurrentThread(member); // member k on the k-th allowed CPU, like pool worker k
+                helperLoop(member);
+            });
             helpers[i].start();
         }
     }
