@@ -1,6 +1,7 @@
 package io.dmpo.bench;
 
 import io.dmpo.io.Json;
+import io.dmpo.nn.Affinity;
 import io.dmpo.nn.Init;
 import io.dmpo.nn.Parallel;
 import io.dmpo.nn.Tensor;
@@ -46,6 +47,10 @@ public final class PolicyBench implements Runnable {
     @Option(names = "--calls", description = "timed calls per row and engine over all rounds (default ${DEFAULT-VALUE}; half for lift)")
     int calls = 1000;
 
+    @Option(names = "--pin", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "pin our threads to distinct CPUs as `bench nn` does (default; --no-pin to leave placement to the kernel); PyTorch runs unpinned")
+    boolean pin = true;
+
     @Option(names = "--warmup", description = "seconds of warm-up per row and engine, and 5x that for the pixel network first (default ${DEFAULT-VALUE})")
     double warmup = 1.0;
 
@@ -73,6 +78,7 @@ public final class PolicyBench implements Runnable {
         if (!(warmup >= 0 && warmup <= 600)) throw new IllegalArgumentException("--warmup must be in [0, 600] seconds, got " + warmup);
         boolean torch = anchors.contains("pytorch");
         Parallel.setThreads(threads);
+        Parallel.setPinned(pin);
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         System.setProperty("ai.djl.offline", "true");
@@ -80,7 +86,12 @@ public final class PolicyBench implements Runnable {
         out.put("machine", NnBench.machine());
         out.put("threads", threads);
         out.put("rounds", rounds);
-        for (String task : tasks) out.put(task, measure(task, torch));
+        out.put("pinned", pin);
+        try {
+            for (String task : tasks) out.put(task, measure(task, torch));
+        } finally {
+            Parallel.setPinned(false);
+        }
         if (json) {
             System.out.println(Json.write(out));
         } else {
@@ -133,11 +144,18 @@ public final class PolicyBench implements Runnable {
                 if (theirsCall[i] != null) Timing.warmUp(theirsCall[i], warmup);
             }
             if (anchor != null) NnBench.quiesce();
+            // pinned only now: PyTorch's pool, started from this thread above, keeps every CPU
+            if (pin) Parallel.pinCaller();
             for (int round = 0; round < rounds; round++) {
                 for (int i = 0; i < nRows; i++) {
                     a[i].time(oursCall[i], NnBench.perRound(rowCalls, rounds));
                     if (theirsCall[i] != null) {
-                        b[i].time(theirsCall[i], NnBench.perRound(rowCalls, rounds));
+                        if (pin) Affinity.unpinCurrentThread(); // PyTorch's share of the caller may use every CPU
+                        try {
+                            b[i].time(theirsCall[i], NnBench.perRound(rowCalls, rounds));
+                        } finally {
+                            if (pin) Parallel.pinCaller();
+                        }
                         NnBench.quiesce();
                     }
                 }
@@ -168,6 +186,7 @@ public final class PolicyBench implements Runnable {
             }
         } finally {
             for (BatchOneSampler b : samplers) b.close();
+            if (pin) Affinity.unpinCurrentThread(); // the next task's anchor starts its threads unpinned
         }
         double reflow = (double) rows.get(0).get("median_us");
         Object reflowTorch = rows.get(0).get("pytorch_median_us");
@@ -183,7 +202,8 @@ public final class PolicyBench implements Runnable {
     static String markdown(Map<String, Object> out) {
         StringBuilder s = new StringBuilder();
         s.append("machine: ").append(out.get("machine")).append(", ").append(out.get("threads")).append(" threads, ")
-                .append(out.get("rounds")).append(" interleaved rounds\n");
+                .append(out.get("rounds")).append(" interleaved rounds")
+                .append(Boolean.TRUE.equals(out.get("pinned")) ? ", our threads pinned\n" : "\n");
         for (var e : out.entrySet()) {
             if (!(e.getValue() instanceof Map<?, ?> raw)) continue;
             Map<String, Object> task = (Map<String, Object>) raw;
