@@ -56,9 +56,12 @@ public final class NnBench implements Runnable {
     @Option(names = "--repeats", description = "multiply the rounds and the timed calls by this factor on a noisy machine (default ${DEFAULT-VALUE})")
     int repeats = 1;
 
-    @Option(names = "--pin", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "pin our threads to distinct CPUs (default; --no-pin leaves placement to the kernel, which on some VMs packs two engine threads onto one vCPU); anchors run unpinned")
-    boolean pin = true;
+    @Option(names = "--pin", negatable = true,
+            description = "pin our threads to distinct CPUs (default where the OS allows it; --no-pin leaves placement to the kernel, which on some VMs packs two engine threads onto one vCPU); anchors run unpinned")
+    Boolean pinOption;
+
+    /** Pinning as asked, or by default where this OS allows it (else a note on stderr says why not). */
+    boolean pin;
 
     @Option(names = "--warmup", description = "seconds of warm-up before each figure's first round (default ${DEFAULT-VALUE}; 3x for the ViT)")
     double warmup = 2.0;
@@ -81,6 +84,7 @@ public final class NnBench implements Runnable {
             if (!n.equals("hopper") && !n.equals("vit")) throw new IllegalArgumentException("unknown network '" + n + "' (hopper, vit)");
         }
         Parallel.setThreads(threads);
+        pin = BenchMain.pinning(pinOption);
         Parallel.setPinned(pin);
         // PyTorch gets the same number of intra-op threads, and must not try to download anything
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
@@ -390,8 +394,9 @@ public final class NnBench implements Runnable {
                 for (long wait; (wait = next - System.nanoTime()) > 0; ) java.util.concurrent.locks.LockSupport.parkNanos(wait);
                 long t0 = System.nanoTime();
                 control.run();
-                round.add(System.nanoTime() - t0);
-                next = Math.max(next, System.nanoTime()); // an overrun starts the next period now, as a loop would
+                long t1 = System.nanoTime();
+                round.add(t1 - t0);
+                if (t1 - next > period) next = t1 - period; // an overrun: the next period starts now, as a loop's would
             }
             Timing.Samples all = figure(PACED);
             for (int i = 0; i < round.count(); i++) all.add(round.at(i));

@@ -47,9 +47,12 @@ public final class PolicyBench implements Runnable {
     @Option(names = "--calls", description = "timed calls per row and engine over all rounds (default ${DEFAULT-VALUE}; half for lift)")
     int calls = 1000;
 
-    @Option(names = "--pin", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "pin our threads to distinct CPUs as `bench nn` does (default; --no-pin to leave placement to the kernel); PyTorch runs unpinned")
-    boolean pin = true;
+    @Option(names = "--pin", negatable = true,
+            description = "pin our threads to distinct CPUs as `bench nn` does (default where the OS allows it; --no-pin to leave placement to the kernel); PyTorch runs unpinned")
+    Boolean pinOption;
+
+    /** Pinning as asked, or by default where this OS allows it (else a note on stderr says why not). */
+    boolean pin;
 
     @Option(names = "--warmup", description = "seconds of warm-up per row and engine, and 5x that for the pixel network first (default ${DEFAULT-VALUE})")
     double warmup = 1.0;
@@ -78,6 +81,7 @@ public final class PolicyBench implements Runnable {
         if (!(warmup >= 0 && warmup <= 600)) throw new IllegalArgumentException("--warmup must be in [0, 600] seconds, got " + warmup);
         boolean torch = anchors.contains("pytorch");
         Parallel.setThreads(threads);
+        pin = BenchMain.pinning(pinOption);
         Parallel.setPinned(pin);
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");

@@ -55,6 +55,16 @@ public final class Affinity {
         }
     }
 
+    /** Why threads cannot be pinned here (the error {@link #allowedCpus} would throw), or null where they can. */
+    public static String unavailableReason() {
+        try {
+            allowedCpus();
+            return null;
+        } catch (IllegalStateException e) {
+            return e.getMessage();
+        }
+    }
+
     /** Pins the calling thread to the {@code slot}-th allowed CPU (slots wrap around the allowed CPUs); returns it. */
     public static int pinCurrentThread(int slot) {
         if (slot < 0) throw new IllegalArgumentException("slot must be >= 0, got " + slot);
