@@ -52,6 +52,9 @@ public final class ControlCommand implements Runnable {
     @Option(names = "--threads", description = "engine threads for the policy (default: all cores = ${DEFAULT-VALUE})")
     int threads = Runtime.getRuntime().availableProcessors();
 
+    @Option(names = "--pin", description = "pin the loop's thread and the policy's helper threads to distinct CPUs (Linux), as a robot computer would")
+    boolean pin;
+
     @Option(names = "--seed", description = "seed of the env reset, the noise and the default weights (default ${DEFAULT-VALUE})")
     long seed = 0;
 
@@ -69,6 +72,10 @@ public final class ControlCommand implements Runnable {
         ArmTask armTask = ArmTask.of(task);
         if (armTask == null) throw new UserError("unknown task '" + task + "' (lift, can)", 2);
         Parallel.setThreads(threads);
+        if (pin) {
+            String why = io.dmpo.nn.Affinity.unavailableReason();
+            if (why != null) throw new UserError(why, 2);
+        }
         FlowPolicy policy;
         Camera camera;
         if (policyPath != null) {
@@ -92,20 +99,32 @@ public final class ControlCommand implements Runnable {
             policy = randomPixelPolicy(steps, seed);
         }
         Camera cam = camera;
+        Parallel.setPinned(pin); // before the controller's helpers start (inside the loop)
         try (ArmEnv env = EnvCommand.userErrors(() -> new ArmEnv(armTask, cam))) {
-            ControlLoop.Report report = EnvCommand.userErrors(() -> ControlLoop.run(env, policy, hz, seconds, warmup, seed));
-            Map<String, Object> out = new java.util.LinkedHashMap<>();
-            out.put("task", task);
-            out.put("camera", camera.toString());
-            out.put("policy", policyPath == null ? "light ViT + MLP, seeded random weights (K = " + steps + ")" : policyPath.toString());
-            out.put("steps", policy.spec().steps());
-            out.put("threads", threads);
-            out.putAll(report.toMap());
-            if (json) {
-                System.out.println(Json.write(out));
-            } else {
-                print(out, report);
+            if (pin) Parallel.pinCaller(); // after the renderer started its threads, which keep every CPU
+            runLoop(env, policy, camera);
+        } finally {
+            if (pin) {
+                io.dmpo.nn.Affinity.unpinCurrentThread();
+                Parallel.setPinned(false);
             }
+        }
+    }
+
+    private void runLoop(ArmEnv env, FlowPolicy policy, Camera camera) {
+        ControlLoop.Report report = EnvCommand.userErrors(() -> ControlLoop.run(env, policy, hz, seconds, warmup, seed));
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("task", task);
+        out.put("camera", camera.toString());
+        out.put("policy", policyPath == null ? "light ViT + MLP, seeded random weights (K = " + steps + ")" : policyPath.toString());
+        out.put("steps", policy.spec().steps());
+        out.put("threads", threads);
+        out.put("pinned", pin);
+        out.putAll(report.toMap());
+        if (json) {
+            System.out.println(Json.write(out));
+        } else {
+            print(out, report);
         }
     }
 
@@ -127,7 +146,8 @@ public final class ControlCommand implements Runnable {
     }
 
     private static void print(Map<String, Object> out, ControlLoop.Report r) {
-        System.out.printf("%s, camera %s, policy: %s, %s threads%n", out.get("task"), out.get("camera"), out.get("policy"), out.get("threads"));
+        System.out.printf("%s, camera %s, policy: %s, %s threads%s%n", out.get("task"), out.get("camera"), out.get("policy"), out.get("threads"),
+                Boolean.TRUE.equals(out.get("pinned")) ? ", pinned" : "");
         System.out.printf("%d Hz for %.1f s: %d ticks, %d missed deadlines, achieved %.2f Hz (budget %.0f µs per tick; %d physics steps = %.4f s simulated per tick)%n",
                 r.hz(), r.seconds(), r.ticks(), r.missed(), r.achievedHz(), r.budgetUs(), r.physicsStepsPerTick(), r.simulatedSecondsPerTick());
         System.out.println();

@@ -71,12 +71,17 @@ class ManipulationCommandsTest {
             assertTrue(((Number) r.get("latency_us")).doubleValue() > 0);
         }
         // the trained pixel policy in the control loop: its own camera (32x32), refused for another task
-        EnvCommandTest.Run c = run("control", "--policy", runDir.toString(), "--hz", "50", "--seconds", "0.2", "--warmup", "0",
-                "--threads", "1", "--json");
+        // (pinned, two threads: the loop's thread and the controller's helper on their own CPUs where Linux allows it)
+        boolean canPin = io.dmpo.nn.Affinity.unavailableReason() == null;
+        EnvCommandTest.Run c = canPin
+                ? run("control", "--policy", runDir.toString(), "--hz", "50", "--seconds", "0.2", "--warmup", "0", "--threads", "2", "--pin", "--json")
+                : run("control", "--policy", runDir.toString(), "--hz", "50", "--seconds", "0.2", "--warmup", "0", "--threads", "1", "--json");
         assertEquals(0, c.code(), c.err());
         Map<String, Object> cj = json(c);
         assertEquals("agentview 32x32", cj.get("camera"));
         assertEquals(10, ((Number) cj.get("ticks")).intValue(), cj.toString());
+        assertEquals(canPin, cj.get("pinned"), cj.toString());
+        assertFalse(io.dmpo.nn.Parallel.pinned(), "control --pin must leave the engine unpinned for whatever runs next");
         EnvCommandTest.Run wrongTask = run("control", "--policy", runDir.toString(), "--task", "can", "--seconds", "0.1");
         assertEquals(2, wrongTask.code(), wrongTask.err());
         assertTrue(wrongTask.err().contains("not 'can'"), wrongTask.err());
