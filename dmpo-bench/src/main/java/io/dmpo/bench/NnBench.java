@@ -85,7 +85,6 @@ public final class NnBench implements Runnable {
         }
         Parallel.setThreads(threads);
         pin = BenchMain.pinning(pinOption);
-        Parallel.setPinned(pin);
         // PyTorch gets the same number of intra-op threads, and must not try to download anything
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -97,13 +96,30 @@ public final class NnBench implements Runnable {
         out.put("kernels", Kernels.VECTOR ? "vector" : "scalar");
         out.put("vector_lanes", Kernels.LANES);
         List<Workload> loads = new ArrayList<>();
-        for (String net : networks) {
-            loads.add(new Workload(switch (net) {
-                case "hopper" -> NetSpec.hopper();
-                case "vit" -> NetSpec.vit();
-                default -> throw new IllegalArgumentException("unknown network '" + net + "' (hopper, vit)");
-            }));
+        try {
+            Parallel.setPinned(pin); // before the workloads' controllers start their helpers
+            for (String net : networks) {
+                loads.add(new Workload(switch (net) {
+                    case "hopper" -> NetSpec.hopper();
+                    case "vit" -> NetSpec.vit();
+                    default -> throw new IllegalArgumentException("unknown network '" + net + "' (hopper, vit)");
+                }));
+            }
+            measure(loads, out);
+        } finally {
+            for (Workload w : loads) w.controller.close();
+            if (pin) Affinity.unpinCurrentThread();
+            Parallel.setPinned(false);
         }
+        if (json) {
+            System.out.println(Json.write(out));
+        } else {
+            printTable(out);
+        }
+    }
+
+    /** Every figure of every workload, interleaved with the anchors, in rounds until they settle; into {@code out}. */
+    private void measure(List<Workload> loads, Map<String, Object> out) {
         int totalRounds = rounds * repeats, roundCap = maxRounds * repeats;
         Floors floors = new Floors(threads);
         try (Anchors anchorSet = new Anchors(loads)) {
@@ -145,15 +161,6 @@ public final class NnBench implements Runnable {
             out.put("fma_median_gflops", round(floors.fmaGflops.median() / 1000));
             out.put("fma_peak_gflops", round(floors.fmaPeakGflops()));
             for (Workload w : loads) out.put(w.spec.key(), w.report(floors, anchorSet));
-        } finally {
-            for (Workload w : loads) w.controller.close();
-            if (pin) Affinity.unpinCurrentThread();
-            Parallel.setPinned(false);
-        }
-        if (json) {
-            System.out.println(Json.write(out));
-        } else {
-            printTable(out);
         }
     }
 

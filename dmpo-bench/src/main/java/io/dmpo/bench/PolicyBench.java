@@ -82,7 +82,6 @@ public final class PolicyBench implements Runnable {
         boolean torch = anchors.contains("pytorch");
         Parallel.setThreads(threads);
         pin = BenchMain.pinning(pinOption);
-        Parallel.setPinned(pin);
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         System.setProperty("ai.djl.offline", "true");
@@ -92,6 +91,7 @@ public final class PolicyBench implements Runnable {
         out.put("rounds", rounds);
         out.put("pinned", pin);
         try {
+            Parallel.setPinned(pin);
             for (String task : tasks) out.put(task, measure(task, torch));
         } finally {
             Parallel.setPinned(false);

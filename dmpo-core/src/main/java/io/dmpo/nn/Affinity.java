@@ -40,6 +40,10 @@ public final class Affinity {
      * Throws IllegalStateException, with the reason, where threads cannot be pinned.
      */
     public static int[] allowedCpus() {
+        return cachedAllowedCpus().clone();
+    }
+
+    private static int[] cachedAllowedCpus() {
         int[] a = allowed;
         if (a != null) return a;
         synchronized (Affinity.class) {
@@ -55,10 +59,28 @@ public final class Affinity {
         }
     }
 
+    private static volatile boolean warned;
+
+    /**
+     * Pins the calling thread like {@link #pinCurrentThread}, for engine threads: where that fails (say the process's
+     * CPUs changed after they were read) the thread runs on unpinned, and the first failure is said on stderr — a
+     * worker that died instead would be replaced by another that dies the same way.
+     */
+    static void pinOrWarn(int slot) {
+        try {
+            pinCurrentThread(slot);
+        } catch (IllegalStateException e) {
+            if (!warned) {
+                warned = true;
+                System.err.println("dmpo: warning: " + e.getMessage() + "; engine threads run unpinned");
+            }
+        }
+    }
+
     /** Why threads cannot be pinned here (the error {@link #allowedCpus} would throw), or null where they can. */
     public static String unavailableReason() {
         try {
-            allowedCpus();
+            cachedAllowedCpus();
             return null;
         } catch (IllegalStateException e) {
             return e.getMessage();
@@ -68,7 +90,7 @@ public final class Affinity {
     /** Pins the calling thread to the {@code slot}-th allowed CPU (slots wrap around the allowed CPUs); returns it. */
     public static int pinCurrentThread(int slot) {
         if (slot < 0) throw new IllegalArgumentException("slot must be >= 0, got " + slot);
-        int[] cpus = allowedCpus();
+        int[] cpus = cachedAllowedCpus();
         int cpu = cpus[slot % cpus.length];
         setCurrentThreadCpus(new int[] {cpu});
         return cpu;
@@ -79,7 +101,7 @@ public final class Affinity {
      * library's thread pool started from it).
      */
     public static void unpinCurrentThread() {
-        setCurrentThreadCpus(allowedCpus());
+        setCurrentThreadCpus(cachedAllowedCpus());
     }
 
     private static void setCurrentThreadCpus(int[] cpus) {

@@ -67,12 +67,12 @@ public final class Parallel {
                 p = pool;
                 if (p == null) {
                     AtomicInteger id = new AtomicInteger();
-                    boolean pin = pinned;
-                    p = new ForkJoinPool(threads, fjp -> {
+                    int n = threads;
+                    // the caller takes slot 0 and one share of every job, so workers take slots 1 .. n − 1, one each
+                    Slots slots = pinned ? new Slots(n) : null;
+                    p = new ForkJoinPool(n, fjp -> {
                         int worker = id.incrementAndGet();
-                        // the caller takes slot 0 and one share of every job, so workers go to slots 1 .. threads − 1
-                        int slot = threads > 1 ? 1 + (worker - 1) % (threads - 1) : 0;
-                        var t = pin ? new PinnedWorker(fjp, slot) : ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(fjp);
+                        var t = slots != null ? new PinnedWorker(fjp, slots) : ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(fjp);
                         t.setName("dmpo-worker-" + worker);
                         t.setDaemon(true);
                         return t;
@@ -84,19 +84,55 @@ public final class Parallel {
         return p;
     }
 
-    /** A pool worker that pins itself to the {@code slot}-th allowed CPU when it starts. */
-    private static final class PinnedWorker extends java.util.concurrent.ForkJoinWorkerThread {
-        private final int slot;
+    /** The CPU slots 1 .. n − 1 of one pool; a worker holds one while it lives. */
+    private static final class Slots {
+        private final boolean[] taken;
 
-        PinnedWorker(ForkJoinPool pool, int slot) {
+        Slots(int n) {
+            taken = new boolean[Math.max(1, n)];
+            taken[0] = true; // the caller's
+        }
+
+        /** The lowest free slot, or −1 when every one is held (the pool added a spare worker). */
+        synchronized int take() {
+            for (int i = 1; i < taken.length; i++) {
+                if (!taken[i]) {
+                    taken[i] = true;
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        synchronized void release(int slot) {
+            if (slot > 0) taken[slot] = false;
+        }
+    }
+
+    /**
+     * A pool worker that pins itself to a free slot's CPU when it starts and frees the slot when it ends; a spare
+     * worker beyond the slots (the pool adds one while another waits in a join) stays unpinned rather than share a CPU.
+     */
+    private static final class PinnedWorker extends java.util.concurrent.ForkJoinWorkerThread {
+        private final Slots slots;
+        private int slot = -1;
+
+        PinnedWorker(ForkJoinPool pool, Slots slots) {
             super(null, pool, true);
-            this.slot = slot;
+            this.slots = slots;
         }
 
         @Override
         protected void onStart() {
             super.onStart();
-            Affinity.pinCurrentThread(slot);
+            slot = slots.take();
+            if (slot > 0) Affinity.pinOrWarn(slot);
+        }
+
+        @Override
+        protected void onTermination(Throwable exception) {
+            slots.release(slot);
+            super.onTermination(exception);
         }
     }
 

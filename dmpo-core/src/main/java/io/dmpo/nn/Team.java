@@ -39,7 +39,7 @@ public final class Team implements AutoCloseable {
         for (int i = 0; i < helpers.length; i++) {
             int member = i + 1;
             helpers[i] = Thread.ofPlatform().daemon().name("dmpo-team-" + member).unstarted(() -> {
-                if (pin) Affinity.pinCurrentThread(member); // member k on the k-th allowed CPU, like pool worker k
+                if (pin) Affinity.pinOrWarn(member); // member k on the k-th allowed CPU
                 helperLoop(member);
             });
             helpers[i].start();
@@ -75,7 +75,11 @@ public final class Team implements AutoCloseable {
         do {
             s = state.get();
         } while (!state.compareAndSet(s, s & ~OPEN)); // from here no helper can join
-        while ((state.get() & INSIDE) != 0) Thread.onSpinWait();
+        // helpers inside hold a part each (µs); yield after a while: on an oversubscribed CPU one may need ours
+        for (int spins = 0; (state.get() & INSIDE) != 0; spins++) {
+            if (spins < 2048) Thread.onSpinWait();
+            else Thread.yield();
+        }
         Throwable e = mine != null ? mine : error;
         error = null;
         if (e instanceof RuntimeException re) throw re;

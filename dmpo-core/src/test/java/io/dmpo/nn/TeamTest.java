@@ -67,7 +67,10 @@ class TeamTest {
                     }
                 }
             }
-            if (size > 1) assertTrue(helperJoins > 100, "helpers joined only " + helperJoins + " of 3000 jobs");
+            // with a CPU each, helpers must really take part (one CPU may run them only when the caller waits)
+            if (size > 1 && Runtime.getRuntime().availableProcessors() >= 2) {
+                assertTrue(helperJoins > 100, "helpers joined only " + helperJoins + " of 3000 jobs");
+            }
         }
     }
 
