@@ -20,17 +20,6 @@ public final class BenchMain implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
-    /**
-     * Whether a benchmark pins our threads: as asked ({@code --pin} fails, with the reason, where the OS does not allow
-     * it), and by default wherever it is allowed — elsewhere a note on stderr says the threads were left unpinned.
-     */
-    static boolean pinning(Boolean asked) {
-        if (asked != null) return asked;
-        String why = io.dmpo.nn.Affinity.unavailableReason();
-        if (why != null) System.err.println("dmpo bench: note: threads not pinned (" + why + ")");
-        return why == null;
-    }
-
     /** The command tree with one-line error handling (exit 2 for bad input, 1 for failures). */
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new BenchMain());

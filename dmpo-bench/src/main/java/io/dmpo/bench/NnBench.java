@@ -14,6 +14,7 @@ import io.dmpo.policy.MeanFlowActor;
 import io.dmpo.policy.MeanFlowSampler;
 import io.dmpo.train.MeanFlowStep;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
@@ -56,12 +57,8 @@ public final class NnBench implements Runnable {
     @Option(names = "--repeats", description = "multiply the rounds and the timed calls by this factor on a noisy machine (default ${DEFAULT-VALUE})")
     int repeats = 1;
 
-    @Option(names = "--pin", negatable = true,
-            description = "pin our threads to distinct CPUs (default where the OS allows it; --no-pin leaves placement to the kernel, which on some VMs packs two engine threads onto one vCPU); anchors run unpinned")
-    Boolean pinOption;
-
-    /** Pinning as asked, or by default where this OS allows it (else a note on stderr says why not). */
-    boolean pin;
+    @Mixin
+    Pinning pinning = new Pinning();
 
     @Option(names = "--warmup", description = "seconds of warm-up before each figure's first round (default ${DEFAULT-VALUE}; 3x for the ViT)")
     double warmup = 2.0;
@@ -84,7 +81,7 @@ public final class NnBench implements Runnable {
             if (!n.equals("hopper") && !n.equals("vit")) throw new IllegalArgumentException("unknown network '" + n + "' (hopper, vit)");
         }
         Parallel.setThreads(threads);
-        pin = BenchMain.pinning(pinOption);
+        boolean pin = pinning.resolve();
         // PyTorch gets the same number of intra-op threads, and must not try to download anything
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -120,36 +117,22 @@ public final class NnBench implements Runnable {
 
     /** Every figure of every workload, interleaved with the anchors, in rounds until they settle; into {@code out}. */
     private void measure(List<Workload> loads, Map<String, Object> out) {
-        int totalRounds = rounds * repeats, roundCap = maxRounds * repeats;
+        int totalRounds = rounds * repeats;
         Floors floors = new Floors(threads);
         try (Anchors anchorSet = new Anchors(loads)) {
-            if (pin) Parallel.pinCaller(); // after the anchors started their thread pools, which inherit the caller's CPUs
+            if (pinning.on()) Parallel.pinCaller(); // after the anchors started their thread pools, which inherit the caller's CPUs
             // batch-1 latencies of every network before any training step (which leaves a large heap behind); each
             // round: ours, then the anchors, then a pause so their spinning workers do not steal the next round's core
             for (Workload w : loads) w.warmUpLatency(anchorSet);
-            int latencyRounds = 0;
-            while (latencyRounds < totalRounds || (latencyRounds < roundCap && !settled(loads, false))) {
+            int latencyRounds = roundsUntilSettled(loads, anchorSet, false, () -> {
                 floors.measure();
                 for (Workload w : loads) w.latencyRound(totalRounds);
-                int round = totalRounds;
-                anchorSet.unpinned(() -> {
-                    for (Workload w : loads) anchorSet.latencyRound(w, round);
-                });
-                if (anchorSet.any()) quiesce();
-                latencyRounds++;
-            }
+            }, w -> anchorSet.latencyRound(w, totalRounds));
             for (Workload w : loads) floors.bandwidthGBs(ActorCost.weightBytes(w.actor));
             for (Workload w : loads) w.warmUpTraining(anchorSet);
-            int trainingRounds = 0;
-            while (trainingRounds < totalRounds || (trainingRounds < roundCap && !settled(loads, true))) {
+            int trainingRounds = roundsUntilSettled(loads, anchorSet, true, () -> {
                 for (Workload w : loads) w.trainingRound(totalRounds);
-                int round = totalRounds;
-                anchorSet.unpinned(() -> {
-                    for (Workload w : loads) anchorSet.trainingRound(w, round);
-                });
-                if (anchorSet.any()) quiesce();
-                trainingRounds++;
-            }
+            }, w -> anchorSet.trainingRound(w, totalRounds));
             out.put("latency_rounds", latencyRounds);
             out.put("training_rounds", trainingRounds);
             List<String> unsettled = new ArrayList<>();
@@ -162,6 +145,23 @@ public final class NnBench implements Runnable {
             out.put("fma_peak_gflops", round(floors.fmaPeakGflops()));
             for (Workload w : loads) out.put(w.spec.key(), w.report(floors, anchorSet));
         }
+    }
+
+    /**
+     * Rounds of one phase (batch-1 latency, or training) — ours, then every anchor with the caller unpinned, then a
+     * pause — at least {@code --rounds}, then on until the phase's figures have settled or {@code --max-rounds} ran;
+     * returns how many ran.
+     */
+    private int roundsUntilSettled(List<Workload> loads, Anchors anchorSet, boolean training, Runnable ours,
+                                   java.util.function.Consumer<Workload> anchorRound) {
+        int min = rounds * repeats, cap = maxRounds * repeats, done = 0;
+        while (done < min || (done < cap && !settled(loads, training))) {
+            ours.run();
+            anchorSet.unpinned(() -> loads.forEach(anchorRound));
+            if (anchorSet.any()) quiesce();
+            done++;
+        }
+        return done;
     }
 
     /** Whether every figure of one phase (ours and the anchors') has settled; see {@link Workload#settled}. */
@@ -504,21 +504,9 @@ public final class NnBench implements Runnable {
             return !ort.isEmpty() || !torch.isEmpty();
         }
 
-        /**
-         * Runs an anchor's part with the caller unpinned: its work on the calling thread (and any thread it starts
-         * there) may use every CPU, as it would without us.
-         */
+        /** Runs an anchor's part with the caller unpinned ({@link Pinning#unpinnedDuring}); nothing to do without anchors. */
         void unpinned(Runnable anchorPart) {
-            if (!any() || !pin) {
-                anchorPart.run();
-                return;
-            }
-            Affinity.unpinCurrentThread();
-            try {
-                anchorPart.run();
-            } finally {
-                Parallel.pinCaller();
-            }
+            if (any()) pinning.unpinnedDuring(anchorPart);
         }
 
         void warmUpLatency(Workload w) {

@@ -9,6 +9,7 @@ import io.dmpo.policy.BatchOneSampler;
 import io.dmpo.policy.MeanFlowActor;
 import io.dmpo.policy.MeanFlowSampler;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
@@ -47,12 +48,9 @@ public final class PolicyBench implements Runnable {
     @Option(names = "--calls", description = "timed calls per row and engine over all rounds (default ${DEFAULT-VALUE}; half for lift)")
     int calls = 1000;
 
-    @Option(names = "--pin", negatable = true,
-            description = "pin our threads to distinct CPUs as `bench nn` does (default where the OS allows it; --no-pin to leave placement to the kernel); PyTorch runs unpinned")
-    Boolean pinOption;
+    @Mixin
+    Pinning pinning = new Pinning();
 
-    /** Pinning as asked, or by default where this OS allows it (else a note on stderr says why not). */
-    boolean pin;
 
     @Option(names = "--warmup", description = "seconds of warm-up per row and engine, and 5x that for the pixel network first (default ${DEFAULT-VALUE})")
     double warmup = 1.0;
@@ -81,7 +79,7 @@ public final class PolicyBench implements Runnable {
         if (!(warmup >= 0 && warmup <= 600)) throw new IllegalArgumentException("--warmup must be in [0, 600] seconds, got " + warmup);
         boolean torch = anchors.contains("pytorch");
         Parallel.setThreads(threads);
-        pin = BenchMain.pinning(pinOption);
+        boolean pin = pinning.resolve();
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         System.setProperty("ai.djl.offline", "true");
@@ -149,17 +147,14 @@ public final class PolicyBench implements Runnable {
             }
             if (anchor != null) NnBench.quiesce();
             // pinned only now: PyTorch's pool, started from this thread above, keeps every CPU
-            if (pin) Parallel.pinCaller();
+            if (pinning.on()) Parallel.pinCaller();
             for (int round = 0; round < rounds; round++) {
                 for (int i = 0; i < nRows; i++) {
                     a[i].time(oursCall[i], NnBench.perRound(rowCalls, rounds));
                     if (theirsCall[i] != null) {
-                        if (pin) Affinity.unpinCurrentThread(); // PyTorch's share of the caller may use every CPU
-                        try {
-                            b[i].time(theirsCall[i], NnBench.perRound(rowCalls, rounds));
-                        } finally {
-                            if (pin) Parallel.pinCaller();
-                        }
+                        Timing.Samples torchTimes = b[i];
+                        Runnable call = theirsCall[i];
+                        pinning.unpinnedDuring(() -> torchTimes.time(call, NnBench.perRound(rowCalls, rounds)));
                         NnBench.quiesce();
                     }
                 }
@@ -190,7 +185,7 @@ public final class PolicyBench implements Runnable {
             }
         } finally {
             for (BatchOneSampler b : samplers) b.close();
-            if (pin) Affinity.unpinCurrentThread(); // the next task's anchor starts its threads unpinned
+            if (pinning.on()) Affinity.unpinCurrentThread(); // the next task's anchor starts its threads unpinned
         }
         double reflow = (double) rows.get(0).get("median_us");
         Object reflowTorch = rows.get(0).get("pytorch_median_us");
