@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
 
 /**
  * The paper's Table 2 on this machine (issue 11): batch-1 latency of one action for ReFlow at 20 steps, ShortCut at 5
- * and MeanFlow at 1, 2 and 5 — the three share the network and the sampler (DESIGN.md §3), so a row differs only by
+ * and MeanFlow at 1, 2 and 5 — the three share the network and the sampler (docs/algorithms.md, "Flow conventions"), so a row differs only by
  * its number of network passes — for the Hopper state actor and the Lift light-ViT pixel actor, with the same weights
  * and inputs in PyTorch alongside. Each round measures every row (ours, PyTorch, a pause, next row, …), so rows compared
  * with each other see the same machine; per row: median, p99,

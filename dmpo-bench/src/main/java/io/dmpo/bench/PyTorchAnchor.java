@@ -1,6 +1,7 @@
 package io.dmpo.bench;
 
 import ai.djl.ndarray.NDArray;
+import io.dmpo.policy.FlowChain;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -106,7 +107,7 @@ final class PyTorchAnchor implements AutoCloseable {
     }
 
     /**
-     * The light ViT + SpatialEmb encoder of DESIGN.md §5, written from the spec with PyTorch ops (as in
+     * The light ViT + SpatialEmb encoder of docs/algorithms.md, "Networks", written from the spec with PyTorch ops (as in
      * make_golden.py's ViT / Block / SpatialEmb): observation row = [image 3·96·96 in 0..255, proprio 9].
      */
     private NDArray encodePixels(NDArray obs) {
@@ -157,17 +158,18 @@ final class PyTorchAnchor implements AutoCloseable {
     }
 
     /**
-     * Returns a runnable that computes one K-step action at batch 1 (DESIGN.md §3, as MeanFlowSampler): the encoder
+     * Returns a runnable that computes one K-step action at batch 1 ({@link FlowChain}, as MeanFlowSampler): the encoder
      * once, then x ← x − (t_k − t_{k+1})·u(x, t_{k+1}, t_k | s) for k &lt; K from x = ε, clipped to [−1, 1]. The time
      * grids are made once; {@code sink} receives the action (for parity checks).
      */
     Runnable batch1Sample(Tensor obs, Tensor eps, int steps, float[] sink) {
         NDArray o = manager.create(obs.toArray(), new Shape(1, obs.cols));
         NDArray e = manager.create(eps.toArray(), new Shape(1, eps.cols));
+        FlowChain chain = new FlowChain(steps); // the same grid and steps as our samplers
         NDArray[] r = new NDArray[steps], t = new NDArray[steps];
         for (int k = 0; k < steps; k++) {
-            t[k] = manager.full(new Shape(1, 1), 1f - (float) k / steps);
-            r[k] = manager.full(new Shape(1, 1), 1f - (float) (k + 1) / steps);
+            t[k] = manager.full(new Shape(1, 1), chain.t(k));
+            r[k] = manager.full(new Shape(1, 1), chain.r(k));
         }
         return () -> {
             try (NDManager sub = manager.newSubManager()) {
@@ -176,8 +178,7 @@ final class PyTorchAnchor implements AutoCloseable {
                 NDArray cond = encode(o);
                 NDArray x = e;
                 for (int k = 0; k < steps; k++) {
-                    float dt = (1f - (float) k / steps) - (1f - (float) (k + 1) / steps); // as our sampler
-                    x = x.sub(velocity(x, r[k], t[k], cond).mul(dt));
+                    x = x.sub(velocity(x, r[k], t[k], cond).mul(chain.dt(k)));
                 }
                 float[] a = x.clip(-1, 1).toFloatArray();
                 System.arraycopy(a, 0, sink, 0, Math.min(a.length, sink.length));

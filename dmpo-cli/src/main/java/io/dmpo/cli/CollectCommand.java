@@ -22,7 +22,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * {@code dmpo collect}: rolls out a demonstrator and writes a D4RL-layout HDF5 dataset (DESIGN.md §9).
+ * {@code dmpo collect}: rolls out a demonstrator and writes a D4RL-layout HDF5 dataset (docs/environments.md, "Data layouts").
  *
  * <p>Qualities: {@code expert} = the run's best-evaluated checkpoint; {@code medium} = the earliest checkpoint of the
  * same run whose deterministic evaluation return is within [1/3, 1/2] of the best (else the one closest to 40%).
@@ -76,8 +76,7 @@ public final class CollectCommand implements Runnable {
 
     @Override
     public void run() {
-        Tasks.Task task = Tasks.task(env);
-        if (task == null) throw new UserError("unknown task '" + env + "'; known: " + Tasks.names(), 2);
+        Tasks.Task task = EnvCommand.userErrors(() -> Tasks.of(env));
         Check.atLeast("--transitions", transitions, 1);
         Check.atLeast("--envs", envs, 1);
         Check.atLeast("--threads", threads, 1);
@@ -88,7 +87,7 @@ public final class CollectCommand implements Runnable {
             throw new UserError("--quality must be expert, medium or random, not '" + quality + "'", 2);
         }
         if (!quality.equals("random") && policy == null) throw new UserError("--policy <expert run> is required for --quality " + quality, 2);
-        try (VectorEnv venv = VectorEnv.of(envs, threads, i -> Tasks.make(task.name()))) {
+        try (VectorEnv venv = VectorEnv.of(envs, threads, i -> task.make())) {
             int od = venv.obsDim(), ad = venv.actDim();
             double[] low = venv.env(0).actionLow(), high = venv.env(0).actionHigh();
             ExpertRuns.Loaded loaded = null;

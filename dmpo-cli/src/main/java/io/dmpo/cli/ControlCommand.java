@@ -128,7 +128,7 @@ public final class ControlCommand implements Runnable {
         }
     }
 
-    /** The pixel actor of DESIGN.md §5 for a 96×96 image + 9 proprio, chunk 4 × 7, with seeded weights and ±1 normalizers. */
+    /** The pixel actor of docs/algorithms.md, "Networks", for a 96×96 image + 9 proprio, chunk 4 × 7, with seeded weights and ±1 normalizers. */
     static FlowPolicy randomPixelPolicy(int steps, long seed) {
         int image = 3 * 96 * 96, obs = image + ArmEnv.PROPRIO, horizon = 4;
         MeanFlowActor actor = MeanFlowActor.pixel(3, 96, 96, ArmEnv.PROPRIO, horizon * ArmEnv.ACT_DIM, 0);

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** {@code dmpo dataset ...}: inspect offline datasets (D4RL or robomimic HDF5 layouts, DESIGN.md §9). */
+/** {@code dmpo dataset ...}: inspect offline datasets (D4RL or robomimic HDF5 layouts, docs/environments.md, "Data layouts"). */
 @Command(name = "dataset", mixinStandardHelpOptions = true, description = "Offline datasets (D4RL / robomimic HDF5).",
         subcommands = {DatasetCommand.InfoCmd.class, DatasetCommand.ConcatCmd.class})
 public final class DatasetCommand implements Runnable {
@@ -84,10 +84,9 @@ public final class DatasetCommand implements Runnable {
         public void run() {
             Dataset d = open(file, obsKeys);
             if (env != null) {
-                io.dmpo.mujoco.Tasks.Task t = io.dmpo.mujoco.Tasks.task(env);
-                if (t == null) throw new UserError("unknown task '" + env + "'; known: " + io.dmpo.mujoco.Tasks.names(), 2);
+                io.dmpo.mujoco.Tasks.Task t = EnvCommand.userErrors(() -> io.dmpo.mujoco.Tasks.of(env));
                 try {
-                    d.requireDims(t.obsDim(), t.actDim(), t.name());
+                    d.requireDims(t.observation(io.dmpo.mujoco.Camera.NONE).dim(), t.actDim(), t.name());
                 } catch (DataException e) {
                     throw new UserError(e.getMessage(), 2);
                 }

@@ -54,23 +54,13 @@ public final class EnvCommand implements Runnable {
         @Override
         public void run() {
             List<Map<String, Object>> rows = new ArrayList<>();
-            for (Tasks.Task t : Tasks.ALL) {
+            for (Tasks.Task t : Tasks.all()) {
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("name", t.name());
-                r.put("obs_dim", t.obsDim());
+                r.put("obs_dim", userErrors(() -> t.observation(Camera.NONE).dim()));
                 r.put("act_dim", t.actDim());
-                r.put("frame_skip", t.frameSkip());
-                MjModel m = model(t.name());
-                r.put("dt", m.timestep * t.frameSkip());
-                rows.add(r);
-            }
-            for (io.dmpo.mujoco.ArmTask t : io.dmpo.mujoco.ArmTask.values()) {
-                Map<String, Object> r = new LinkedHashMap<>();
-                r.put("name", t.id);
-                r.put("obs_dim", Tasks.obsDim(t.id, Camera.NONE));
-                r.put("act_dim", Tasks.actDim(t.id));
-                r.put("frame_skip", io.dmpo.mujoco.ArmEnv.PHYSICS_STEPS_PER_ACTION);
-                r.put("dt", io.dmpo.mujoco.ArmEnv.model(t).timestep * io.dmpo.mujoco.ArmEnv.PHYSICS_STEPS_PER_ACTION);
+                r.put("frame_skip", (int) Math.round(t.controlDt() / t.model().timestep));
+                r.put("dt", t.controlDt());
                 rows.add(r);
             }
             if (json) {
@@ -207,7 +197,7 @@ public final class EnvCommand implements Runnable {
                         ? List.of("lift", "hopper") : tasks;
                 List<Map<String, Object>> rows = new ArrayList<>();
                 for (String t : list) {
-                    String cam = camera != null ? camera : io.dmpo.mujoco.ArmTask.of(t) != null ? "agentview" : "free";
+                    String cam = camera != null ? camera : userErrors(() -> Tasks.of(t).defaultCamera());
                     rows.add(benchRender(t, camera(cam, image), frames, repeats, frameSkip));
                 }
                 if (json) {
@@ -292,7 +282,7 @@ public final class EnvCommand implements Runnable {
         /** The model file for mujoco-testspeed: the user's file, or the task's resource written to a temp file. */
         private static Path modelFile(String t, MjModel m) {
             if (t.startsWith("mjcf:")) return m.path();
-            Tasks.Task task = Tasks.task(t);
+            Tasks.Task task = Tasks.of(t);
             try (var in = Tasks.class.getResourceAsStream(task.resource())) {
                 Path tmp = Files.createTempFile("dmpo-" + task.name(), ".xml");
                 tmp.toFile().deleteOnExit();
@@ -332,7 +322,7 @@ public final class EnvCommand implements Runnable {
 
     // ---------------------------------------------------------------------------------------------------- shared
     static MjModel model(String spec) {
-        return userErrors(() -> Tasks.anyModel(spec));
+        return userErrors(() -> Tasks.of(spec).model());
     }
 
     /** Runs {@code make}, turning bad specs, models and camera names (2) and missing libraries (3) into one-line errors. */
@@ -354,8 +344,13 @@ public final class EnvCommand implements Runnable {
             throw new UserError("'" + spec + "' is a manipulation task: physics benchmarks are for the locomotion tasks and mjcf: "
                     + "robots (env bench --render measures its cameras)", 2);
         }
-        model(spec);
-        return userErrors(() -> Tasks.make(spec, frameSkip));
+        if (frameSkip < 1) throw new UserError("--frame-skip must be >= 1", 2);
+        return userErrors(() -> {
+            Env e = Tasks.of(spec, frameSkip).make();
+            if (e instanceof MujocoEnv m) return m;
+            e.close();
+            throw new IllegalArgumentException("'" + spec + "' is not a MuJoCo locomotion task or robot");
+        });
     }
 
     static Camera camera(String name, String size) {
@@ -369,7 +364,7 @@ public final class EnvCommand implements Runnable {
     /** An env of any task spec through a camera; bad specs, models and camera names are one-line user errors. */
     static Env make(String spec, Camera camera, int frameSkip) {
         if (frameSkip < 1) throw new UserError("--frame-skip must be >= 1", 2);
-        return userErrors(() -> Tasks.make(spec, camera, frameSkip));
+        return userErrors(() -> Tasks.of(spec, frameSkip).make(camera));
     }
 
     /** Physics steps per env step. */

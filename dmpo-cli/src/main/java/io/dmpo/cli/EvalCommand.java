@@ -69,30 +69,17 @@ public final class EvalCommand implements Runnable {
         } catch (IOException e) {
             throw new UserError(e.getMessage(), 2);
         }
-        Map<String, Object> prov = policy.spec().provenance();
-        String task = env != null ? env : String.valueOf(prov.getOrDefault("env", ""));
-        if (Tasks.actDim(task) < 0) throw new UserError("unknown env '" + task + "' (pass --env; known: " + Tasks.allNames() + ")", 2);
-        FlowPolicy.Architecture arch = policy.spec().architecture();
-        if (arch.pixel() && !(prov.get("camera") instanceof String)) {
-            throw new UserError(file + ": a pixel policy without the camera it was trained on (provenance 'camera'); "
-                    + "pre-train it with 'camera:' in the config", 2);
-        }
-        io.dmpo.mujoco.Camera camera = arch.pixel()
-                ? new io.dmpo.mujoco.Camera((String) prov.get("camera"), arch.width(), arch.height())
-                : io.dmpo.mujoco.Camera.NONE;
-        int envObs = Tasks.obsDim(task, camera), envAct = Tasks.actDim(task);
-        if (envObs != policy.obsDim() || envAct != policy.actDim()) {
-            throw new UserError(file + ": the policy has obs " + policy.obsDim() + " / act " + policy.actDim() + ", env '"
-                    + task + "'" + (camera.pixels() ? " with camera " + camera : "") + " has " + envObs + " / " + envAct, 2);
-        }
-        boolean manipulation = io.dmpo.mujoco.ArmTask.of(task) != null;
+        Tasks.Setting setting = EnvCommand.userErrors(() -> Tasks.forPolicy(policy, env, file.toString()));
+        String task = setting.task().name();
+        io.dmpo.mujoco.Camera camera = setting.camera();
+        boolean manipulation = setting.task().sparseSuccess();
         Parallel.setThreads(threads);
         Tensor cond = embeddingSample(policy, policy.spec().provenance()); // before the sweep: a bad path fails fast
         Map<String, Object> out = new LinkedHashMap<>();
         List<Map<String, Object>> results = new ArrayList<>();
         List<io.dmpo.env.Env> pool = new ArrayList<>();
         try {
-            for (int i = 0; i < Math.min(envs, episodes); i++) pool.add(EnvCommand.userErrors(() -> Tasks.make(task, camera, 5)));
+            for (int i = 0; i < Math.min(envs, episodes); i++) pool.add(EnvCommand.userErrors(setting::make));
             double[][] history = new double[policy.condSteps()][];
             double[] first = pool.get(0).reset(seed);
             for (int k = 0; k < history.length; k++) history[k] = first;

@@ -33,7 +33,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code dmpo expert}: trains a Gaussian PPO demonstrator (DESIGN.md §6 machinery, {@link Ppo}) on a MuJoCo task.
+ * {@code dmpo expert}: trains a Gaussian PPO demonstrator (the PPO machinery of docs/algorithms.md, "Stage 2", {@link Ppo}) on a MuJoCo task.
  * Policy: MLP mean (tanh) + state-independent log σ, actions clipped to the range ({@link GaussianPolicy}); critic:
  * a plain MLP of the same hidden sizes (tanh), orthogonal init — CleanRL's ppo_continuous_action shapes.
  */
@@ -83,7 +83,7 @@ public final class ExpertCommand implements Runnable {
 
     @Override
     public void run() {
-        if (Tasks.task(env) == null) throw new UserError("unknown task '" + env + "'; known: " + Tasks.names(), 2);
+        Tasks.Task t = EnvCommand.userErrors(() -> Tasks.of(env));
         Check.atLeast("--steps", steps, 1);
         Check.atLeast("--envs", envs, 1);
         Check.atLeast("--threads", threads, 1);
@@ -102,7 +102,7 @@ public final class ExpertCommand implements Runnable {
         if ((long) rollout * envs < minibatch) {
             throw new UserError("--minibatch " + minibatch + " exceeds one rollout (--rollout x --envs = " + (long) rollout * envs + ")", 2);
         }
-        String task = Tasks.task(env).name();
+        String task = t.name();
         Path dir = out != null ? out : Path.of("runs", "expert-" + task + "-s" + seed);
         try {
             train(task, dir);
@@ -170,8 +170,8 @@ public final class ExpertCommand implements Runnable {
         long perIter = (long) pc.rolloutSteps * envs;
         long totalIters = Math.max(1, (steps + perIter - 1) / perIter);
         // everything that can reject the inputs (model files, dims, settings) runs before the run directory is touched
-        try (VectorEnv venv = VectorEnv.of(envs, threads, i -> Tasks.make(task));
-             VectorEnv evalEnv = VectorEnv.of(evalEpisodes, threads, i -> Tasks.make(task))) {
+        try (VectorEnv venv = VectorEnv.of(envs, threads, i -> Tasks.of(task).make());
+             VectorEnv evalEnv = VectorEnv.of(evalEpisodes, threads, i -> Tasks.of(task).make())) {
             GaussianPolicy policy = new GaussianPolicy(venv.obsDim(), venv.actDim(), hidden, Pointwise.TANH,
                     venv.env(0).actionLow(), venv.env(0).actionHigh(), logStdInit).initialize(seed, logStdInit);
             int[] cdims = new int[hidden.length + 2];

@@ -56,23 +56,20 @@ public final class FinetuneCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage().startsWith(source) ? e.getMessage() : source + ": " + e.getMessage(), 2);
         }
-        Tasks.Task task = Tasks.task(cfg.env());
-        if (task == null) throw new UserError(source + ": env '" + cfg.env() + "' is not a task (" + Tasks.names() + ")", 2);
         String name = config != null ? config.getFileName().toString().replaceAll("\\.ya?ml$", "") : "run";
         Path dir = out != null ? out : Path.of("runs", String.format(Locale.ROOT, "finetune-%s-s%d", name, cfg.seed()));
         Path initFile = resume ? dir.resolve(Finetuner.INIT_POLICY) : initPolicyFile(cfg.init(), source);
         FlowPolicy policy = loadPolicy(initFile);
-        if (policy.obsDim() != task.obsDim() || policy.actDim() != task.actDim()) {
-            throw new UserError(String.format(Locale.ROOT, "%s: the policy is for obs %d / act %d, task %s has obs %d / act %d", initFile,
-                    policy.obsDim(), policy.actDim(), task.name(), task.obsDim(), task.actDim()), 2);
-        }
+        Tasks.Setting setting = EnvCommand.userErrors(() -> Tasks.forPolicy(policy, cfg.env(), initFile.toString()));
+        Tasks.Task task = setting.task();
         Map<String, Object> provenance = new LinkedHashMap<>();
         try {
             provenance.put("init", initFile.toString());
             provenance.put("init_sha256", Provenance.sha256(initFile));
             provenance.put("env", task.name());
+            if (setting.camera().pixels()) provenance.put("camera", setting.camera().name());
             provenance.put("git_commit", Provenance.gitCommit());
-            Finetuner.Result r = new Finetuner(cfg, policy, i -> Tasks.make(task.name()), provenance, System.err).run(dir, resume);
+            Finetuner.Result r = new Finetuner(cfg, policy, i -> setting.make(), provenance, System.err).run(dir, resume);
             System.out.printf(Locale.ROOT, "finetune %s K=%d: noise-free eval return %.1f -> %.1f (best %.1f) after %d iterations, "
                             + "%d env steps, %.0f s%s -> %s%n", task.name(), cfg.chainSteps(), r.initialEvalReturn(), r.finalEvalReturn(),
                     r.bestEvalReturn(), r.iterations(), r.envSteps(), r.trainSeconds(), r.stoppedByBudget() ? " (budget reached)" : "",

@@ -40,10 +40,10 @@ final class LearningCurveReport {
         double seconds = 0;
         for (Map<String, Object> m : RunDirectory.readLines(run.resolve(RunDirectory.METRICS))) {
             // training time only (rollout + update), the same for every method: evaluations are excluded
-            seconds += num(m.get("rolloutSeconds")) + num(m.get("updateSeconds"));
+            seconds += num(m.get("rollout_seconds")) + num(m.get("update_seconds"));
             if (m.get("eval_return") instanceof Number r) {
                 int it = ((Number) m.get("iteration")).intValue();
-                pts.put(it, new double[] {num(m.getOrDefault("envSteps", 0)), seconds, r.doubleValue()});
+                pts.put(it, new double[] {num(m.getOrDefault("env_steps", 0)), seconds, r.doubleValue()});
             }
         }
         return new Curve(method, pts);

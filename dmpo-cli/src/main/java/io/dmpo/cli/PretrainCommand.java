@@ -61,8 +61,14 @@ public final class PretrainCommand implements Runnable {
         }
         Dataset data = Datasets.open(dataPath, cfg.obsKeys());
         if (!cfg.env().isEmpty() && !cfg.env().equals("none")) {
-            if (Tasks.actDim(cfg.env()) < 0) throw new UserError(source + ": env '" + cfg.env() + "' is not a task (" + Tasks.allNames() + ", or none)", 2);
-            data.requireDims(Tasks.obsDim(cfg.env(), camera(cfg)), Tasks.actDim(cfg.env()), cfg.env());
+            Tasks.Task task = EnvCommand.userErrors(() -> {
+                try {
+                    return Tasks.of(cfg.env());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(source + ": env: " + e.getMessage() + ", or none");
+                }
+            });
+            data.requireDims(task.observation(camera(cfg)).dim(), task.actDim(), task.name());
         }
         String name = config != null ? config.getFileName().toString().replaceAll("\\.ya?ml$", "") : cfg.algorithm();
         Path dir = out != null ? out : Path.of("runs", String.format(Locale.ROOT, "pretrain-%s-s%d", name, cfg.seed()));

@@ -1,5 +1,6 @@
 package io.dmpo.cli;
 
+import io.dmpo.eval.MeanStderr;
 import io.dmpo.eval.SweepSummary;
 import io.dmpo.io.AtomicFiles;
 import io.dmpo.io.Json;
@@ -167,7 +168,7 @@ public final class ReportCommand implements Runnable {
         for (String m : s.methods()) {
             b.append("| ").append(m).append(" | ").append(s.runs(m).size()).append(" |");
             for (int k : ks) {
-                SweepSummary.Stat st = s.returnAt(m, k);
+                MeanStderr st = s.returnAt(m, k);
                 double scale = success ? 100 : 1;
                 b.append(st.n() == 0 ? " — |" : String.format(Locale.ROOT, " %.0f ± %.0f |", scale * st.mean(), scale * st.stderr()));
             }
@@ -184,7 +185,7 @@ public final class ReportCommand implements Runnable {
         b.append("\n## Embedding and training\n\n| method | effective rank | mean pairwise distance | best validation loss | "
                 + "pre-training wall time (s, mean / max) |\n|---|---|---|---|---|\n");
         for (String m : s.methods()) {
-            SweepSummary.Stat er = s.effectiveRank(m), pd = s.meanPairwiseDistance(m), vl = SweepSummary.Stat.of(bestVal.get(m));
+            MeanStderr er = s.effectiveRank(m), pd = s.meanPairwiseDistance(m), vl = MeanStderr.of(bestVal.get(m));
             List<Double> w = wall.get(m);
             b.append(String.format(Locale.ROOT, "| %s | %.2f ± %.2f | %.1f ± %.1f | %.4f ± %.4f | %.0f / %.0f |%n", m, er.mean(),
                     er.stderr(), pd.mean(), pd.stderr(), vl.mean(), vl.stderr(),
@@ -232,7 +233,7 @@ public final class ReportCommand implements Runnable {
         for (String m : s.methods()) {
             List<Double> x = new ArrayList<>(), y = new ArrayList<>(), e = new ArrayList<>();
             for (int k : s.steps()) {
-                SweepSummary.Stat st = s.returnAt(m, k);
+                MeanStderr st = s.returnAt(m, k);
                 if (st.n() == 0) continue;
                 x.add((double) k);
                 y.add(st.mean());
@@ -256,7 +257,7 @@ public final class ReportCommand implements Runnable {
         for (String m : s.methods()) {
             List<Double> x = new ArrayList<>(), y = new ArrayList<>();
             for (int k : s.steps()) {
-                SweepSummary.Stat st = s.returnAt(m, k);
+                MeanStderr st = s.returnAt(m, k);
                 if (st.n() == 0) continue;
                 x.add(s.latencyAt(m, k));
                 y.add(st.mean());
@@ -301,7 +302,7 @@ public final class ReportCommand implements Runnable {
         List<String> names = new ArrayList<>();
         List<Double> y = new ArrayList<>(), e = new ArrayList<>();
         for (String m : s.methods()) {
-            SweepSummary.Stat st = s.effectiveRank(m);
+            MeanStderr st = s.effectiveRank(m);
             names.add(m);
             y.add(st.mean());
             e.add(st.stderr());

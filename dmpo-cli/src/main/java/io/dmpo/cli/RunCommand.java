@@ -72,8 +72,7 @@ public final class RunCommand implements Runnable {
         Check.range("--budget-minutes", budgetMinutes, 1, 24 * 60, false);
         Check.atLeast("--threads", threads, 1);
         Check.atLeast("--episodes", episodes, 2);
-        Tasks.Task t = Tasks.task(task);
-        if (t == null) throw new UserError("unknown task '" + task + "'; known: " + Tasks.names(), 2);
+        Tasks.Task t = EnvCommand.userErrors(() -> Tasks.of(task));
         Path home = Path.of(System.getProperty("dmpo.home", "."));
         Path preCfg = home.resolve("configs").resolve(t.name()).resolve("meanflow-disp.yaml");
         Path ftCfg = home.resolve("configs").resolve(t.name()).resolve("finetune-dmpo.yaml");
@@ -116,7 +115,7 @@ public final class RunCommand implements Runnable {
         PretrainConfig pc = PretrainConfig.from(new ConfigMap(raw, preCfg.toString()));
         Path dataPath = PretrainCommand.resolveData(pc.data());
         Dataset data = Datasets.open(dataPath);
-        data.requireDims(t.obsDim(), t.actDim(), t.name());
+        data.requireDims(t.observation(io.dmpo.mujoco.Camera.NONE).dim(), t.actDim(), t.name());
         Map<String, Object> prov = new LinkedHashMap<>();
         prov.put("dataset", dataPath.toString());
         prov.put("dataset_sha256", Provenance.sha256(dataPath));
@@ -141,7 +140,7 @@ public final class RunCommand implements Runnable {
         // --- sweep of the pre-trained policy (the same episodes for every K and for the fine-tuned policy)
         List<Env> envs = new ArrayList<>();
         try {
-            for (int i = 0; i < 10; i++) envs.add(Tasks.make(t.name()));
+            for (int i = 0; i < 10; i++) envs.add(t.make());
             int[] sweep = {1, 2, 4};
             Map<Integer, Evaluator.Episodes> before = new LinkedHashMap<>();
             Map<Integer, Double> latency = new LinkedHashMap<>();
@@ -172,7 +171,7 @@ public final class RunCommand implements Runnable {
             Map<String, Object> fprov = new LinkedHashMap<>(prov);
             fprov.put("init", pre.policy().toString());
             fprov.put("init_sha256", Provenance.sha256(pre.policy()));
-            Finetuner.Result ft = new Finetuner(fc, pretrained, i -> Tasks.make(t.name()), fprov, System.err).run(dir.resolve("finetune"), false);
+            Finetuner.Result ft = new Finetuner(fc, pretrained, i -> t.make(), fprov, System.err).run(dir.resolve("finetune"), false);
             FlowPolicy tuned = FinetuneCommand.loadPolicy(ft.policy());
             Evaluator.Episodes after = Evaluator.run(tuned, envs, 1, episodes, EVAL_SEED);
             double latencyTuned = Evaluator.latencyMicros(tuned, history, 1, 200, 1001);
@@ -232,12 +231,12 @@ public final class RunCommand implements Runnable {
         curve.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         List<Double> x = new ArrayList<>(), y = new ArrayList<>(), tx = new ArrayList<>(), ty = new ArrayList<>();
         for (Map<String, Object> m : metrics) {
-            double steps = ((Number) m.getOrDefault("envSteps", 0)).doubleValue();
+            double steps = ((Number) m.getOrDefault("env_steps", 0)).doubleValue();
             if (m.get("eval_return") instanceof Number r) {
                 x.add(steps);
                 y.add(r.doubleValue());
             }
-            if (m.get("episodeReturn") instanceof Number r && Double.isFinite(r.doubleValue())) {
+            if (m.get("episode_return") instanceof Number r && Double.isFinite(r.doubleValue())) {
                 tx.add(steps);
                 ty.add(r.doubleValue());
             }

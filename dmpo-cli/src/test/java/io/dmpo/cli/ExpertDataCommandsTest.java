@@ -31,8 +31,8 @@ class ExpertDataCommandsTest {
         List<Map<String, Object>> out = new java.util.ArrayList<>();
         for (String line : Files.readAllLines(dir.resolve("metrics.jsonl"))) {
             Map<String, Object> m = (Map<String, Object>) Json.parse(line);
-            m.remove("rolloutSeconds");
-            m.remove("updateSeconds");
+            m.remove("rollout_seconds");
+            m.remove("update_seconds");
             out.add(m);
         }
         return out;

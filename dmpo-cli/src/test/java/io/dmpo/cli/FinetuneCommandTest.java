@@ -63,7 +63,7 @@ class FinetuneCommandTest {
         List<Map<String, Object>> out = new ArrayList<>();
         for (String line : Files.readAllLines(dir.resolve("metrics.jsonl"))) {
             Map<String, Object> m = (Map<String, Object>) Json.parse(line);
-            for (String timing : new String[] {"iteration_seconds", "rolloutSeconds", "updateSeconds", "env_steps_per_second"}) m.remove(timing);
+            for (String timing : new String[] {"iteration_seconds", "rollout_seconds", "update_seconds", "env_steps_per_second"}) m.remove(timing);
             out.add(m);
         }
         return out;
@@ -84,7 +84,7 @@ class FinetuneCommandTest {
         for (int i = 1; i <= 4; i++) {
             Map<String, Object> line = m.get(i);
             assertEquals(i, ((Number) line.get("iteration")).intValue());
-            assertTrue(((Number) line.get("firstRatioDeviation")).doubleValue() <= 1e-6, "ratio 1 at the first minibatch");
+            assertTrue(((Number) line.get("first_ratio_deviation")).doubleValue() <= 1e-6, "ratio 1 at the first minibatch");
             double sigma = ((Number) line.get("sigma_mean")).doubleValue();
             assertTrue(sigma >= 0.05 && sigma <= 0.12, "σ in range: " + sigma);
             assertEquals(new io.dmpo.rl.BehaviorCloning.Schedule(0.2, 0.05, 1, 3).at(i - 1), ((Number) line.get("bc_coef")).doubleValue(), 1e-12);
@@ -120,6 +120,44 @@ class FinetuneCommandTest {
         assertTrue(Files.exists(c.resolve("checkpoints/iter_000004/policy.safetensors")));
     }
 
+    /**
+     * One evaluator, one chain: the return finetune logs for a published file (iteration 0: the pre-trained policy;
+     * the last: policy.safetensors) is exactly what {@code dmpo eval} reports for that file with the logged seed, for
+     * one step and for a five-step chain.
+     */
+    @Test
+    void loggedEvaluationIsWhatDmpoEvalReportsForOneAndFiveSteps() throws Exception {
+        Path init = policy(), cfg = config();
+        for (int k : new int[] {1, 5}) {
+            Path dir = tmp.resolve("k" + k);
+            var r = run("finetune", "--config", cfg.toString(), "--init", init.toString(), "--out", dir.toString(),
+                    "--set", "chain.steps=" + k, "--set", "iterations=2");
+            assertEquals(0, r.code(), r.err());
+            assertEvalMatches(dir, k, "hopper");
+        }
+    }
+
+    /** The run's first and last logged evaluations equal {@code dmpo eval} of init_policy and policy.safetensors. */
+    @SuppressWarnings("unchecked")
+    static void assertEvalMatches(Path dir, int k, String env) throws Exception {
+        List<Map<String, Object>> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve("metrics.jsonl"))) lines.add((Map<String, Object>) Json.parse(line));
+        List<Map<String, Object>> evals = lines.stream().filter(l -> l.containsKey("eval_return")).toList();
+        assertTrue(evals.size() >= 2, "an initial and a final evaluation");
+        Map<Path, Map<String, Object>> checks = Map.of(dir.resolve("init_policy.safetensors"), evals.get(0),
+                dir.resolve("policy.safetensors"), evals.get(evals.size() - 1));
+        for (var c : checks.entrySet()) {
+            Map<String, Object> line = c.getValue();
+            List<Object> returns = (List<Object>) line.get("eval_returns");
+            var e = run("eval", c.getKey().toString(), "--env", env, "--steps", String.valueOf(k), "--episodes", String.valueOf(returns.size()),
+                    "--seed", String.valueOf(((Number) line.get("eval_seed")).longValue()), "--json");
+            assertEquals(0, e.code(), e.err());
+            Map<String, Object> result = ((List<Map<String, Object>>) EnvCommandTest.<Map<String, Object>>json(e).get("results")).get(0);
+            assertEquals(((Number) line.get("eval_return")).doubleValue(), ((Number) result.get("return_mean")).doubleValue(),
+                    c.getKey().getFileName() + ", K=" + k + ", iteration " + line.get("iteration"));
+        }
+    }
+
     @Test
     void badInputsAreOneLineErrors() throws Exception {
         Path cfg = config();
@@ -138,7 +176,7 @@ class FinetuneCommandTest {
         assertTrue(r.err().contains("unknown key 'ppo.clip_range'"), r.err());
         r = run("finetune", "--config", cfg.toString(), "--init", init.toString(), "--set", "env=walker2d");
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("task walker2d has obs 17"), r.err());
+        assertTrue(r.err().contains("task 'walker2d' has 17 / 6"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
     }
 

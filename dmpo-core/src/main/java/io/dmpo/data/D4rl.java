@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The D4RL layout (DESIGN.md §9): root datasets {@code observations (N×obs)}, {@code actions (N×act)},
+ * The D4RL layout (docs/environments.md, "Data layouts"): root datasets {@code observations (N×obs)}, {@code actions (N×act)},
  * {@code rewards (N)}, {@code terminals (N)}, {@code timeouts (N)}, optional {@code next_observations (N×obs)};
  * metadata as root attributes. Written as float32; flags as jhdf booleans (h5py sees uint8 0/1: use {@code .astype(bool)}), read from any numeric type.
  */

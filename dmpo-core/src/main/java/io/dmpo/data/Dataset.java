@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * An offline dataset of transitions in time order (DESIGN.md §9), whatever the file layout. Arrays are flat and
+ * An offline dataset of transitions in time order (docs/environments.md, "Data layouts"), whatever the file layout. Arrays are flat and
  * row-major: {@code observations()[i·obsDim + j]}. Episodes are contiguous index ranges.
  */
 public interface Dataset {

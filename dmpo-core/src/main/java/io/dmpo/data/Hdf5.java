@@ -21,7 +21,7 @@ import java.util.Map;
 /**
  * Conversions from what jhdf returns to flat float / boolean arrays, with one-line errors naming file and field.
  * Booleans written by h5py are an HDF5 enum {FALSE, TRUE}, which jhdf returns as the strings "FALSE"/"TRUE"
- * (DESIGN.md §9); integer flags (0/1) and jhdf's own boolean arrays are accepted too.
+ * (docs/environments.md, "Data layouts"); integer flags (0/1) and jhdf's own boolean arrays are accepted too.
  */
 final class Hdf5 {
     private Hdf5() {}

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Per-dimension min–max normalization to [−1, 1] (DESIGN.md §9): {@code y = 2·(x − min)/(max − min + 1e−6) − 1};
+ * Per-dimension min–max normalization to [−1, 1] (docs/environments.md, "Data layouts"): {@code y = 2·(x − min)/(max − min + 1e−6) − 1};
  * inverse {@code x = (y + 1)/2·(max − min + 1e−6) + min}. A constant dimension maps to −1.
  */
 public final class MinMaxNormalizer {

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The robomimic layout (DESIGN.md §9): {@code data/demo_<i>/obs/<key>}, {@code actions}, {@code rewards},
+ * The robomimic layout (docs/environments.md, "Data layouts"): {@code data/demo_<i>/obs/<key>}, {@code actions}, {@code rewards},
  * {@code dones}. Demos are read in numeric order and concatenated; each demo is one episode (terminal when its last
  * {@code dones} flag is set, else a timeout). The observation is the concatenation of the chosen keys in the given
  * order (default: every 1-D/2-D key, sorted by name; image keys are then skipped). An image key (N × H × W × C uint8)

@@ -3,7 +3,7 @@ package io.dmpo.data;
 import java.util.SplittableRandom;
 
 /**
- * Training windows for chunked policies (DESIGN.md §9): for a start transition {@code t} of episode {@code [s, e)},
+ * Training windows for chunked policies (docs/environments.md, "Data layouts"): for a start transition {@code t} of episode {@code [s, e)},
  * the window holds observations {@code t − condSteps + 1 … t} (indices before {@code s} repeat the episode's first
  * observation) and actions {@code t … t + horizon − 1} (indices at or past {@code e} repeat the episode's last
  * action). Every transition is a valid start, so windows never cross an episode boundary.

@@ -10,6 +10,11 @@ public interface Env extends AutoCloseable {
 
     int obsDim();
 
+    /** The observation's layout (image first, then the low-dimensional part); a plain state env has no image. */
+    default ObservationSpec observationSpec() {
+        return ObservationSpec.state(obsDim());
+    }
+
     int actDim();
 
     /** Lower action bounds (a copy; {@code -inf} where unbounded). */

@@ -14,6 +14,7 @@ public abstract class EnvWrapper implements Env {
 
     @Override public String name() { return env.name(); }
     @Override public int obsDim() { return env.obsDim(); }
+    @Override public ObservationSpec observationSpec() { return env.observationSpec(); }
     @Override public int actDim() { return env.actDim(); }
     @Override public double[] actionLow() { return env.actionLow(); }
     @Override public double[] actionHigh() { return env.actionHigh(); }

@@ -13,27 +13,57 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Policy evaluation (DESIGN.md §1.5): episodes of a {@link FlowPolicy} in environments, the policy batched over the
- * envs that are still running, each env executing its chunk's {@code act_steps} actions. Episode {@code i} is reset
- * with seed {@code seed + i} and draws its noise from its own stream, so results do not depend on how many envs run
- * side by side.
+ * Policy evaluation, the one evaluator every command uses (pre-training sweeps, fine-tuning's periodic evaluation,
+ * {@code dmpo eval}, the Gaussian experts, the main job): episodes of an {@link Actor} in environments, batched over
+ * the envs that are still running, each env executing the chunk of actions its actor returns. Episode {@code i} is
+ * reset with seed {@code seed + i} and draws its noise from its own stream, so results do not depend on how many envs
+ * run side by side — and a fine-tuning run's logged evaluation is exactly what {@code dmpo eval} reports for the same
+ * file, seed and episodes.
  */
 public final class Evaluator {
     private Evaluator() {}
 
+    /** What the evaluator runs: observation histories of a batch of episodes → each episode's chunk of env actions. */
+    public interface Actor {
+        /** Observations per history (oldest first). */
+        int condSteps();
+
+        /**
+         * The actions to execute for each history; {@code noise[i]} is episode i's own random stream (a deterministic
+         * actor ignores it).
+         */
+        double[][][] act(double[][][] histories, SplittableRandom[] noise);
+    }
+
+    /** A flow policy's K-step chain from per-episode initial noise: the deployed policy. */
+    public static Actor flow(FlowPolicy policy, int steps) {
+        return new Actor() {
+            @Override public int condSteps() { return policy.condSteps(); }
+
+            @Override
+            public double[][][] act(double[][][] histories, SplittableRandom[] noise) {
+                Tensor eps = Tensor.zeros(histories.length, policy.actor().actionDim);
+                for (int k = 0; k < histories.length; k++) {
+                    for (int j = 0; j < eps.cols; j++) eps.data[k * eps.cols + j] = (float) Init.gaussian(noise[k]); // its own stream
+                }
+                return policy.sampleBatch(histories, eps, steps);
+            }
+        };
+    }
+
     /** Per-episode returns and lengths, in episode order. */
     public record Episodes(double[] returns, int[] lengths, int instabilities) {
-        public double mean() {
-            return Arrays.stream(returns).average().orElse(Double.NaN);
+        /** Mean return and its standard error ({@link MeanStderr}). */
+        public MeanStderr summary() {
+            return MeanStderr.of(returns);
         }
 
-        /** Standard error of the mean (sample standard deviation / √n; 0 for one episode). */
+        public double mean() {
+            return summary().mean();
+        }
+
         public double stderr() {
-            int n = returns.length;
-            if (n < 2) return 0;
-            double m = mean(), s = 0;
-            for (double r : returns) s += (r - m) * (r - m);
-            return Math.sqrt(s / (n - 1) / n);
+            return summary().stderr();
         }
 
         public double meanLength() {
@@ -46,8 +76,14 @@ public final class Evaluator {
      * at a time). Env actions are the policy's de-normalized chunk actions; a NaN action is an error.
      */
     public static Episodes run(FlowPolicy policy, List<? extends Env> envs, int steps, int episodes, long seed) {
+        return run(flow(policy, steps), envs, episodes, seed, "K = " + steps);
+    }
+
+    /** As above for any actor; {@code label} names it in errors. */
+    public static Episodes run(Actor actor, List<? extends Env> envs, int episodes, long seed, String label) {
         if (episodes < 1) throw new IllegalArgumentException("episodes must be >= 1");
-        int n = Math.min(envs.size(), episodes), c = policy.condSteps();
+        if (envs.isEmpty()) throw new IllegalArgumentException("no envs to evaluate in");
+        int n = Math.min(envs.size(), episodes), c = actor.condSteps();
         double[] returns = new double[episodes];
         int[] lengths = new int[episodes];
         int[] episodeOf = new int[n];
@@ -65,13 +101,12 @@ public final class Evaluator {
             List<Integer> active = new ArrayList<>();
             for (int e = 0; e < n; e++) if (episodeOf[e] >= 0) active.add(e);
             double[][][] batch = new double[active.size()][][];
-            Tensor eps = Tensor.zeros(active.size(), policy.actor().actionDim);
+            SplittableRandom[] streams = new SplittableRandom[active.size()];
             for (int k = 0; k < active.size(); k++) {
-                int e = active.get(k);
-                batch[k] = history[e];
-                for (int j = 0; j < eps.cols; j++) eps.data[k * eps.cols + j] = (float) Init.gaussian(noise[e]); // env e's own stream
+                batch[k] = history[active.get(k)];
+                streams[k] = noise[active.get(k)];
             }
-            double[][][] actions = policy.sampleBatch(batch, eps, steps);
+            double[][][] actions = actor.act(batch, streams);
             for (int k = 0; k < active.size(); k++) {
                 int e = active.get(k), ep = episodeOf[e];
                 Env env = envs.get(e);
@@ -79,7 +114,7 @@ public final class Evaluator {
                     for (double v : a) {
                         if (!Double.isFinite(v)) {
                             throw new IllegalArgumentException("the policy produced a non-finite action (" + v + ") in episode "
-                                    + ep + " at step " + lengths[ep] + " with K = " + steps);
+                                    + ep + " at step " + lengths[ep] + " with " + label);
                         }
                     }
                     StepResult r;

@@ -17,16 +17,6 @@ public final class SweepSummary {
     public record Run(String method, long seed, Map<Integer, Double> returns, Map<Integer, Double> latencies,
                       double effectiveRank, double meanPairwiseDistance) {}
 
-    /** Mean and standard error over seeds (stderr 0 for one seed), and the number of seeds. */
-    public record Stat(double mean, double stderr, int n) {
-        public static Stat of(List<Double> xs) {
-            int n = xs.size();
-            double m = xs.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN), s = 0;
-            for (double x : xs) s += (x - m) * (x - m);
-            return new Stat(m, n < 2 ? 0 : Math.sqrt(s / (n - 1) / n), n);
-        }
-    }
-
     private final Map<String, List<Run>> byMethod = new LinkedHashMap<>();
 
     public SweepSummary(List<Run> runs) {
@@ -49,10 +39,10 @@ public final class SweepSummary {
     }
 
     /** Return at K over the method's seeds (n = 0 when no run has K). */
-    public Stat returnAt(String method, int k) {
+    public MeanStderr returnAt(String method, int k) {
         List<Double> xs = new ArrayList<>();
         for (Run r : runs(method)) if (r.returns().containsKey(k)) xs.add(r.returns().get(k));
-        return Stat.of(xs);
+        return MeanStderr.of(xs);
     }
 
     /** Median over the method's runs of the batch-1 latency at K. */
@@ -65,12 +55,12 @@ public final class SweepSummary {
         return n % 2 == 1 ? xs.get(n / 2) : 0.5 * (xs.get(n / 2 - 1) + xs.get(n / 2));
     }
 
-    public Stat effectiveRank(String method) {
-        return Stat.of(runs(method).stream().map(Run::effectiveRank).filter(Double::isFinite).toList());
+    public MeanStderr effectiveRank(String method) {
+        return MeanStderr.of(runs(method).stream().map(Run::effectiveRank).filter(Double::isFinite).toList());
     }
 
-    public Stat meanPairwiseDistance(String method) {
-        return Stat.of(runs(method).stream().map(Run::meanPairwiseDistance).filter(Double::isFinite).toList());
+    public MeanStderr meanPairwiseDistance(String method) {
+        return MeanStderr.of(runs(method).stream().map(Run::meanPairwiseDistance).filter(Double::isFinite).toList());
     }
 
     /** The K with the highest mean return for a method. */
@@ -78,7 +68,7 @@ public final class SweepSummary {
         int best = -1;
         double v = Double.NEGATIVE_INFINITY;
         for (int k : steps()) {
-            Stat s = returnAt(method, k);
+            MeanStderr s = returnAt(method, k);
             if (s.n() > 0 && s.mean() > v) {
                 v = s.mean();
                 best = k;

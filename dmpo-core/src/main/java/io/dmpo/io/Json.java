@@ -73,4 +73,19 @@ public final class Json {
         }
         throw new IllegalArgumentException("cannot write " + v.getClass().getName() + " as JSON");
     }
+
+    /** {@code envSteps} → {@code env_steps}: the one spelling of keys in metrics, configs and reports. */
+    public static String snakeCase(String camel) {
+        StringBuilder b = new StringBuilder(camel.length() + 4);
+        for (int i = 0; i < camel.length(); i++) {
+            char ch = camel.charAt(i);
+            if (Character.isUpperCase(ch)) {
+                if (i > 0) b.append('_');
+                b.append(Character.toLowerCase(ch));
+            } else {
+                b.append(ch);
+            }
+        }
+        return b.toString();
+    }
 }

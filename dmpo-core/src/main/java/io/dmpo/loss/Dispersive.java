@@ -5,7 +5,7 @@ import io.dmpo.nn.Tensor;
 import java.util.Locale;
 
 /**
- * Dispersive regularizers on the conditional embedding h = enc(obs) (DESIGN.md §4.2, seed Eq. 4–5, 22–26; Wang & He
+ * Dispersive regularizers on the conditional embedding h = enc(obs) (docs/algorithms.md, "Dispersive regularization"; paper Eq. 4–5, 22–26; Wang & He
  * 2025): they push the embeddings of a batch apart so the encoder does not collapse. Each form returns its value and its
  * exact gradient dL/dh, which the trainer scales by λ and feeds to {@code MeanFlowActor.Pass.backward(gradU, gradCond)}.
  * Computed in double precision; the InfoNCE forms use log-sum-exp, so large norms do not overflow. A batch of one

@@ -7,7 +7,7 @@ import io.dmpo.policy.MeanFlowActor;
 import java.util.SplittableRandom;
 
 /**
- * A Stage-1 objective (DESIGN.md §4): MeanFlow with or without dispersion ({@link MeanFlowObjective}; MP1 is λ = 0),
+ * A Stage-1 objective (docs/algorithms.md, "Stage 1 losses"): MeanFlow with or without dispersion ({@link MeanFlowObjective}; MP1 is λ = 0),
  * ReFlow ({@link ReFlowObjective}), ShortCut ({@link ShortCutObjective}). All train the same network u_θ(z, r, t | s)
  * and are sampled by the same K-step sampler, so the trainer never branches on the algorithm.
  */

@@ -8,12 +8,12 @@ import io.dmpo.policy.MeanFlowActor;
 
 import java.util.SplittableRandom;
 
-/** The MeanFlow objective of DESIGN.md §4.1 (seed Eq. 18–21). */
+/** The MeanFlow objective of docs/algorithms.md, "MeanFlow loss" (paper Eq. 18–21). */
 public final class MeanFlowLoss {
     private MeanFlowLoss() {}
 
     /**
-     * Adaptive weighting of DESIGN.md §4.1: w = 1/(Δ² + c)^p on the per-sample mean squared error Δ², under
+     * Adaptive weighting of docs/algorithms.md, "MeanFlow loss": w = 1/(Δ² + c)^p on the per-sample mean squared error Δ², under
      * stop-gradient (p = 0: plain mean squared error, the default).
      */
     public record Options(double adaptivePower, double adaptiveEps, boolean vLoss) {
@@ -36,7 +36,7 @@ public final class MeanFlowLoss {
     public record Times(Tensor t, Tensor r) {}
 
     /**
-     * DESIGN.md §4.1 time sampling: n1, n2 ~ N(μ, σ²); t = max(sig n1, sig n2), r = min(...); then exactly ⌊ρB⌋
+     * The time sampling of docs/algorithms.md, "MeanFlow loss": n1, n2 ~ N(μ, σ²); t = max(sig n1, sig n2), r = min(...); then exactly ⌊ρB⌋
      * random rows get r = t (plain flow-matching rows).
      */
     public static Times sampleTimes(SplittableRandom rng, int batch, double mu, double sigma, double flowRatio) {

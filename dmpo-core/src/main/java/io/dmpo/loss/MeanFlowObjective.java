@@ -6,7 +6,7 @@ import io.dmpo.policy.MeanFlowActor;
 import java.util.SplittableRandom;
 
 /**
- * MeanFlow (DESIGN.md §4.1) plus a dispersive regularizer on the embedding (§4.2): L = L_MF + λ·L_disp. With λ = 0 (or
+ * MeanFlow (docs/algorithms.md, "MeanFlow loss") plus a dispersive regularizer on the embedding ("Dispersive regularization"): L = L_MF + λ·L_disp. With λ = 0 (or
  * kind NONE) this is MP1. Times: logit-normal (μ, σ) pairs, a fraction ρ of rows with r = t.
  */
 public record MeanFlowObjective(double timeMu, double timeSigma, double flowRatio, MeanFlowLoss.Options loss,

@@ -7,7 +7,7 @@ import io.dmpo.policy.MeanFlowActor;
 import java.util.SplittableRandom;
 
 /**
- * ReFlow / rectified flow (DESIGN.md §4.3): r ≡ t always, L = mean‖u(z_t, t, t | s) − v‖², z_t = (1 − t)·a + t·ε,
+ * ReFlow / rectified flow (docs/algorithms.md, "Baselines"): r ≡ t always, L = mean‖u(z_t, t, t | s) − v‖², z_t = (1 − t)·a + t·ε,
  * v = ε − a; sampled with the same K-step Euler sampler. No tangents are needed (one plain traced pass).
  */
 public record ReFlowObjective(double timeMu, double timeSigma, Dispersive.Options dispersive) implements FlowObjective {

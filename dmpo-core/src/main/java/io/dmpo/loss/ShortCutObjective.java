@@ -8,7 +8,7 @@ import io.dmpo.policy.MeanFlowActor;
 import java.util.SplittableRandom;
 
 /**
- * ShortCut (Frans et al. 2024; DESIGN.md §4.3) on the same network: the step size is d = t − r, so u(z, r, t | s) is
+ * ShortCut (Frans et al. 2024; docs/algorithms.md, "Baselines") on the same network: the step size is d = t − r, so u(z, r, t | s) is
  * already step-conditioned. A fraction {@code selfConsistency} of each batch are self-consistency rows: d = 2^−j
  * (j uniform in 1..maxDoublings), t uniform on the grid {2d, 4d, …, 1}, r = t − 2d, target = ½[u(z_t, t − d, t) +
  * u(z', t − 2d, t − d)] with z' = z_t − d·u(z_t, t − d, t), computed by the current network under stop-gradient (two

@@ -6,7 +6,7 @@ import io.dmpo.nn.Tensor;
 
 import java.util.SplittableRandom;
 
-/** Logit-normal flow times t = sigmoid(μ + σ·n), n ~ N(0, 1) (DESIGN.md §4.1), for the objectives with r = t rows. */
+/** Logit-normal flow times t = sigmoid(μ + σ·n), n ~ N(0, 1) (docs/algorithms.md, "Stage 1 losses"), for the objectives with r = t rows. */
 final class TimeSampling {
     private TimeSampling() {}
 

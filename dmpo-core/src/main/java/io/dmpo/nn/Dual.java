@@ -5,7 +5,7 @@ package io.dmpo.nn;
  * tangent, not tracked", so plain inference pays nothing for forward mode.
  *
  * <p>Tangents are constants for the reverse pass: backward never differentiates through them. That is exactly what the
- * MeanFlow target needs, because {@code du/dt} sits under a stop-gradient (DESIGN.md §4.1), so no second-order derivative
+ * MeanFlow target needs, because {@code du/dt} sits under a stop-gradient (docs/algorithms.md, "MeanFlow loss"), so no second-order derivative
  * is ever formed.
  */
 public record Dual(Tensor value, Tensor tangent) {

@@ -30,6 +30,26 @@ public final class Kernels {
     public static final int LANES = VECTOR ? VectorKernels.VL : 1;
 
     /**
+     * Floats of slack after every buffer the allocation-free sessions hand to a kernel: one vector of the widest kind
+     * any host has (16 floats, AVX-512), whatever this host's width, so a tail load of a few lanes never crosses the
+     * array's end on any machine (docs/engine.md, "Buffers and slack").
+     */
+    public static final int SLACK = 16;
+
+    /** A zeroed buffer of {@code n} floats plus {@link #SLACK}: the one allocator of session buffers. */
+    public static float[] buffer(int n) {
+        if (n < 0) throw new IllegalArgumentException("buffer size must be >= 0, got " + n);
+        return new float[Math.addExact(n, SLACK)];
+    }
+
+    /** A {@link #buffer} holding a copy of {@code src}. */
+    public static float[] padded(float[] src) {
+        float[] b = buffer(src.length);
+        System.arraycopy(src, 0, b, 0, src.length);
+        return b;
+    }
+
+    /**
      * Runs {@code iterations} rounds of {@link #FMA_PROBE_LANES} independent fused multiply-adds on the calling thread
      * (the throughput probe benchmarks compare the engine with); returns a value to keep the work alive.
      */

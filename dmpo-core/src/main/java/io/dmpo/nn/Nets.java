@@ -3,7 +3,7 @@ package io.dmpo.nn;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Builders for the network shapes of DESIGN.md §5. */
+/** Builders for the network shapes of docs/algorithms.md, "Networks". */
 public final class Nets {
     private Nets() {}
 
@@ -30,13 +30,13 @@ public final class Nets {
         return new Sequential(ls);
     }
 
-    /** Time embedding of DESIGN.md §4.1: sinusoid(dim) → Linear(dim, 2·dim) → Mish → Linear(2·dim, dim). */
+    /** Time embedding of docs/algorithms.md, "MeanFlow loss": sinusoid(dim) → Linear(dim, 2·dim) → Mish → Linear(2·dim, dim). */
     public static Sequential timeEmbedding(String name, int dim) {
         return new Sequential(new SinusoidalEmbedding(dim), new Linear(name + ".fc1", dim, 2 * dim),
                 Activation.mish(), new Linear(name + ".fc2", 2 * dim, dim));
     }
 
-    /** The value critic of DESIGN.md §5: ResidualMLP [obs → 256 → one residual block → 1], Mish; names {@code critic.*}. */
+    /** The value critic of docs/algorithms.md, "Networks": ResidualMLP [obs → 256 → one residual block → 1], Mish; names {@code critic.*}. */
     public static Sequential critic(int obsDim) {
         return residualMlp("critic", obsDim, 256, 1, 1, Pointwise.MISH);
     }

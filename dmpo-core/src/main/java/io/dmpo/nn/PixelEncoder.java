@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The pixel policy's observation encoder (DESIGN.md §5; the PyTorch spec's {@code VitActor.encode}): input row
+ * The pixel policy's observation encoder (docs/algorithms.md, "Networks"; the PyTorch spec's {@code VitActor.encode}): input row
  * [image C·H·W floats in [0, 255] (CHW), proprio (prop)], output row concat[SpatialEmb(ViT(image), proprio) (out),
  * proprio (prop)]. Parameters {@code name.vit.*} and {@code name.spatial.*}.
  */

@@ -26,10 +26,10 @@ public final class PixelEncoderSession {
         this.width = tokens + prop;
         SpatialEmb s = encoder.spatial;
         this.out = s.out;
-        this.fcT = new float[width * out];
+        this.fcT = Kernels.buffer(width * out);
         Kernels.transpose(out, width, s.fc.weight.value, 0, width, fcT, 0);
-        this.fcOut = new float[dim * out];
-        this.cond = new float[out + prop];
+        this.fcOut = Kernels.buffer(dim * out);
+        this.cond = Kernels.buffer(out + prop);
     }
 
     public int inputSize() {
@@ -40,7 +40,10 @@ public final class PixelEncoderSession {
         return out + prop;
     }
 
-    /** The encoder's output [spatial (out), proprio (prop)] for {@code obs} ([image in 0..255, proprio]); allocates nothing. */
+    /**
+     * The encoder's output [spatial (out), proprio (prop)] for {@code obs} ([image in 0..255, proprio]) in the first
+     * {@link #outputSize} floats of the returned buffer (the session's own, with slack after them); allocates nothing.
+     */
     public float[] run(float[] obs) {
         vit.image(obs, 0);
         float[] f = vit.out;

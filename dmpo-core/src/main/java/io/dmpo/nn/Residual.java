@@ -10,7 +10,7 @@ public final class Residual implements Layer {
         this.inner = inner;
     }
 
-    /** The pre-activation block of DESIGN.md §5: x + L2(act(L1(act(x)))). */
+    /** The pre-activation block of docs/algorithms.md, "Networks": x + L2(act(L1(act(x)))). */
     public static Residual preActivation(String name, int width, Pointwise act) {
         return new Residual(new Sequential(new Activation(act), new Linear(name + ".l1", width, width),
                 new Activation(act), new Linear(name + ".l2", width, width)));

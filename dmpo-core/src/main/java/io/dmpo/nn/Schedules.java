@@ -9,7 +9,7 @@ public final class Schedules {
     /**
      * Linear warm-up from {@code lrMin} to {@code lrMax} over {@code warmup} steps, then half-cosine down to
      * {@code lrMin} at {@code total} steps (held there after): the release's CosineAnnealingWarmupRestarts with one cycle
-     * (DESIGN.md §10: pre-training lr 1e-3 → 1e-4, 5 warm-up epochs).
+     * (docs/algorithms.md, "Reference defaults": pre-training lr 1e-3 → 1e-4, 5 warm-up epochs).
      */
     public static double cosineWithWarmup(long step, long warmup, long total, double lrMax, double lrMin) {
         if (step < warmup) return lrMin + (lrMax - lrMin) * step / warmup;

@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * Time t ([B, 1], fed raw in [0, 1]) to [sin(t·f_k), cos(t·f_k)], f_k = exp(−k·ln(10000)/(half − 1)), k < half = dim/2
- * (DESIGN.md §4.1). Tangent: d sin(tf) = f·cos(tf)·dt, d cos(tf) = −f·sin(tf)·dt.
+ * (docs/algorithms.md, "MeanFlow loss"). Tangent: d sin(tf) = f·cos(tf)·dt, d cos(tf) = −f·sin(tf)·dt.
  */
 public final class SinusoidalEmbedding implements Layer {
     public final int dim;

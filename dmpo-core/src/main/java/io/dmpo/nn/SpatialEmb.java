@@ -3,7 +3,7 @@ package io.dmpo.nn;
 import java.util.List;
 
 /**
- * SpatialEmb of DESIGN.md §5 (the PyTorch spec's {@code SpatialEmb}, plus its dropout): token features f [N, d] of a
+ * SpatialEmb of docs/algorithms.md, "Networks" (the PyTorch spec's {@code SpatialEmb}, plus its dropout): token features f [N, d] of a
  * sample are read per channel (fᵀ, [d, N]), each channel row is extended with the proprioception (N + prop values) and
  * mapped by {@code fc = Linear(N + prop, out)} → LayerNorm(out) → ReLU, giving y [d, out]; the result is the weighted
  * channel sum z[o] = Σ_c y[c, o]·W[c, o] with a learned {@code weight [1, d, out]}, then dropout.

@@ -18,8 +18,31 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels {
     private VectorKernels() {}
 
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = species();
     static final int VL = S.length();
+
+    /**
+     * The host's preferred float vector, or the width {@code -Ddmpo.vectorLanes=4|8|16} asks for: forcing 8 lanes on an
+     * AVX-512 host reproduces an AVX2 host's results bit for bit, and forcing 16 lanes on an AVX2 host (the Vector
+     * API's slow Java path) lets a test check the 16-lane read offsets there (docs/engine.md, "Buffers and slack").
+     */
+    private static VectorSpecies<Float> species() {
+        String lanes = System.getProperty("dmpo.vectorLanes");
+        if (lanes == null || lanes.isBlank()) return FloatVector.SPECIES_PREFERRED;
+        return switch (lanes.strip()) {
+            case "4" -> FloatVector.SPECIES_128;
+            case "8" -> FloatVector.SPECIES_256;
+            case "16" -> FloatVector.SPECIES_512;
+            default -> throw new ExceptionInInitializerError("dmpo.vectorLanes must be 4, 8 or 16, got '" + lanes + "'");
+        };
+    }
+
+    /**
+     * With {@code -Ddmpo.kernels.strict=true} a partial load or store whose vector would cross its array's end is an
+     * error instead of the slow lane-by-lane path: the allocation-free sessions allocate every buffer with
+     * {@link Kernels#SLACK} floats of slack, and their tests run strict to prove no read ever needs that path.
+     */
+    static final boolean STRICT = Boolean.getBoolean("dmpo.kernels.strict");
     // Butterfly shuffles as constants (static final fields, unlike array elements, are folded by the JIT).
     private static final VectorShuffle<Float> XOR8 = VL >= 16 ? VectorShuffle.fromOp(S, lane -> lane ^ 8) : null;
     private static final VectorShuffle<Float> XOR4 = VL >= 8 ? VectorShuffle.fromOp(S, lane -> lane ^ 4) : null;
@@ -54,14 +77,15 @@ final class VectorKernels {
 
     /**
      * The first {@code valid} lanes at {@code off} (the rest zero). A masked load whose full vector would run past the
-     * array's end takes a very slow path in the Vector API, so such a load goes through a small copy instead; both
-     * give the same lanes.
+     * array's end takes a very slow (and allocating) path in the Vector API, so such a load is built lane by lane
+     * instead, allocating nothing; both give the same lanes. Buffers from {@link Kernels#buffer} never need it.
      */
     static FloatVector loadPartial(float[] arr, int off, int valid, VectorMask<Float> mask) {
         if (off + VL <= arr.length) return FloatVector.fromArray(S, arr, off, mask);
-        float[] tmp = new float[VL];
-        System.arraycopy(arr, off, tmp, 0, valid);
-        return FloatVector.fromArray(S, tmp, 0);
+        if (STRICT) throw crossing("load", arr, off, valid);
+        FloatVector v = FloatVector.zero(S);
+        for (int i = 0; i < valid; i++) v = v.withLane(i, arr[off + i]);
+        return v;
     }
 
     /** Stores the first {@code valid} lanes at {@code off} (see {@link #loadPartial}). */
@@ -69,8 +93,14 @@ final class VectorKernels {
         if (off + VL <= arr.length) {
             v.intoArray(arr, off, mask);
         } else {
+            if (STRICT) throw crossing("store", arr, off, valid);
             for (int i = 0; i < valid; i++) arr[off + i] = v.lane(i);
         }
+    }
+
+    private static IllegalStateException crossing(String what, float[] arr, int off, int valid) {
+        return new IllegalStateException("strict kernels: a " + VL + "-lane " + what + " of " + valid + " floats at "
+                + off + " crosses the end of a " + arr.length + "-float buffer (allocate it with Kernels.buffer)");
     }
 
     // The four-way fold of store4 for 16 lanes (AVX-512) and 8 lanes (AVX2): the first butterfly stage is shared by

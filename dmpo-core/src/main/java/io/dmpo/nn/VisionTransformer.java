@@ -3,7 +3,7 @@ package io.dmpo.nn;
 import java.util.List;
 
 /**
- * The light ViT encoder of DESIGN.md §5 (the PyTorch spec's {@code ViT}): x/255 − 0.5 → Conv(C→d, 8×8, stride 4) → ReLU
+ * The light ViT encoder of docs/algorithms.md, "Networks" (the PyTorch spec's {@code ViT}): x/255 − 0.5 → Conv(C→d, 8×8, stride 4) → ReLU
  * → Conv(d→d, 3×3, stride 2) → tokens (channels-last, {@code flatten(2).transpose(1, 2)}) → + learned position
  * embedding → one pre-LN transformer block (4 heads, MLP 4d, GELU) → LayerNorm.
  *

@@ -35,17 +35,19 @@ final class VitInference {
     private final ThreadLocal<Work> work;
 
     private final class Work {
-        final float[] phases = new float[c * h * ph * phaseLen];
-        final float[] cols1 = new float[patch1 * p1p];
-        final float[] x1 = new float[d * p1p];
-        final float[] cols2 = new float[patch2 * tp];
-        final float[] x0 = new float[d * tp];
-        final float[] hn = new float[d * tp];
-        final float[] qkv = new float[3 * d * tp];
-        final float[] sc = new float[t * tp];
-        final float[] att = new float[d * tp];
-        final float[] r1 = new float[d * tp];
-        final float[] f = new float[mlp * tp];
+        // every buffer a kernel reads comes from the one allocator, with a vector of slack (a run shorter than a
+        // vector is copied by one masked load whose full width may reach past the last run)
+        final float[] phases = Kernels.buffer(c * h * ph * phaseLen);
+        final float[] cols1 = Kernels.buffer(patch1 * p1p);
+        final float[] x1 = Kernels.buffer(d * p1p);
+        final float[] cols2 = Kernels.buffer(patch2 * tp);
+        final float[] x0 = Kernels.buffer(d * tp);
+        final float[] hn = Kernels.buffer(d * tp);
+        final float[] qkv = Kernels.buffer(3 * d * tp);
+        final float[] sc = Kernels.buffer(t * tp);
+        final float[] att = Kernels.buffer(d * tp);
+        final float[] r1 = Kernels.buffer(d * tp);
+        final float[] f = Kernels.buffer(mlp * tp);
     }
 
     /** Null when the configuration or the kernels do not allow the fused path. */
@@ -223,7 +225,7 @@ final class VitInference {
 
         Session(int extra, Team team) {
             this.ld = t + extra;
-            this.out = new float[d * ld];
+            this.out = Kernels.buffer(d * ld);
             this.team = team;
             this.chunks = chunkCounts(team.size());
             this.run = new Run(chunks);
@@ -283,10 +285,12 @@ final class VitInference {
                 if (p > 0) awaitPhase(p - 1);
                 int ch;
                 while ((ch = next.getAndIncrement(p)) < chunks[p]) {
+                    // after a failure the remaining chunks are claimed and counted but not run, so every participant
+                    // leaves at once and finish() rethrows the first error
                     try {
-                        body.run(p, ch);
+                        if (error == null) body.run(p, ch);
                     } catch (Throwable e) {
-                        error = e;
+                        if (error == null) error = e;
                     } finally {
                         done.incrementAndGet(p);
                     }

@@ -1,6 +1,7 @@
 package io.dmpo.onnx;
 
 import io.dmpo.data.MinMaxNormalizer;
+import io.dmpo.policy.FlowChain;
 import io.dmpo.policy.FlowPolicy;
 import java.util.Map;
 
@@ -19,7 +20,7 @@ import io.dmpo.policy.MeanFlowActor;
 
 /**
  * Exports a state MeanFlow policy as a standard ONNX model (opset 17): inputs {@code obs [batch, obs_dim]} and
- * {@code noise [batch, Ta·Da]}, output {@code action [batch, Ta·Da]} = the K-step sampler of DESIGN.md §3 unrolled
+ * {@code noise [batch, Ta·Da]}, output {@code action [batch, Ta·Da]} = the K-step sampler of docs/algorithms.md, "Flow conventions", unrolled
  * (K = 1: clip(ε − u(ε, 0, 1 | enc(obs)), −1, 1)). Runs in ONNX Runtime, TensorRT and others; the time embeddings of
  * the fixed time grid are ordinary constant subgraphs that runtimes fold.
  */
@@ -102,7 +103,7 @@ public final class OnnxExport {
         return g.node("Clip", new String[] {x, lo, hi}, out);
     }
 
-    /** The K-step sampler of DESIGN.md §3 on normalized observations {@code obs}; returns x_K (unclipped). */
+    /** The K-step chain of {@link FlowChain} on normalized observations {@code obs}; returns x_K (unclipped). */
     private static String sampler(OnnxGraph g, MeanFlowActor actor, String obs, String noise, int steps) {
         for (Param p : actor.params()) {
             long[] dims = new long[p.shape.length];
@@ -116,15 +117,15 @@ public final class OnnxExport {
         String embShape = g.node("Concat", new String[] {batchDim, g.constantInt64("tdim", new long[] {actor.timeDim}, 1)},
                 g.fresh("emb_shape"), "axis", 0L);
         String x = noise;
+        FlowChain chain = new FlowChain(steps);
         for (int k = 0; k < steps; k++) {
-            float tk = 1f - (float) k / steps, tk1 = 1f - (float) (k + 1) / steps;
-            String t = g.constant("t_" + k, new float[] {tk}, 1, 1);
-            String r = g.constant("r_" + k, new float[] {tk1}, 1, 1);
+            String t = g.constant("t_" + k, new float[] {chain.t(k)}, 1, 1);
+            String r = g.constant("r_" + k, new float[] {chain.r(k)}, 1, 1);
             String te = g.node("Expand", new String[] {layer(g, actor.timeEmb, t), embShape}, g.fresh("temb"));
             String re = g.node("Expand", new String[] {layer(g, actor.rEmb, r), embShape}, g.fresh("remb"));
             String in = g.node("Concat", new String[] {x, te, re, cond}, g.fresh("head_in"), "axis", 1L);
             String u = layer(g, actor.head, in);
-            String dt = g.constant("dt_" + k, new float[] {tk - tk1}, 1);
+            String dt = g.constant("dt_" + k, new float[] {chain.dt(k)}, 1);
             x = g.node("Sub", new String[] {x, g.node("Mul", new String[] {u, dt}, g.fresh("step"))}, g.fresh("x"));
         }
         return x;

@@ -24,8 +24,8 @@ import java.util.List;
  * actor's encoder through a {@link PixelEncoderSession} (the fused ViT on the same team), equal to the layer path's
  * value-only forward. The team has engine threads − 1 helpers, parked between actions: close the sampler to stop
  * them. Not thread-safe: one instance per control thread. The sampler
- * holds a copy of the weights taken at construction, with every array padded by one vector so the kernels' tail loads
- * never cross an array's end (that path copies into a temporary).
+ * holds a copy of the weights taken at construction; every array it hands a kernel comes from {@link Kernels#buffer}
+ * (one vector of slack), so the kernels' tail loads never cross an array's end.
  */
 public final class BatchOneSampler implements AutoCloseable {
     private final MeanFlowActor actor;
@@ -33,9 +33,8 @@ public final class BatchOneSampler implements AutoCloseable {
     private final Encoder encoder;
     private final Team team;
     private final float[] headIn, obsIn;
-    /** Slack after every buffer: one 512-bit vector of floats. */
-    static final int PAD = 16;
     private final int steps;
+    private final FlowChain chain;
     private final float[][] timeRows; // per step: [temb(t_k), remb(t_{k+1})]
 
     public BatchOneSampler(MeanFlowActor actor, int steps) {
@@ -43,7 +42,7 @@ public final class BatchOneSampler implements AutoCloseable {
         this.actor = actor;
         this.steps = steps;
         this.team = new Team(Parallel.threads());
-        this.obsIn = new float[actor.obsDim + PAD];
+        this.obsIn = Kernels.buffer(actor.obsDim);
         if (actor.encoder instanceof PixelEncoder pe) {
             this.encoder = new PixelEncoderSession(pe, team)::run;
         } else {
@@ -56,12 +55,12 @@ public final class BatchOneSampler implements AutoCloseable {
         }
         this.head = new Plan(actor.head, actor.actionDim + 2 * actor.timeDim + actor.condDim, team);
         if (head.width != actor.actionDim) throw new IllegalArgumentException("not an actor of the expected shape");
-        this.headIn = new float[actor.actionDim + 2 * actor.timeDim + actor.condDim + PAD];
+        this.headIn = Kernels.buffer(actor.actionDim + 2 * actor.timeDim + actor.condDim);
+        this.chain = new FlowChain(steps);
         this.timeRows = new float[steps][];
         for (int k = 0; k < steps; k++) {
-            float tk = 1f - (float) k / steps, tk1 = 1f - (float) (k + 1) / steps;
-            float[] te = actor.timeEmb.forward(io.dmpo.nn.Dual.of(Ops.full(1, 1, tk))).value().toArray();
-            float[] re = actor.rEmb.forward(io.dmpo.nn.Dual.of(Ops.full(1, 1, tk1))).value().toArray();
+            float[] te = actor.timeEmb.forward(io.dmpo.nn.Dual.of(Ops.full(1, 1, chain.t(k)))).value().toArray();
+            float[] re = actor.rEmb.forward(io.dmpo.nn.Dual.of(Ops.full(1, 1, chain.r(k)))).value().toArray();
             float[] row = new float[2 * actor.timeDim];
             System.arraycopy(te, 0, row, 0, actor.timeDim);
             System.arraycopy(re, 0, row, actor.timeDim, actor.timeDim);
@@ -94,13 +93,11 @@ public final class BatchOneSampler implements AutoCloseable {
         System.arraycopy(eps, 0, out, 0, d);
         System.arraycopy(cond, 0, headIn, d + td, actor.condDim);
         for (int k = 0; k < steps; k++) {
-            float tk = 1f - (float) k / steps, tk1 = 1f - (float) (k + 1) / steps, dt = tk - tk1;
             System.arraycopy(out, 0, headIn, 0, d);
             System.arraycopy(timeRows[k], 0, headIn, d, td);
-            float[] u = head.run(headIn);
-            for (int i = 0; i < d; i++) out[i] -= dt * u[i];
+            FlowChain.step(out, 0, head.run(headIn), 0, chain.dt(k), d);
         }
-        for (int i = 0; i < d; i++) out[i] = Math.max(-1f, Math.min(1f, out[i]));
+        FlowChain.clip(out, 0, d);
     }
 
     /** Products of at least this many multiply-adds are split over the team (below it a hand-off costs more). */
@@ -160,9 +157,9 @@ public final class BatchOneSampler implements AutoCloseable {
             }
             if (layer instanceof Linear lin) {
                 if (lin.in != in) throw new IllegalArgumentException(lin.weight.name + " expects " + lin.in + " inputs, got " + in);
-                float[] y = new float[lin.out + PAD];
-                float[] w = java.util.Arrays.copyOf(lin.weight.value, lin.weight.value.length + PAD);
-                float[] bias = java.util.Arrays.copyOf(lin.bias.value, lin.out + PAD);
+                float[] y = Kernels.buffer(lin.out);
+                float[] w = Kernels.padded(lin.weight.value);
+                float[] bias = Kernels.padded(lin.bias.value);
                 if (team.size() > 1 && (long) lin.in * lin.out >= SPLIT_WORK) {
                     SplitProduct split = new SplitProduct(lin.in, lin.out, w, y);
                     build.add(x -> {
@@ -182,7 +179,7 @@ public final class BatchOneSampler implements AutoCloseable {
                 return lin.out;
             }
             if (layer instanceof Activation a) {
-                float[] y = new float[in + PAD];
+                float[] y = Kernels.buffer(in);
                 int n = in;
                 build.add(x -> {
                     Kernels.pointwise(a.fn, x, 0, y, 0, null, 0, n);
@@ -193,7 +190,7 @@ public final class BatchOneSampler implements AutoCloseable {
             if (layer instanceof Residual r) {
                 Plan inner = new Plan(r.inner(), in, team);
                 if (inner.width != in) throw new IllegalArgumentException("a residual block must keep its width");
-                float[] y = new float[in + PAD];
+                float[] y = Kernels.buffer(in);
                 int n = in;
                 build.add(x -> {
                     float[] t = inner.run(x);

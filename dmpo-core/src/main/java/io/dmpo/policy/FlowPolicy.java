@@ -1,5 +1,7 @@
 package io.dmpo.policy;
 
+import io.dmpo.env.ObservationSpec;
+
 import io.dmpo.data.MinMaxNormalizer;
 import io.dmpo.nn.Init;
 import io.dmpo.nn.Tensor;
@@ -8,7 +10,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * A flow policy (MeanFlow, ReFlow or ShortCut — they share the network and the sampler, DESIGN.md §3): min–max
+ * A flow policy (MeanFlow, ReFlow or ShortCut — they share the network and the sampler, docs/algorithms.md, "Flow conventions"): min–max
  * normalization of observations, the K-step sampler ({@link MeanFlowSampler}, the encoder once per action),
  * de-normalization of the chunk and its first {@code actSteps} actions. {@link #sampleBatch} serves many envs at once.
  */
@@ -25,13 +27,20 @@ public final class FlowPolicy implements Policy {
                 throw new IllegalArgumentException("act_steps must be in [1, horizon = " + horizon + "], got " + actSteps);
             }
         }
+
+        /** The layout of one observation the policy reads: its network's image (if any), then the low-dimensional rest. */
+        public ObservationSpec observation() {
+            Architecture a = architecture;
+            int low = obsDim - a.imageSize();
+            return a.pixel() ? new ObservationSpec(a.channels(), a.height(), a.width(), low) : ObservationSpec.state(obsDim);
+        }
     }
 
     /**
      * The network: {@code state} ({@link MeanFlowActor#state(int, int, int, int, int, int, int)}: encoder MLP
      * [obs → condHidden → condDim]) or {@code pixel} ({@link MeanFlowActor#pixel}: light ViT + SpatialEmb over an
      * observation row [image channels·height·width in [0, 255] (CHW), proprio]). Time embeddings {@code timeDim}, head
-     * width {@code hidden} with {@code blocks} residual blocks (the pixel actor's head is the DESIGN §5 one).
+     * width {@code hidden} with {@code blocks} residual blocks (the pixel actor's head is the one of docs/algorithms.md, "Networks").
      */
     public record Architecture(String kind, int condHidden, int condDim, int timeDim, int hidden, int blocks,
                                int channels, int height, int width) {

@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The average-velocity network u_θ(z, r, t | s) of DESIGN.md §3 and §5: an observation encoder s = enc(obs), two time
+ * The average-velocity network u_θ(z, r, t | s) of docs/algorithms.md ("Flow conventions", "Networks"): an observation encoder s = enc(obs), two time
  * embeddings (for t and r) and a ResidualMLP head over concat[z, emb(t), emb(r), s].
  *
  * <p>State and pixel policies differ only by the encoder: an observation row is always a flat float vector (a pixel
@@ -44,7 +44,7 @@ public final class MeanFlowActor {
     }
 
     /**
-     * The state actor of DESIGN.md §5: encoder MLP [obs·condSteps → 64 → 16] (Mish), time embeddings 16, head
+     * The state actor of docs/algorithms.md, "Networks": encoder MLP [obs·condSteps → 64 → 16] (Mish), time embeddings 16, head
      * ResidualMLP with one 512-wide block. Hopper (obs 11, Ta·Da = 12): 566,652 parameters.
      */
     public static MeanFlowActor state(int obsDim, int actionDim) {
@@ -65,7 +65,7 @@ public final class MeanFlowActor {
     }
 
     /**
-     * The pixel actor of DESIGN.md §5: {@link io.dmpo.nn.PixelEncoder} (light ViT + SpatialEmb, cond = [spatial 128,
+     * The pixel actor of docs/algorithms.md, "Networks": {@link io.dmpo.nn.PixelEncoder} (light ViT + SpatialEmb, cond = [spatial 128,
      * proprio]), time embeddings 16, head ResidualMLP with one 768-wide block. Observation row: [image C·H·W in
      * [0, 255], proprio]. RoboMimic (3×96×96, prop 9, Ta·Da = 4·7 = 28): 1,776,636 parameters.
      */

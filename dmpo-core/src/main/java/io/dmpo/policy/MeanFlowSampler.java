@@ -4,7 +4,7 @@ import io.dmpo.nn.Dual;
 import io.dmpo.nn.Ops;
 import io.dmpo.nn.Tensor;
 
-/** K-step MeanFlow sampling, DESIGN.md §3. */
+/** K-step MeanFlow sampling through the layer path: the chain of {@link FlowChain}, batched. */
 public final class MeanFlowSampler {
     private MeanFlowSampler() {}
 
@@ -18,7 +18,7 @@ public final class MeanFlowSampler {
 
     public static Tensor sampleFromCond(MeanFlowActor actor, Tensor cond, Tensor eps, int steps) {
         Tensor x = sampleUnclippedFromCond(actor, cond, eps, steps);
-        for (int i = 0; i < x.size(); i++) x.data[i] = Math.max(-1f, Math.min(1f, x.data[i]));
+        FlowChain.clip(x.data, x.offset, x.size());
         return x;
     }
 
@@ -31,15 +31,13 @@ public final class MeanFlowSampler {
     }
 
     public static Tensor sampleUnclippedFromCond(MeanFlowActor actor, Tensor cond, Tensor eps, int steps) {
-        if (steps < 1) throw new IllegalArgumentException("sampling steps must be >= 1, got " + steps);
+        FlowChain chain = new FlowChain(steps);
         Tensor.requireShape(eps, cond.rows, actor.actionDim, "noise");
         int b = eps.rows;
         Tensor x = eps.copy();
         for (int k = 0; k < steps; k++) {
-            float tk = 1f - (float) k / steps, tk1 = 1f - (float) (k + 1) / steps;
-            Tensor u = actor.velocity(Dual.of(x), Dual.of(Ops.full(b, 1, tk1)), Dual.of(Ops.full(b, 1, tk)), cond).value();
-            float dt = tk - tk1;
-            for (int i = 0; i < x.size(); i++) x.data[i] -= dt * u.data[u.offset + i];
+            Tensor u = actor.velocity(Dual.of(x), Dual.of(Ops.full(b, 1, chain.r(k))), Dual.of(Ops.full(b, 1, chain.t(k))), cond).value();
+            FlowChain.step(x.data, x.offset, u.data, u.offset, chain.dt(k), x.size());
         }
         return x;
     }

@@ -5,7 +5,7 @@ import io.dmpo.nn.Tensor;
 import io.dmpo.policy.MeanFlowActor;
 
 /**
- * BC-W2 regularization of Stage 2 (DESIGN.md §6; seed Eq. 8–9, 37–38): keeps the fine-tuned chain near the frozen
+ * BC-W2 regularization of Stage 2 (docs/algorithms.md, "Stage 2"; paper Eq. 8–9, 37–38): keeps the fine-tuned chain near the frozen
  * pre-trained policy,
  * <pre>
  *   L_BC = mean_b ‖a_θ(s_b, z_b) − a_ref(s_b, z_b)‖²,     coefficient c(i) (see {@link Schedule})

@@ -1,7 +1,7 @@
 package io.dmpo.rl;
 
 /**
- * Generalized advantage estimation (DESIGN.md §6: GAE(γ, λ), truncation bootstraps, termination does not).
+ * Generalized advantage estimation (docs/algorithms.md, "Stage 2": GAE(γ, λ), truncation bootstraps, termination does not).
  *
  * <p>Arrays are time-major: entry {@code t·n + i} is step {@code t} of env {@code i}. For each step:
  * <pre>

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The Gaussian PPO baseline (DESIGN.md §4.3): {@code a ~ N(μ(s), diag σ²)} with an MLP mean {@code actor.fc*} and a
+ * The Gaussian PPO baseline (docs/algorithms.md, "Baselines"): {@code a ~ N(μ(s), diag σ²)} with an MLP mean {@code actor.fc*} and a
  * state-independent log standard deviation {@code actor.log_std} (initialized to {@code logStdInit}).
  *
  * <p>Action range: the log-probability is that of the <em>unclipped</em> Gaussian sample, which is what is stored as

@@ -10,6 +10,7 @@ import io.dmpo.nn.Param;
 import io.dmpo.nn.Pointwise;
 import io.dmpo.nn.Sequential;
 import io.dmpo.nn.Tensor;
+import io.dmpo.policy.FlowChain;
 import io.dmpo.policy.MeanFlowActor;
 
 import java.util.ArrayList;
@@ -18,14 +19,19 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * A pre-trained flow policy as the K-step noisy Gaussian chain PPO fine-tunes (DESIGN.md §6):
+ * A pre-trained flow policy as the K-step noisy Gaussian chain PPO fine-tunes (docs/algorithms.md, "Stage 2"):
  * <pre>
  *   x_0 ~ N(0, I);   t_k = 1 − k/K
- *   μ_k = clip(x_k − (t_k − t_{k+1})·u_θ(x_k, t_{k+1}, t_k | s), −1, 1)
+ *   μ_k = x_k − (t_k − t_{k+1})·u_θ(x_k, t_{k+1}, t_k | s)        for k &lt; K − 1 (a flow state: not clipped)
+ *   μ_{K−1} = clip(x_{K−1} − (t_{K−1} − t_K)·u_θ(...), −1, 1)      (the last mean lies in the action box)
  *   x_{k+1} ~ N(μ_k, σ_k²) truncated to μ_k ± 3σ_k,   log σ_k² = noise_φ(x_k, s, t_k) ∈ [log σ_min², log σ_max²]
  *   env action = de-normalize(clip(x_K, −1, 1))      (the whole chunk; the env wrapper executes act_steps of it)
  *   log π = log N(x_0; 0, I) + Σ_k Σ_dims log TN(x_{k+1}; μ_k, σ_k², ±3σ_k)
  * </pre>
+ * With σ → 0 the chain is exactly the deterministic {@link FlowChain} the samplers, the ONNX graph and {@code dmpo eval}
+ * run: its grid, step and clip come from there, so what fine-tuning evaluates is the policy that is deployed, for every
+ * K. (Clipping every intermediate mean, as the authors' release does, would make the K &gt; 1 fine-tuned chain a
+ * different policy from the flow it was pre-trained as; for K = 1 both rules are the same.)
  * The record of a sample is the chain x_0..x_K ({@code (K+1)·chunk} floats, normalized action space), so the
  * log-probability is a deterministic function of (parameters, observation, record) and PPO's ratio starts at exactly 1.
  * The encoder is traced once per chain; s enters the noise network as data (its gradients do not reshape the
@@ -74,6 +80,7 @@ public final class NoisyChainPolicy implements StochasticPolicy {
 
     private final MeanFlowActor actor;
     private final int steps, chunk;
+    private final FlowChain chain;
     private final Sequential noiseNet, noiseTime;
     private final double logVarMin, logVarMax;
     private final Normalization normalization;
@@ -94,6 +101,7 @@ public final class NoisyChainPolicy implements StochasticPolicy {
         if (actor.encoder instanceof io.dmpo.nn.PixelEncoder pe) pe.dropout().training(false);
         this.actor = actor;
         this.steps = steps;
+        this.chain = new FlowChain(steps);
         this.chunk = actor.actionDim;
         this.obsDim = actor.obsDim;
         if (actNorm.dim() < 1 || chunk % actNorm.dim() != 0) {
@@ -136,9 +144,6 @@ public final class NoisyChainPolicy implements StochasticPolicy {
         return ps;
     }
 
-    private float tk(int k) {
-        return 1f - (float) k / steps;
-    }
 
     private double logVar(double raw) {
         return logVarMin + (logVarMax - logVarMin) / (1 + Math.exp(-raw));
@@ -164,7 +169,7 @@ public final class NoisyChainPolicy implements StochasticPolicy {
         writeRecord(recordsOut, x, 0);
         for (int k = 0; k < steps; k++) {
             Tensor mu = mean(actor, x, cond, k);
-            Tensor raw = noiseNet.forward(noiseInput(x, cond, noiseTime.forward(Dual.of(Ops.full(b, 1, tk(k)))))).value();
+            Tensor raw = noiseNet.forward(noiseInput(x, cond, noiseTime.forward(Dual.of(Ops.full(b, 1, chain.t(k)))))).value();
             Tensor next = Tensor.zeros(b, chunk);
             for (int i = 0; i < b; i++) {
                 for (int j = 0; j < chunk; j++) {
@@ -189,25 +194,27 @@ public final class NoisyChainPolicy implements StochasticPolicy {
         toEnvActions(x, actionsOut);
     }
 
-    /** μ_k = clip(x_k − (t_k − t_{k+1})·u(x_k, t_{k+1}, t_k | s), −1, 1) of {@code net}, without a trace. */
+    /** μ_k of {@code net} (see the class comment), without a trace. */
     private Tensor mean(MeanFlowActor net, Tensor x, Tensor cond, int k) {
         int b = x.rows;
-        float t = tk(k), r = tk(k + 1);
-        Tensor u = net.velocity(Dual.of(x), Dual.of(Ops.full(b, 1, r)), Dual.of(Ops.full(b, 1, t)), cond).value();
-        return clippedStep(x, u, t - r, null);
+        Tensor u = net.velocity(Dual.of(x), Dual.of(Ops.full(b, 1, chain.r(k))), Dual.of(Ops.full(b, 1, chain.t(k))), cond).value();
+        return chainMean(x, u, k, null);
     }
 
     /**
-     * clip(x − dt·u, −1, 1), the one formula of every chain mean; {@code inside} (if given) records where the clip is
-     * inactive (where the mean has a gradient).
+     * μ_k from x_k and u_k, the one formula of every chain mean: the {@link FlowChain} step, clipped to the action box
+     * at the last step only; {@code inside} (if given) records where the mean has a gradient (everywhere but where the
+     * last step's clip is active).
      */
-    private Tensor clippedStep(Tensor x, Tensor u, float dt, boolean[] inside) {
+    private Tensor chainMean(Tensor x, Tensor u, int k, boolean[] inside) {
         Tensor mu = Tensor.zeros(x.rows, chunk);
+        float dt = chain.dt(k);
+        boolean last = chain.last(k);
         for (int i = 0; i < x.rows; i++) {
             for (int j = 0; j < chunk; j++) {
-                float v = x.get(i, j) - dt * u.get(i, j);
-                if (inside != null) inside[i * chunk + j] = v > -1f && v < 1f;
-                mu.set(i, j, Math.max(-1f, Math.min(1f, v)));
+                float v = FlowChain.step(x.get(i, j), u.get(i, j), dt);
+                if (inside != null) inside[i * chunk + j] = !last || (v > -1f && v < 1f);
+                mu.set(i, j, last ? FlowChain.clip(v) : v);
             }
         }
         return mu;
@@ -220,7 +227,7 @@ public final class NoisyChainPolicy implements StochasticPolicy {
     private void toEnvActions(Tensor x, Tensor out) {
         float[] row = new float[chunk];
         for (int i = 0; i < x.rows; i++) {
-            for (int j = 0; j < chunk; j++) row[j] = Math.max(-1f, Math.min(1f, x.get(i, j)));
+            for (int j = 0; j < chunk; j++) row[j] = FlowChain.clip(x.get(i, j));
             actNorm.unnormalize(row);
             for (int j = 0; j < chunk; j++) out.set(i, j, row[j]);
         }
@@ -259,10 +266,9 @@ public final class NoisyChainPolicy implements StochasticPolicy {
         boolean[][] inside = new boolean[steps][];
         Tensor x = x0;
         for (int k = 0; k < steps; k++) {
-            float t = tk(k), r = tk(k + 1), dt = t - r;
-            passes[k] = actor.traceHead(enc, Dual.of(x), Dual.of(Ops.full(b, 1, r)), Dual.of(Ops.full(b, 1, t)));
+            passes[k] = actor.traceHead(enc, Dual.of(x), Dual.of(Ops.full(b, 1, chain.r(k))), Dual.of(Ops.full(b, 1, chain.t(k))));
             inside[k] = new boolean[b * chunk];
-            x = clippedStep(x, passes[k].u(), dt, inside[k]);
+            x = chainMean(x, passes[k].u(), k, inside[k]);
         }
         Tensor out = x;
         return new DeterministicTrace() {
@@ -272,7 +278,7 @@ public final class NoisyChainPolicy implements StochasticPolicy {
             public void backward(Tensor gradOutput) {
                 Tensor g = gradOutput.copy();
                 for (int k = steps - 1; k >= 0; k--) {
-                    float dt = tk(k) - tk(k + 1);
+                    float dt = chain.dt(k);
                     Tensor gMu = Tensor.zeros(b, chunk), gU = Tensor.zeros(b, chunk);
                     for (int i = 0; i < b; i++) {
                         for (int j = 0; j < chunk; j++) {
@@ -327,10 +333,10 @@ public final class NoisyChainPolicy implements StochasticPolicy {
         }
         for (int k = 0; k < steps; k++) {
             Tensor x = Ops.columns(records, k * chunk, chunk), next = Ops.columns(records, (k + 1) * chunk, chunk);
-            float t = tk(k), r = tk(k + 1), dt = t - r;
-            heads[k] = actor.traceHead(enc, Dual.of(x), Dual.of(Ops.full(b, 1, r)), Dual.of(Ops.full(b, 1, t)));
+            float t = chain.t(k);
+            heads[k] = actor.traceHead(enc, Dual.of(x), Dual.of(Ops.full(b, 1, chain.r(k))), Dual.of(Ops.full(b, 1, t)));
             inside[k] = new boolean[b * chunk];
-            Tensor mu = clippedStep(x, heads[k].u(), dt, inside[k]);
+            Tensor mu = chainMean(x, heads[k].u(), k, inside[k]);
             timeTraces[k] = noiseTime.trace(Dual.of(Ops.full(b, 1, t)));
             noiseTraces[k] = noiseNet.trace(noiseInput(x, cond, timeTraces[k].output()));
             Tensor raw = noiseTraces[k].output().value();
@@ -365,14 +371,14 @@ public final class NoisyChainPolicy implements StochasticPolicy {
             @Override
             public void backward(float[] gLogProb, float[] gEntropy) {
                 for (int k = 0; k < steps; k++) {
-                    float dt = tk(k) - tk(k + 1);
+                    float dt = chain.dt(k);
                     Tensor gU = Tensor.zeros(b, chunk), gRaw = Tensor.zeros(b, chunk);
                     for (int i = 0; i < b; i++) {
                         double gl = gLogProb[i] * scale;
                         for (int j = 0; j < chunk; j++) {
                             int e = i * chunk + j;
                             double z = zs[k][e], sigma = sigmas[k][e], s = sig[k][e];
-                            // d log TN/dμ = z/σ; μ = clip(x − dt·u) → dμ/du = −dt inside the clip range, 0 outside
+                            // d log TN/dμ = z/σ; μ = x − dt·u (clipped at the last step) → dμ/du = −dt, 0 where clipped
                             if (inside[k][e]) gU.set(i, j, (float) (-dt * gl * z / sigma));
                             // d log TN/d log σ = z² − 1; d H/d log σ = 1; log σ = ½ log σ²; d log σ²/d raw = span·s(1 − s)
                             double gLogSigma = gl * (z * z - 1) + gEntropy[i];

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Proximal policy optimization over a {@link VectorEnv} for any {@link StochasticPolicy} (DESIGN.md §6). One
+ * Proximal policy optimization over a {@link VectorEnv} for any {@link StochasticPolicy} (docs/algorithms.md, "Stage 2"). One
  * {@link #iterate()} = one rollout of {@code rolloutSteps} steps in every env, GAE, then {@code epochs} passes of
  * shuffled minibatches. The policy is only asked to sample, re-evaluate log-probabilities and report entropy.
  *
@@ -33,12 +33,12 @@ public final class Ppo {
                         double explainedVariance, double firstRatioDeviation, double sampleLogProbDrift,
                         double actorLr, double criticLr, double gradNorm, int minibatches, boolean klStopped,
                         double extraLoss, int instabilities, double rolloutSeconds, double updateSeconds) {
-        /** Every field under its name, in declaration order (a metrics line). */
+        /** Every field under its snake_case name ({@code envSteps} → {@code env_steps}), in declaration order (a metrics line). */
         public java.util.Map<String, Object> toMap() {
             java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
             for (var c : Stats.class.getRecordComponents()) {
                 try {
-                    m.put(c.getName(), c.getAccessor().invoke(this));
+                    m.put(io.dmpo.io.Json.snakeCase(c.getName()), c.getAccessor().invoke(this));
                 } catch (ReflectiveOperationException e) {
                     throw new IllegalStateException(e);
                 }
@@ -48,7 +48,7 @@ public final class Ppo {
     }
 
     /**
-     * An extra loss term added to every minibatch (e.g. Stage 2's behavior-cloning regularizer, DESIGN.md §6): it
+     * An extra loss term added to every minibatch (e.g. Stage 2's behavior-cloning regularizer, docs/algorithms.md, "Stage 2"): it
      * accumulates its gradients into the parameters (after the PPO gradients, before clipping) and returns its value
      * for the diagnostics. {@code obs} are the normalized observations, {@code records} the stored samples.
      */
@@ -69,12 +69,17 @@ public final class Ppo {
             return (raw, out, offset) -> normalize(stats, raw, clip, out, offset);
         }
 
-        /** Fixed min–max normalization with a pre-trained policy's statistics (DESIGN.md §3). */
-        static ObservationMap minMax(io.dmpo.data.MinMaxNormalizer norm) {
+        /**
+         * Fixed min–max normalization of the low-dimensional part with a pre-trained policy's statistics; an image
+         * part (first in the row, see {@link io.dmpo.env.ObservationSpec}) passes through in 0..255, as the pixel
+         * encoder reads it.
+         */
+        static ObservationMap minMax(io.dmpo.data.MinMaxNormalizer norm, io.dmpo.env.ObservationSpec spec) {
+            int image = spec.imageSize();
             return (raw, out, offset) -> {
                 float[] row = new float[raw.length];
                 for (int j = 0; j < raw.length; j++) row[j] = (float) raw[j];
-                norm.normalize(row);
+                io.dmpo.policy.FlowPolicy.normalizeObservations(row, image, norm, row.length);
                 System.arraycopy(row, 0, out, offset, row.length);
             };
         }
@@ -86,10 +91,13 @@ public final class Ppo {
      * Feeds the policy and the critic observations normalized with fixed min–max statistics (a pre-trained policy's)
      * instead of running statistics; needs {@code normalizeObs = false}. Call before the first {@link #iterate()}.
      */
-    public void useFixedObservationNormalizer(io.dmpo.data.MinMaxNormalizer norm) {
+    public void useFixedObservationNormalizer(io.dmpo.data.MinMaxNormalizer norm, io.dmpo.env.ObservationSpec spec) {
         if (cfg.normalizeObs) throw new IllegalStateException("fixed observation statistics need normalizeObs = false");
-        if (norm.dim() != obsDim) throw new IllegalArgumentException("observation statistics have " + norm.dim() + " dims, the env " + obsDim);
-        this.obsMap = ObservationMap.minMax(norm);
+        if (spec.dim() != obsDim || norm.dim() != spec.lowDim()) {
+            throw new IllegalArgumentException("observation statistics of " + norm.dim() + " dims for observations " + spec
+                    + " do not fit the env's " + obsDim);
+        }
+        this.obsMap = ObservationMap.minMax(norm, spec);
     }
 
     public ObservationMap observationMap() {

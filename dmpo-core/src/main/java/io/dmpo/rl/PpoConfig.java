@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * PPO hyper-parameters (DESIGN.md §6). Defaults are CleanRL's {@code ppo_continuous_action} settings for MuJoCo,
+ * PPO hyper-parameters (docs/algorithms.md, "Stage 2"). Defaults are CleanRL's {@code ppo_continuous_action} settings for MuJoCo,
  * except that several envs are stepped at once. All of them are written to a run's config.json.
  */
 public final class PpoConfig {
@@ -40,7 +40,7 @@ public final class PpoConfig {
     /** Running reward scaling: divide by the std of the discounted return (Gymnasium NormalizeReward), clip ±rewardClip. */
     public boolean scaleRewards = true;
     public double rewardClip = 10;
-    /** Critic-only iterations at the start (DESIGN §6 critic warm-up; 0 for training from scratch). */
+    /** Critic-only iterations at the start (the critic warm-up of docs/algorithms.md, "Stage 2"; 0 for training from scratch). */
     public int criticWarmupIterations = 0;
 
     public Map<String, Object> toMap() {

@@ -2,7 +2,7 @@ package io.dmpo.rl;
 
 /**
  * The PPO loss of one minibatch and its gradient with respect to the per-row log-probabilities, entropies and values
- * (DESIGN.md §6). With {@code B} rows and ρ = exp(log π_new − log π_old):
+ * (docs/algorithms.md, "Stage 2"). With {@code B} rows and ρ = exp(log π_new − log π_old):
  * <pre>
  *   L_PG  = −mean_b min(ρ·A, clip(ρ, 1−ε, 1+ε)·A)         A: advantages (normalized per minibatch by the caller)
  *   L_V   = ½ mean_b (V − R)²        or, clipped:  ½ mean_b max((V − R)², (V_old + clip(V − V_old, ±ε_v) − R)²)

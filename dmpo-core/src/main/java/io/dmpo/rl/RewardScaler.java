@@ -3,7 +3,7 @@ package io.dmpo.rl;
 import io.dmpo.env.RunningMeanStd;
 
 /**
- * Running reward scaling (Gymnasium's NormalizeReward, DESIGN.md §6): each env keeps a discounted return
+ * Running reward scaling (Gymnasium's NormalizeReward, docs/algorithms.md, "Stage 2"): each env keeps a discounted return
  * {@code G ← γ·G + r} (reset at every episode end); rewards are divided by the running std of G and clipped to
  * ±clip. Only the rewards PPO learns from are scaled; reported episode returns are raw.
  */

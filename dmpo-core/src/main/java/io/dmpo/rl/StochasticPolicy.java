@@ -39,7 +39,7 @@ public interface StochasticPolicy {
     /**
      * Recomputes log π(record | obs) and the entropy, keeping what {@link Evaluation#backward} needs. Must be a
      * deterministic function of (parameters, obs, record) — no fresh noise, no dropout, no augmentation — so that
-     * PPO's ratio is exactly 1 before the first step (DESIGN.md §6).
+     * PPO's ratio is exactly 1 before the first step (docs/algorithms.md, "Stage 2").
      */
     Evaluation evaluate(Tensor obs, Tensor records);
 

@@ -1,5 +1,5 @@
 /**
- * Reinforcement learning (DESIGN.md §6): generalized advantage estimation ({@link io.dmpo.rl.Gae}), the PPO loss
+ * Reinforcement learning (docs/algorithms.md, "Stage 2"): generalized advantage estimation ({@link io.dmpo.rl.Gae}), the PPO loss
  * ({@link io.dmpo.rl.PpoLoss}) and trainer ({@link io.dmpo.rl.Ppo}) over any {@link io.dmpo.rl.StochasticPolicy}
  * (sample with log-probabilities, re-evaluate log-probabilities, entropy), the Gaussian baseline policy
  * ({@link io.dmpo.rl.GaussianPolicy}), running reward scaling and atomic checkpoints ({@link io.dmpo.rl.PpoCheckpoint}).

@@ -8,7 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Stage-2 settings (DESIGN.md §6, §10), read strictly from a config file ({@link ConfigMap}). Sections: top level
+ * Stage-2 settings (docs/algorithms.md: "Stage 2", "Reference defaults"), read strictly from a config file ({@link ConfigMap}). Sections: top level
  * ({@code init}, env, seed, threads, envs, iterations, budget_minutes), {@code chain} (K and the noise network),
  * {@code critic}, {@code ppo}, {@code bc} and {@code eval}. PPO's rollout length counts policy decisions (action
  * chunks) per env; γ applies per chunk. Defaults are configs/hopper/finetune-dmpo.yaml's (the release's settings
@@ -58,7 +58,7 @@ public record FinetuneConfig(String init, String env, long seed, int threads, in
         ppo.criticWarmupIterations = p.integer("critic_warmup_iterations", 2);
         ppo.scaleRewards = p.bool("reward_scaling", true);
         ppo.normalizeAdvantages = p.bool("normalize_advantages", true);
-        ppo.normalizeObs = false; // the pre-trained policy's min–max statistics, not running ones (DESIGN.md §6)
+        ppo.normalizeObs = false; // the pre-trained policy's min–max statistics, not running ones (docs/algorithms.md, "Stage 2")
         ConfigMap b = c.section("bc");
         BehaviorCloning.Schedule bc = new BehaviorCloning.Schedule(b.number("c0", 0.05), b.number("c1", 0.05),
                 b.integer("i0", 0), b.integer("i1", 0));

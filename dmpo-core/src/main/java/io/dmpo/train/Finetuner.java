@@ -3,6 +3,7 @@ package io.dmpo.train;
 import io.dmpo.env.ActionChunking;
 import io.dmpo.env.Env;
 import io.dmpo.env.VectorEnv;
+import io.dmpo.eval.Evaluator;
 import io.dmpo.io.AtomicFiles;
 import io.dmpo.io.Json;
 import io.dmpo.nn.Nets;
@@ -25,6 +26,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,12 +35,13 @@ import java.util.Map;
 import java.util.function.IntFunction;
 
 /**
- * Stage-2 fine-tuning (DESIGN.md §6): the pre-trained flow policy becomes a {@link NoisyChainPolicy} of K steps, a fresh
+ * Stage-2 fine-tuning (docs/algorithms.md, "Stage 2"): the pre-trained flow policy becomes a {@link NoisyChainPolicy} of K steps, a fresh
  * critic joins it, and {@link Ppo} runs over action chunks ({@link ActionChunking}) with observations min–max
  * normalized by the pre-training statistics; {@link BehaviorCloning} against a frozen copy of the pre-trained actor is
- * the extra loss. Every {@code eval.every} iterations (and at the end): a noise-free evaluation, a metrics line and a
- * checkpoint (PPO state + the fine-tuned {@code policy.safetensors}). Iteration 0 evaluates the pre-trained policy
- * the same way, so the curve starts where Stage 1 ended. The run directory keeps a copy of the initial policy
+ * the extra loss. Every {@code eval.every} iterations (and at the end): a noise-free evaluation of the policy file about
+ * to be published (by {@link Evaluator}, exactly as {@code dmpo eval} runs it: the metrics line records its seed), a
+ * metrics line and a checkpoint (PPO state + the fine-tuned {@code policy.safetensors}). Iteration 0 evaluates the
+ * pre-trained policy the same way, so the curve starts where Stage 1 ended. The run directory keeps a copy of the initial policy
  * ({@code init_policy.safetensors}: the BC reference), so a resumed run needs nothing outside it.
  *
  * <p>Only {@code best} and the {@value #KEPT_CHECKPOINTS} newest checkpoints are kept. {@code policy.safetensors} of
@@ -100,14 +103,16 @@ public final class Finetuner {
         Sequential critic = Nets.mlp("critic", Pointwise.MISH, dims);
         Orthogonal.apply(critic, Math.sqrt(2), 1.0, cfg.seed() + 1);
         int threads = Math.min(cfg.threads(), cfg.envs());
-        try (VectorEnv envs = VectorEnv.of(cfg.envs(), threads, this::chunked);
-             VectorEnv evalEnvs = VectorEnv.of(cfg.evalEpisodes(), Math.min(cfg.threads(), cfg.evalEpisodes()), this::chunked)) {
-            if (envs.obsDim() != spec.obsDim() || envs.actDim() != chain.actDim()) {
-                throw new IllegalArgumentException(String.format(Locale.ROOT, "the policy (obs %d, chunk %d) does not fit env '%s' "
-                        + "(obs %d, chunk %d)", spec.obsDim(), chain.actDim(), cfg.env(), envs.obsDim(), envs.actDim()));
+        List<Env> evalEnvs = new ArrayList<>();
+        try (VectorEnv envs = VectorEnv.of(cfg.envs(), threads, this::chunked)) {
+            for (int i = 0; i < cfg.evalEpisodes(); i++) evalEnvs.add(makeEnv.apply(i)); // the evaluator executes the chunks
+            io.dmpo.env.ObservationSpec envObs = envs.env(0).observationSpec();
+            if (!envObs.equals(spec.observation()) || envs.actDim() != chain.actDim()) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "the policy (observation %s, chunk %d) does not fit env '%s' "
+                        + "(observation %s, chunk %d)", spec.observation(), chain.actDim(), cfg.env(), envObs, envs.actDim()));
             }
             Ppo ppo = new Ppo(cfg.ppo(), chain, critic, envs, cfg.iterations(), cfg.seed());
-            ppo.useFixedObservationNormalizer(init.obsNormalizer());
+            ppo.useFixedObservationNormalizer(init.obsNormalizer(), spec.observation());
             boolean bcOn = cfg.bc().c0() > 0 || cfg.bc().c1() > 0;
             if (bcOn) ppo.setExtraLoss(new BehaviorCloning(chain, init.actor(), cfg.bc()));
 
@@ -134,16 +139,16 @@ public final class Finetuner {
             long evalSeed = cfg.seed() + EVAL_SEED_OFFSET;
             Progress bar = new Progress(cfg.iterations(), ppo.iteration(), log).withBudget(cfg.budgetMinutes() * 60);
             if (ppo.iteration() == 0 && Double.isNaN(initialEval)) {
-                double[] r = Ppo.evaluate(chain, ppo.observationMap(), evalEnvs, evalSeed);
-                initialEval = mean(r);
+                Evaluator.Episodes r = evaluate(init, evalEnvs, evalSeed);
+                initialEval = r.mean();
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("iteration", 0);
-                m.put("envSteps", 0L);
-                putEval(m, r);
+                m.put("env_steps", 0L);
+                putEval(m, r, evalSeed);
                 m.put("iteration_seconds", bar.elapsed());
                 run.appendMetrics(m);
                 log.printf(Locale.ROOT, "dmpo finetune: pre-trained policy, noise-free K=%d: return %.1f ± %.1f%n",
-                        cfg.chainSteps(), initialEval, stderr(r));
+                        cfg.chainSteps(), initialEval, r.stderr());
             }
             double budgetSeconds = cfg.budgetMinutes() * 60, lastEval = initialEval, evalSeconds = 0;
             boolean stoppedByBudget = false;
@@ -165,13 +170,15 @@ public final class Finetuner {
                 boolean last = s.iteration() == cfg.iterations()
                         || (budgetSeconds > 0 && bar.elapsed() + perIteration + evalSeconds > budgetSeconds);
                 boolean evalNow = last || s.iteration() % cfg.evalEvery() == 0;
-                double[] r = null;
+                Evaluator.Episodes r = null;
+                FlowPolicy tuned = null;
                 if (evalNow) {
                     long e0 = System.nanoTime();
-                    r = Ppo.evaluate(chain, ppo.observationMap(), evalEnvs, evalSeed);
+                    tuned = finetunedPolicy(actor, s.iteration(), s.envSteps());
+                    r = evaluate(tuned, evalEnvs, evalSeed); // the published file's policy, as `dmpo eval` runs it
                     evalSeconds = (System.nanoTime() - e0) / 1e9;
-                    lastEval = mean(r);
-                    putEval(m, r);
+                    lastEval = r.mean();
+                    putEval(m, r, evalSeed);
                 }
                 m.put("iteration_seconds", (System.nanoTime() - t0) / 1e9);
                 run.appendMetrics(m);
@@ -183,14 +190,14 @@ public final class Finetuner {
                     extra.put("seed", cfg.seed());
                     Map<String, Object> ev = new LinkedHashMap<>();
                     ev.put("env_steps", s.envSteps());
-                    putEval(ev, r);
-                    FlowPolicy tuned = finetunedPolicy(actor, s.iteration(), s.envSteps());
+                    putEval(ev, r, evalSeed);
+                    FlowPolicy published = tuned;
                     run.publish(s.iteration(), lastEval, ev, tmp -> {
                         Path state = tmp.resolve(PPO_STATE);
                         Files.createDirectory(state);
                         PpoCheckpoint.writeInto(state, chain.params(), critic.params(), ppo.actorOptimizer(), ppo.criticOptimizer(),
                                 null, ppo.rewardScaler(), extra);
-                        PolicyFile.save(tmp.resolve(POLICY), tuned);
+                        PolicyFile.save(tmp.resolve(POLICY), published);
                     });
                     run.retain(KEPT_CHECKPOINTS);
                 }
@@ -223,6 +230,8 @@ public final class Finetuner {
             summary.put("policy", POLICY);
             AtomicFiles.writeString(dir.resolve("summary.json"), Json.write(summary) + "\n");
             return result;
+        } finally {
+            for (Env e : evalEnvs) e.close();
         }
     }
 
@@ -249,20 +258,18 @@ public final class Finetuner {
         return c;
     }
 
-    private static void putEval(Map<String, Object> m, double[] r) {
-        m.put("eval_return", mean(r));
-        m.put("eval_return_stderr", stderr(r));
-        m.put("eval_returns", Arrays.stream(r).boxed().toList());
+    /**
+     * The noise-free K-step evaluation of {@code policy} by the one {@link Evaluator}: episode i starts from seed
+     * {@code seed + i}, so {@code dmpo eval FILE --steps K --episodes N --seed S} reproduces it exactly.
+     */
+    private Evaluator.Episodes evaluate(FlowPolicy policy, List<Env> envs, long seed) {
+        return Evaluator.run(policy, envs, cfg.chainSteps(), cfg.evalEpisodes(), seed);
     }
 
-    static double mean(double[] x) {
-        return Arrays.stream(x).average().orElse(Double.NaN);
-    }
-
-    static double stderr(double[] x) {
-        if (x.length < 2) return Double.NaN;
-        double m = mean(x), s = 0;
-        for (double v : x) s += (v - m) * (v - m);
-        return Math.sqrt(s / (x.length - 1) / x.length);
+    private static void putEval(Map<String, Object> m, Evaluator.Episodes r, long seed) {
+        m.put("eval_return", r.mean());
+        m.put("eval_return_stderr", r.stderr());
+        m.put("eval_returns", Arrays.stream(r.returns()).boxed().toList());
+        m.put("eval_seed", seed);
     }
 }

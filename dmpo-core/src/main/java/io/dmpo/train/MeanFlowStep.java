@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * One Stage-1 optimization step on a batch (DESIGN.md §4.1): sample (t, r) and ε, one forward pass carrying tangents
+ * One Stage-1 optimization step on a batch (docs/algorithms.md, "MeanFlow loss"): sample (t, r) and ε, one forward pass carrying tangents
  * gives u and du/dt, form the stop-gradient target, backprop through u only, clip the gradient norm, AdamW.
  */
 public final class MeanFlowStep {

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Stage-1 settings (DESIGN.md §4, §5, §10), read strictly from a config file ({@link ConfigMap}: defaults below,
+ * Stage-1 settings (docs/algorithms.md: "Stage 1 losses", "Networks", "Reference defaults"), read strictly from a config file ({@link ConfigMap}: defaults below,
  * unknown keys rejected). Sections: top level (algorithm, data, obs_keys, env, camera, seed, threads, horizon,
  * act_steps, cond_steps, steps; {@code obs_keys}: the robomimic observation keys, image first, empty = every
  * low-dimensional key; {@code camera}: the env camera a pixel policy sees, its image size is the network's), {@code network}, {@code train}, {@code flow} (time sampling and MeanFlow/ShortCut options) and

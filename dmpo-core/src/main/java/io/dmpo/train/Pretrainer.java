@@ -33,7 +33,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Stage-1 pre-training (DESIGN.md §4): windows from the dataset's training episodes, min–max normalized; AdamW with a
+ * Stage-1 pre-training (docs/algorithms.md, "Stage 1 losses"): windows from the dataset's training episodes, min–max normalized; AdamW with a
  * cosine warm-up schedule, gradient clipping, EMA; one {@link FlowObjective} per step. After every epoch: the
  * validation loss of the EMA weights on held-out episodes (fixed windows and noise, so epochs compare), a metrics
  * line, and every {@code checkpoint_every} epochs a checkpoint holding the policy file (EMA weights) and the training

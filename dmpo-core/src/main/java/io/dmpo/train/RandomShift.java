@@ -3,7 +3,7 @@ package io.dmpo.train;
 import java.util.SplittableRandom;
 
 /**
- * Random-shift image augmentation (DESIGN.md §5, pad 4; DrQ): each image is padded by {@code pad} pixels replicating
+ * Random-shift image augmentation (docs/algorithms.md, "Networks": pad 4; DrQ): each image is padded by {@code pad} pixels replicating
  * its border and cropped back at a random integer offset in [−pad, pad]², i.e. shifted with edge replication. Applied
  * to the image prefix (CHW) of each observation row, in place; the rest of the row is untouched.
  */

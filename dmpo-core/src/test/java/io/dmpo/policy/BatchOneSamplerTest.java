@@ -84,19 +84,38 @@ class BatchOneSamplerTest {
     }
 
     /**
+     * The largest read offsets, for both vector widths a host may have: each controller runs in a JVM forced to 8 and
+     * to 16 lanes (the Vector API's slow path where the host lacks them) with strict kernels, in which a load or store
+     * whose vector crosses its array's end throws. So a host of either kind checks the other kind's offsets too.
+     */
+    @Test
+    void noSessionReadCrossesABufferEndWithEightOrSixteenLanes() {
+        for (int lanes : new int[] {8, 16}) {
+            String last = runChild(new String[] {"-Ddmpo.kernels.strict=true", "-Ddmpo.vectorLanes=" + lanes}, "reads");
+            assertEquals("lanes " + lanes, last, "the child ran with the forced width");
+        }
+    }
+
+    /**
      * Bytes per action, measured in a fresh JVM whose hot code is the control loop (as on a robot): in this test JVM the
      * vector kernels were compiled earlier for training-sized calls, and that profile can keep C2 from scalar-replacing
      * the vectors of the batch-1 calls.
      */
     static long allocationPerAction(String kind) {
+        return Long.parseLong(runChild(new String[0], kind).replaceAll("\\D+", ""));
+    }
+
+    /** The last output line of {@link ControllerAllocation} run in a fresh JVM with {@code jvmFlags}; fails on a non-zero exit. */
+    private static String runChild(String[] jvmFlags, String arg) {
         String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(javaBin, "--add-modules", "jdk.incubator.vector"));
+        command.addAll(java.util.List.of(jvmFlags));
+        command.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), ControllerAllocation.class.getName(), arg));
         try {
-            Process p = new ProcessBuilder(javaBin, "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
-                    ControllerAllocation.class.getName(), kind).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             String text = new String(p.getInputStream().readAllBytes()).strip();
             assertEquals(0, p.waitFor(), text);
-            String last = text.lines().reduce((a, b) -> b).orElse("");
-            return Long.parseLong(last.replaceAll("\\D+", ""));
+            return text.lines().reduce((a, b) -> b).orElse("");
         } catch (java.io.IOException | InterruptedException e) {
             throw new AssertionError(e);
         }

@@ -1,18 +1,25 @@
 package io.dmpo.policy;
 
 import io.dmpo.data.MinMaxNormalizer;
+import io.dmpo.nn.AllocationMeter;
 import io.dmpo.nn.Init;
 
-import java.lang.management.ManagementFactory;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Run by BatchOneSamplerTest in a fresh JVM: prints the bytes a compiled Controller.act allocates per call on the
- * calling thread (argument {@code pixel}: the light-ViT policy with 2 engine threads, else the Hopper state policy).
+ * Run by BatchOneSamplerTest in a fresh JVM: prints the bytes a compiled Controller.act allocates per call on every
+ * thread of the JVM — the caller and the sampler's team alike, so the figure does not depend on which member claimed
+ * which part (argument {@code pixel}: the light-ViT policy with 2 engine threads, else the Hopper state policy).
+ * Argument {@code reads} instead runs both controllers a few times (run it with {@code -Ddmpo.kernels.strict=true}
+ * and a forced {@code -Ddmpo.vectorLanes}: a read past a buffer's end then fails) and prints the lane count.
  */
 final class ControllerAllocation {
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("reads")) {
+            reads();
+            return;
+        }
         if (args.length > 0 && args[0].startsWith("pixel")) {
             pixel(args[0].equals("pixel1") ? 1 : 2);
             return;
@@ -33,20 +40,43 @@ final class ControllerAllocation {
     }
 
     /**
-     * Bytes the calling thread allocates per call of {@code act}, measured over {@code measured} calls after
+     * Bytes all live threads together allocate per call of {@code act}, measured over {@code measured} calls after
      * {@code warm} more, for up to {@code rounds} rounds until under 16 (C2 has compiled the kernels by then).
      */
     static long bytesPerCall(Runnable act, int rounds, int warm, int measured) {
-        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long id = Thread.currentThread().threadId();
+        AllocationMeter meter = new AllocationMeter();
         long perCall = Long.MAX_VALUE;
         for (int round = 0; round < rounds && perCall >= 16; round++) {
             for (int i = 0; i < warm; i++) act.run();
-            long before = mx.getThreadAllocatedBytes(id);
+            meter.start(); // the team's helpers are alive (and parked) by now
             for (int i = 0; i < measured; i++) act.run();
-            perCall = (mx.getThreadAllocatedBytes(id) - before) / measured;
+            perCall = meter.bytes() / measured;
         }
         return perCall;
+    }
+
+    /** Both controllers with 1 and 2 engine threads, a few actions each: with strict kernels, no read crosses a buffer's end. */
+    private static void reads() {
+        for (int threads : new int[] {1, 2}) {
+            io.dmpo.nn.Parallel.setThreads(threads);
+            MeanFlowActor actor = MeanFlowActor.state(11, 12);
+            Init.apply(actor.params(), 4);
+            FlowPolicy.Spec spec = new FlowPolicy.Spec("meanflow", 11, 3, 4, 4, 1, 1, FlowPolicy.Architecture.DEFAULT, Map.of());
+            float[] lo = new float[11], hi = new float[11];
+            java.util.Arrays.fill(lo, -3);
+            java.util.Arrays.fill(hi, 3);
+            FlowPolicy state = new FlowPolicy(spec, actor, new MinMaxNormalizer(lo, hi),
+                    new MinMaxNormalizer(new float[] {-1, -1, -1}, new float[] {1, 1, 1}));
+            double[][] history = {new double[11]}, out = new double[4][3];
+            try (FlowPolicy.Controller c = state.controller()) {
+                for (int call = 0; call < 3; call++) c.act(history, new SplittableRandom(call), out);
+            }
+            double[][] image = pixelHistory(), pixelOut = new double[4][7];
+            try (FlowPolicy.Controller c = pixelPolicy().controller()) {
+                for (int call = 0; call < 2; call++) c.act(image, new SplittableRandom(call), pixelOut);
+            }
+        }
+        System.out.println("lanes " + io.dmpo.nn.Kernels.LANES);
     }
 
     /** Image side of the pixel policy: the robomimic 96×96 (the kernels' steady state depends on the shapes). */

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The noisy chain of DESIGN.md §6 checked against direct computations, numeric integrals and finite differences. */
+/** The noisy chain of docs/algorithms.md, "Stage 2", checked against direct computations, numeric integrals and finite differences. */
 class NoisyChainPolicyTest {
     static MeanFlowActor actor(int obs, int chunk, long seed) {
         MeanFlowActor a = MeanFlowActor.state(obs, chunk, 8, 4, 4, 16, 1);
@@ -57,14 +57,20 @@ class NoisyChainPolicyTest {
         return Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
     }
 
-    /** μ_k of each row, computed straight from the network (no chain code involved). */
+    /**
+     * μ_k of each row, computed straight from the network (no chain code involved): the flow step, clipped to [−1, 1]
+     * at the last step only.
+     */
     static Tensor directMean(MeanFlowActor a, Tensor obs, Tensor x, int k, int steps) {
         Tensor cond = a.encode(obs);
         float t = 1f - (float) k / steps, r = 1f - (float) (k + 1) / steps;
         Tensor u = a.velocity(Dual.of(x), Dual.of(Ops.full(x.rows, 1, r)), Dual.of(Ops.full(x.rows, 1, t)), cond).value();
         Tensor mu = Tensor.zeros(x.rows, x.cols);
         for (int i = 0; i < x.rows; i++) {
-            for (int j = 0; j < x.cols; j++) mu.set(i, j, Math.max(-1f, Math.min(1f, x.get(i, j) - (t - r) * u.get(i, j))));
+            for (int j = 0; j < x.cols; j++) {
+                float v = x.get(i, j) - (t - r) * u.get(i, j);
+                mu.set(i, j, k == steps - 1 ? Math.max(-1f, Math.min(1f, v)) : v);
+            }
         }
         return mu;
     }
@@ -197,6 +203,22 @@ class NoisyChainPolicyTest {
         }
     }
 
+    /** With σ → 0 the chain is the deployed sampler, bit for bit, for one step and for many (one chain rule). */
+    @Test
+    void noiseFreeChainIsTheSamplerBitForBit() {
+        MeanFlowActor a = MeanFlowActor.state(5, 4);
+        Init.apply(a.params(), 17);
+        SplittableRandom rng = new SplittableRandom(3);
+        Tensor obs = Tensor.zeros(6, 5), x0 = Tensor.zeros(6, 4);
+        for (int i = 0; i < obs.size(); i++) obs.data[i] = (float) (2 * rng.nextGaussian());
+        for (int i = 0; i < x0.size(); i++) x0.data[i] = (float) (1.5 * rng.nextGaussian()); // states outside [-1, 1] too
+        for (int steps : new int[] {1, 5}) {
+            NoisyChainPolicy p = chain(a, steps, 0.05, 0.1, 2);
+            assertArrayEquals(io.dmpo.policy.MeanFlowSampler.sample(a, obs, x0, steps).toArray(),
+                    p.deterministic(a, obs, x0).toArray(), "K=" + steps);
+        }
+    }
+
     @Test
     void deterministicChainBackwardMatchesFiniteDifferences() {
         SplittableRandom rng = new SplittableRandom(8);
@@ -286,7 +308,7 @@ class NoisyChainPolicyTest {
                 Init.apply(critic.params(), 1);
                 Ppo ppo = new Ppo(cfg, p, critic, envs, 3, 9);
                 float[] lo = {-3, -2}, hi = {3, 2};
-                ppo.useFixedObservationNormalizer(new MinMaxNormalizer(lo, hi));
+                ppo.useFixedObservationNormalizer(new MinMaxNormalizer(lo, hi), io.dmpo.env.ObservationSpec.state(lo.length));
                 ppo.setExtraLoss(new BehaviorCloning(p, frozen, new BehaviorCloning.Schedule(0.05, 0.05, 0, 0)));
                 float[] before = a.params().get(0).value.clone();
                 for (int it = 0; it < 3; it++) {

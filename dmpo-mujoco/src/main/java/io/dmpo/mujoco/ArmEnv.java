@@ -1,5 +1,7 @@
 package io.dmpo.mujoco;
 
+import io.dmpo.env.ObservationSpec;
+
 import io.dmpo.env.Env;
 import io.dmpo.env.StepResult;
 
@@ -104,7 +106,13 @@ public final class ArmEnv implements Env {
     }
 
     @Override public String name() { return task.id; }
-    @Override public int obsDim() { return (camera.pixels() ? 3 * camera.width() * camera.height() : OBJECT) + PROPRIO; }
+    @Override public int obsDim() { return observationSpec().dim(); }
+    @Override public ObservationSpec observationSpec() { return observation(camera); }
+
+    /** Through a camera: the image, then the proprioception; else the object state, then the proprioception. */
+    public static ObservationSpec observation(Camera camera) {
+        return camera.observation(camera.pixels() ? PROPRIO : OBJECT + PROPRIO);
+    }
     @Override public int actDim() { return ACT_DIM; }
     @Override public double[] actionLow() { return new double[] {-1, -1, -1, -1, -1, -1, -1}; }
     @Override public double[] actionHigh() { return new double[] {1, 1, 1, 1, 1, 1, 1}; }

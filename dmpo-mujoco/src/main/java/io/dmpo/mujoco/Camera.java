@@ -25,6 +25,11 @@ public record Camera(String name, int width, int height) {
         return pixels() ? 3 * width * height : 0;
     }
 
+    /** The layout of an observation through this camera: its RGB image (if any), then {@code lowDim} values. */
+    public io.dmpo.env.ObservationSpec observation(int lowDim) {
+        return pixels() ? io.dmpo.env.ObservationSpec.rgb(width, height, lowDim) : io.dmpo.env.ObservationSpec.state(lowDim);
+    }
+
     /** A camera from a name and a size such as "96x96" (width x height); a null name gives {@link #NONE}. */
     public static Camera of(String name, String size) {
         if (name == null) {

@@ -1,6 +1,7 @@
 package io.dmpo.mujoco;
 
 import io.dmpo.env.Env;
+import io.dmpo.env.ObservationSpec;
 import io.dmpo.env.StepResult;
 
 /**
@@ -26,6 +27,7 @@ public final class CameraEnv implements Env {
     public Camera camera() { return camera; }
     @Override public String name() { return env.name(); }
     @Override public int obsDim() { return camera.imageSize() + env.obsDim(); }
+    @Override public ObservationSpec observationSpec() { return camera.observation(env.obsDim()); }
     @Override public int actDim() { return env.actDim(); }
     @Override public double[] actionLow() { return env.actionLow(); }
     @Override public double[] actionHigh() { return env.actionHigh(); }

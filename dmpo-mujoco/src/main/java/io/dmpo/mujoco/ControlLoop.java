@@ -1,8 +1,9 @@
 package io.dmpo.mujoco;
 
+import io.dmpo.nn.AllocationMeter;
+
 import io.dmpo.policy.FlowPolicy;
 
-import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,7 +16,7 @@ import java.util.concurrent.locks.LockSupport;
  * read the proprioception, prepare the network input, run the policy, apply the action (end-effector controller +
  * physics for one tick of simulated time). Each stage is timed on its own; a tick that ends after its deadline is a
  * missed deadline and the next starts at once (no burst of catch-up ticks). After a warm-up (JIT) the loop measures the
- * bytes its thread allocates: the stages are written to allocate nothing. The policy runs every tick and the first
+ * bytes all its threads allocate (the caller and the controller's team): the stages are written to allocate nothing. The policy runs every tick and the first
  * action of its chunk is applied (the most demanding schedule).
  */
 public final class ControlLoop {
@@ -76,8 +77,7 @@ public final class ControlLoop {
         long[][] stageNanos = new long[STAGES.size()][ticks];
         long[] tickNanos = new long[ticks];
         SplittableRandom rng = new SplittableRandom(seed);
-        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long thread = Thread.currentThread().threadId();
+        AllocationMeter meter = new AllocationMeter();
         int[] instabilities = {0};
         env.reset(seed);
         try (FlowPolicy.Controller controller = policy.controller()) {
@@ -86,8 +86,7 @@ public final class ControlLoop {
             while (System.nanoTime() < warmEnd) tick(env, controller, history, chunk, image, physicsSteps, rng, scratch, instabilities, seed);
             instabilities[0] = 0;
             int missed = 0;
-            mx.getThreadAllocatedBytes(thread); // the first call initializes the counter's machinery (and allocates)
-            long allocatedBefore = mx.getThreadAllocatedBytes(thread);
+            meter.start(); // every thread: the caller and the controller's team
             long start = System.nanoTime(), deadline = start + period;
             for (int i = 0; i < ticks; i++) {
                 long t0 = System.nanoTime();
@@ -104,7 +103,7 @@ public final class ControlLoop {
                 }
             }
             long elapsed = System.nanoTime() - start;
-            long allocated = mx.getThreadAllocatedBytes(thread) - allocatedBefore;
+            long allocated = meter.bytes();
             Map<String, double[]> stages = new LinkedHashMap<>();
             for (int s = 0; s < STAGES.size(); s++) stages.put(STAGES.get(s), medianP99Us(stageNanos[s]));
             return new Report(hz, ticks, missed, ticks / (elapsed / 1e9), elapsed / 1e9, physicsSteps,

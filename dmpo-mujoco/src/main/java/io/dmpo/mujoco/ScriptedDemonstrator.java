@@ -44,8 +44,9 @@ public final class ScriptedDemonstrator {
     /** The next action for the env's current state. */
     public double[] act() {
         double[] grip = env.gripPosition(), object = env.objectPosition();
-        boolean can = env.task() == ArmTask.CAN;
-        double graspHeight = can ? 0.015 : 0.0; // grip point above the object's centre: the hand clears the can top by 3 mm
+        ArmTask task = env.task();
+        boolean place = task.goal != null;
+        double graspHeight = task.graspHeight; // grip point above the object's centre (the hand clears a can's top by 3 mm)
         double[] target;
         double gripper;
         phaseSteps++;
@@ -69,24 +70,24 @@ public final class ScriptedDemonstrator {
                 }
             }
             case LIFT -> {
-                double top = can ? 0.25 : 0.15;
+                double top = task.liftHeight;
                 target = new double[] {grasp[0], grasp[1], top};
                 gripper = 1;
                 if (phaseSteps > 12 && object[2] < env.task().restHeight() + 0.01) {
                     next(Phase.APPROACH); // the grasp slipped: try again
                     gripper = -1;
-                } else if (can && grip[2] > top - 0.02) {
+                } else if (place && grip[2] > top - 0.02) {
                     next(Phase.CARRY);
                 }
             }
-            case CARRY -> { // the can, wherever it sits in the fingers, goes over the bin's centre
-                target = new double[] {ArmTask.BIN_X + grip[0] - object[0], ArmTask.BIN_Y + grip[1] - object[1], 0.25};
+            case CARRY -> { // the object, wherever it sits in the fingers, goes over the goal (the bin's centre)
+                target = new double[] {task.goal[0] + grip[0] - object[0], task.goal[1] + grip[1] - object[1], task.liftHeight};
                 gripper = 1;
                 if (distance(grip, target) < 0.02) next(Phase.LOWER);
             }
             case LOWER -> { // until the can's bottom is just above the bin floor, measured on the can, not the hand
                 double above = object[2] - (0.01 + env.task().restHeight() + 0.005);
-                target = new double[] {ArmTask.BIN_X + grip[0] - object[0], ArmTask.BIN_Y + grip[1] - object[1], grip[2] - above};
+                target = new double[] {task.goal[0] + grip[0] - object[0], task.goal[1] + grip[1] - object[1], grip[2] - above};
                 gripper = 1;
                 if (Math.abs(above) < 0.008 || phaseSteps > 40) next(Phase.RELEASE);
             }
@@ -124,7 +125,7 @@ public final class ScriptedDemonstrator {
      * nearest face direction (yaw modulo 90°); a can is round, so no turn.
      */
     private double graspYaw() {
-        if (env.task() == ArmTask.CAN) return 0;
+        if (!env.task().alignToFaces) return 0;
         double[] q = env.objectQuaternion();
         double cubeYaw = 2 * Math.atan2(q[3], q[0]);
         double[] h = homeQuaternion; // the fingers close along the hand's y axis: its direction in the world, R(h)·(0, 1, 0)

@@ -1,54 +1,236 @@
 package io.dmpo.mujoco;
 
 import io.dmpo.env.Env;
+import io.dmpo.env.ObservationSpec;
+import io.dmpo.policy.FlowPolicy;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * The registry of MuJoCo tasks: the five Gymnasium-v4 locomotion tasks (our own MJCF files, shipped as resources),
- * the robot-arm manipulation tasks {@code lift} and {@code can} ({@link ArmTask}), and {@code mjcf:<path>} for any
- * MJCF robot. Any of them can observe through a {@link Camera}. Models are loaded once per process (serialized) and shared read-only;
- * each env gets its own mjData.
+ * The one registry of tasks every command accepts: the five Gymnasium-v4 locomotion tasks (our own MJCF files,
+ * shipped as resources), the robot-arm manipulation tasks {@code lift} and {@code can} ({@link ArmTask}), and
+ * {@code mjcf:<path>} for any MJCF robot. A {@link Task} says everything a command needs — observation and action
+ * layout, control period, horizon, success semantics, cameras, how to make an env — and learns its sizes from the env
+ * itself (made once), so nothing is written down twice. Any task can observe through a {@link Camera}. Models are
+ * loaded once per process and shared read-only; each env gets its own mjData.
  */
 public final class Tasks {
     private Tasks() {}
 
-    /** A registered task. */
-    public record Task(String name, String resource, int obsDim, int actDim, int frameSkip,
-                       Function<MjModel, MujocoEnv> factory) {}
+    public enum Kind { LOCOMOTION, MANIPULATION, MJCF }
 
-    public static final List<Task> ALL = List.of(
-            new Task("hopper", "tasks/hopper.xml", 11, 3, 4, Hopper::new),
-            new Task("walker2d", "tasks/walker2d.xml", 17, 6, 4, Walker2d::new),
-            new Task("halfcheetah", "tasks/halfcheetah.xml", 17, 6, 5, HalfCheetah::new),
-            new Task("ant", "tasks/ant.xml", 27, 8, 5, Ant::new),
-            new Task("humanoid", "tasks/humanoid.xml", 376, 17, 5, Humanoid::new));
+    /** The default frame skip of an {@code mjcf:} robot (Gymnasium's for most locomotion tasks). */
+    public static final int MJCF_FRAME_SKIP = 5;
 
-    private static final Map<String, MjModel> MODELS = new ConcurrentHashMap<>();
+    /** What an env of the task reports about itself, read once from the first env made. */
+    private record Facts(int stateDim, int actDim, double controlDt, int horizon) {}
 
-    public static Task task(String name) {
-        String n = name.toLowerCase(java.util.Locale.ROOT).replaceAll("-v\\d+$", "");
-        for (Task t : ALL) if (t.name.equals(n)) return t;
-        return null;
+    /** One task. */
+    public static final class Task {
+        private final String name;
+        private final Kind kind;
+        private final String resource; // the locomotion model's resource, else null
+        private final Function<Camera, Env> maker;
+        private volatile Facts facts;
+
+        private Task(String name, Kind kind, String resource, Function<Camera, Env> maker) {
+            this.name = name;
+            this.kind = kind;
+            this.resource = resource;
+            this.maker = maker;
+        }
+
+        public String name() { return name; }
+        public Kind kind() { return kind; }
+
+        /** The MJCF resource a locomotion task is compiled from (null for the others). */
+        public String resource() { return resource; }
+
+        private Facts facts() {
+            Facts f = facts;
+            if (f == null) {
+                try (Env env = maker.apply(Camera.NONE)) {
+                    f = new Facts(env.obsDim(), env.actDim(), env.dt(), env.maxEpisodeSteps());
+                }
+                facts = f;
+            }
+            return f;
+        }
+
+        /**
+         * The observation layout through {@code camera}: the image first (if any), then the task's low-dimensional
+         * part — the whole state for locomotion and robots, the proprioception alone for a manipulation task seen
+         * through a camera (its object state otherwise).
+         */
+        public ObservationSpec observation(Camera camera) {
+            return kind == Kind.MANIPULATION ? ArmEnv.observation(camera) : camera.observation(facts().stateDim);
+        }
+
+        public int actDim() { return facts().actDim; }
+
+        /** Seconds of simulated time per env step (the control period). */
+        public double controlDt() { return facts().controlDt; }
+
+        /** Episode length limit in env steps. */
+        public int horizon() { return facts().horizon; }
+
+        /**
+         * Success semantics: true when the reward is 1 on success, which ends the episode (the mean return is then the
+         * success rate); false when the return itself is the measure (locomotion, robots).
+         */
+        public boolean sparseSuccess() { return kind == Kind.MANIPULATION; }
+
+        /** The camera a pixel policy of this task observes through by default. */
+        public String defaultCamera() { return kind == Kind.MANIPULATION ? "agentview" : "free"; }
+
+        /** The cameras its model defines, after MuJoCo's free camera. */
+        public List<String> cameras() {
+            List<String> c = new ArrayList<>(List.of("free"));
+            c.addAll(List.of(model().names("cam")));
+            if (kind == Kind.MANIPULATION && !c.contains("wrist")) c.add("wrist");
+            return c;
+        }
+
+        /** Its compiled model (shared). */
+        public MjModel model() {
+            return kind == Kind.MANIPULATION ? ArmEnv.model(ArmTask.of(name)) : Tasks.model(name);
+        }
+
+        /** A new env observing through {@code camera} ({@link Camera#NONE}: state observations). */
+        public Env make(Camera camera) {
+            return maker.apply(camera);
+        }
+
+        /** A new env with state observations. */
+        public Env make() {
+            return make(Camera.NONE);
+        }
+
+        /** Checks that a policy's observation layout and action size fit this task through {@code camera}. */
+        public void requireFits(ObservationSpec policyObs, int policyAct, Camera camera, String what) {
+            ObservationSpec env = observation(camera);
+            if (!env.equals(policyObs) || actDim() != policyAct) {
+                throw new IllegalArgumentException(what + " has observation " + policyObs + " / action " + policyAct + "; task '"
+                        + name + "'" + (camera.pixels() ? " through camera " + camera : "") + " has " + env + " / " + actDim());
+            }
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
     }
 
-    /** Whether {@code spec} is a registered task name (locomotion or manipulation) or {@code mjcf:<path>}. */
-    public static boolean known(String spec) {
-        return spec.startsWith("mjcf:") || task(spec) != null || ArmTask.of(spec) != null;
+    /** A task seen through a camera: the env a policy runs in. */
+    public record Setting(Task task, Camera camera) {
+        public Env make() {
+            return task.make(camera);
+        }
+
+        public ObservationSpec observation() {
+            return task.observation(camera);
+        }
+
+        @Override
+        public String toString() {
+            return camera.pixels() ? task.name() + " through camera " + camera : task.name();
+        }
     }
 
     /**
-     * A new env for any task spec, observing through {@code camera} ({@link Camera#NONE}: state observations). The
-     * frame skip applies to {@code mjcf:} robots only.
+     * The task and camera a policy file was trained in (its provenance's {@code env} and {@code camera}, the camera
+     * sized by the network), or {@code taskOverride}; checked against the policy's observation layout and action size.
+     * Every command that runs a policy (eval, finetune, control, serve) resolves it here.
      */
-    public static Env make(String spec, Camera camera, int mjcfFrameSkip) {
-        ArmTask arm = ArmTask.of(spec);
-        if (arm != null) return new ArmEnv(arm, camera);
-        MujocoEnv env = make(spec, mjcfFrameSkip);
+    public static Setting forPolicy(FlowPolicy policy, String taskOverride, String what) {
+        Map<String, Object> prov = policy.spec().provenance();
+        String name = taskOverride != null ? taskOverride : prov.get("env") instanceof String s ? s : null;
+        if (name == null || name.isBlank()) throw new IllegalArgumentException(what + " does not name its task (provenance 'env'): pass the task");
+        Task task = of(name);
+        FlowPolicy.Architecture arch = policy.spec().architecture();
+        Camera camera = Camera.NONE;
+        if (arch.pixel()) {
+            if (!(prov.get("camera") instanceof String cam)) {
+                throw new IllegalArgumentException(what + " is a pixel policy without the camera it was trained on (provenance "
+                        + "'camera'); pre-train it with 'camera:' in the config");
+            }
+            camera = new Camera(cam, arch.width(), arch.height());
+        }
+        task.requireFits(policy.spec().observation(), policy.actDim(), camera, what);
+        return new Setting(task, camera);
+    }
+
+    private static Task locomotion(String name, String resource, Function<MjModel, MujocoEnv> factory) {
+        return new Task(name, Kind.LOCOMOTION, resource, camera -> withCamera(factory.apply(model(name)), camera));
+    }
+
+    private static Task manipulation(ArmTask arm) {
+        return new Task(arm.id, Kind.MANIPULATION, null, camera -> new ArmEnv(arm, camera));
+    }
+
+    private static final List<Task> REGISTERED = List.of(
+            locomotion("hopper", "tasks/hopper.xml", Hopper::new),
+            locomotion("walker2d", "tasks/walker2d.xml", Walker2d::new),
+            locomotion("halfcheetah", "tasks/halfcheetah.xml", HalfCheetah::new),
+            locomotion("ant", "tasks/ant.xml", Ant::new),
+            locomotion("humanoid", "tasks/humanoid.xml", Humanoid::new),
+            manipulation(ArmTask.LIFT),
+            manipulation(ArmTask.CAN));
+
+    private static final Map<String, MjModel> MODELS = new ConcurrentHashMap<>();
+    private static final Map<String, Task> ROBOTS = new ConcurrentHashMap<>();
+
+    /** Every registered task: locomotion, then manipulation. */
+    public static List<Task> all() {
+        return REGISTERED;
+    }
+
+    /** Their names. */
+    public static List<String> names() {
+        return REGISTERED.stream().map(Task::name).toList();
+    }
+
+    /** The registered task called {@code name} (case-insensitive; a Gymnasium "-v4" suffix is ignored), or null. */
+    public static Task registered(String name) {
+        String n = name.toLowerCase(Locale.ROOT).replaceAll("-v\\d+$", "");
+        for (Task t : REGISTERED) if (t.name.equals(n)) return t;
+        return null;
+    }
+
+    /** Any task: a registered name or {@code mjcf:<path>} (frame skip {@value #MJCF_FRAME_SKIP}). */
+    public static Task of(String spec) {
+        return of(spec, MJCF_FRAME_SKIP);
+    }
+
+    /**
+     * Any task: a registered name, or {@code mjcf:<path>} with the given frame skip (its model is compiled here, so a
+     * bad file fails now). Unknown names are an {@link IllegalArgumentException} naming the known ones.
+     */
+    public static Task of(String spec, int mjcfFrameSkip) {
+        if (spec == null || spec.isBlank()) throw new IllegalArgumentException("no task given; known: " + names() + ", mjcf:<path>");
+        if (spec.startsWith("mjcf:")) {
+            if (mjcfFrameSkip < 1) throw new IllegalArgumentException("frame skip must be >= 1, got " + mjcfFrameSkip);
+            String key = spec + "@" + mjcfFrameSkip;
+            Task t = ROBOTS.get(key);
+            if (t == null) {
+                model(spec); // compile now: a bad MJCF is an error here, not at the first env
+                t = new Task(spec, Kind.MJCF, null, camera -> withCamera(new MjcfEnv(spec, model(spec), mjcfFrameSkip), camera));
+                ROBOTS.put(key, t);
+            }
+            return t;
+        }
+        Task t = registered(spec);
+        if (t == null) throw new IllegalArgumentException("unknown task '" + spec + "'; known: " + names() + ", mjcf:<path>");
+        return t;
+    }
+
+    private static Env withCamera(MujocoEnv env, Camera camera) {
         if (!camera.pixels()) return env;
         try {
             return new CameraEnv(env, camera);
@@ -58,64 +240,22 @@ public final class Tasks {
         }
     }
 
-    /** Observation size of a registered task seen through {@code camera}, without making an env; -1 for mjcf: or unknown. */
-    public static int obsDim(String spec, Camera camera) {
-        ArmTask arm = ArmTask.of(spec);
-        if (arm != null) return camera.imageSize() + (camera.pixels() ? ArmEnv.PROPRIO : ArmEnv.OBJECT + ArmEnv.PROPRIO);
-        Task t = task(spec);
-        return t == null ? -1 : camera.imageSize() + t.obsDim();
-    }
-
-    /** Action size of a registered task; -1 for mjcf: or unknown. */
-    public static int actDim(String spec) {
-        if (ArmTask.of(spec) != null) return ArmEnv.ACT_DIM;
-        Task t = task(spec);
-        return t == null ? -1 : t.actDim();
-    }
-
-    /** The compiled model of any task spec (locomotion, manipulation or mjcf:). */
-    public static MjModel anyModel(String spec) {
-        ArmTask arm = ArmTask.of(spec);
-        return arm != null ? ArmEnv.model(arm) : model(spec);
-    }
-
-    /** The shared model of a task spec (loaded on first use). */
-    public static MjModel model(String spec) {
+    /** The shared model of a locomotion task or {@code mjcf:} robot (loaded on first use). */
+    static MjModel model(String spec) {
         if (spec.startsWith("mjcf:")) {
             Path p = Path.of(spec.substring(5)).toAbsolutePath().normalize();
             return MODELS.computeIfAbsent("mjcf:" + p, k -> MjModel.load(p));
         }
-        Task t = task(spec);
-        if (t == null) throw new IllegalArgumentException("unknown task '" + spec + "'; known: " + names() + ", mjcf:<path>");
-
+        Task t = registered(spec);
+        if (t == null || t.resource == null) throw new IllegalArgumentException("not a locomotion task: '" + spec + "'");
         return MODELS.computeIfAbsent(t.name, k -> MjModel.loadResource(Tasks.class, t.resource));
     }
 
-    /** A new env for {@code spec} (task name or {@code mjcf:<path>}, whose frame skip is {@code mjcfFrameSkip}). */
-    public static MujocoEnv make(String spec, int mjcfFrameSkip) {
-        MjModel m = model(spec);
-        if (spec.startsWith("mjcf:")) return new MjcfEnv(spec, m, mjcfFrameSkip);
-        return task(spec).factory.apply(m);
-    }
-
+    /** A new state-observation env of a locomotion task or robot, as its concrete class (physics tests, benchmarks). */
     public static MujocoEnv make(String spec) {
-        return make(spec, 5);
-    }
-
-    /** The locomotion task names (what expert, collect, finetune and run accept). */
-    public static List<String> names() {
-        return ALL.stream().map(Task::name).toList();
-    }
-
-    /** Every task name: locomotion, then manipulation (what env, demos' data, pretrain and eval accept). */
-    public static List<String> allNames() {
-        List<String> n = new java.util.ArrayList<>(names());
-        for (ArmTask t : ArmTask.values()) n.add(t.id);
-        return n;
-    }
-
-    /** Convenience for code that only needs the interface. */
-    public static Env env(String spec) {
-        return make(spec);
+        Env e = of(spec).make();
+        if (e instanceof MujocoEnv m) return m;
+        e.close();
+        throw new IllegalArgumentException("'" + spec + "' is not a MuJoCo locomotion task or robot");
     }
 }

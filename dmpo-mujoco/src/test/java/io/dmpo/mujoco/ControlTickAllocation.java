@@ -1,9 +1,9 @@
 package io.dmpo.mujoco;
 
-import java.lang.management.ManagementFactory;
+import io.dmpo.nn.AllocationMeter;
 
 /**
- * Run by ArmTest in a fresh JVM: prints the bytes one control tick's env work allocates on the calling thread once
+ * Run by ArmTest in a fresh JVM: prints the bytes one control tick's env work allocates on every thread once
  * compiled — the camera image, the proprioception and one action at a control loop's rate (what ControlLoop calls).
  */
 final class ControlTickAllocation {
@@ -12,15 +12,13 @@ final class ControlTickAllocation {
             env.reset(3);
             double[] row = new double[env.obsDim()], action = {0.2, -0.1, 0.1, 0, 0, 0.05, -1};
             int image = env.obsDim() - ArmEnv.PROPRIO;
-            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long id = Thread.currentThread().threadId();
-            mx.getThreadAllocatedBytes(id);
+            AllocationMeter meter = new AllocationMeter();
             long perTick = Long.MAX_VALUE;
             for (int round = 0; round < 10 && perTick >= 1; round++) { // until C2 has compiled the calls
                 for (int i = 0; i < 300; i++) tick(env, row, image, action);
-                long before = mx.getThreadAllocatedBytes(id);
+                meter.start();
                 for (int i = 0; i < 200; i++) tick(env, row, image, action);
-                perTick = (mx.getThreadAllocatedBytes(id) - before) / 200;
+                perTick = meter.bytes() / 200;
             }
             System.out.println("bytes per tick: " + perTick);
         }

@@ -170,7 +170,7 @@ class TasksTest {
     }
 
     private static double[] roll(String name, long seed) {
-        try (io.dmpo.env.Env env = Tasks.make(name, Camera.NONE, 5)) {
+        try (io.dmpo.env.Env env = Tasks.of(name).make()) {
             double[] obs = env.reset(seed);
             double[] all = new double[obs.length * 51];
             System.arraycopy(obs, 0, all, 0, obs.length);
