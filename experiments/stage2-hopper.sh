@@ -24,7 +24,7 @@ mkdir -p "$out"
 start=$(date +%s)
 pretrained() { # $1 = stage-1 config name, $2 = seed
   local run="$pre/$1-s$2"
-  if [ ! -f "$run/policy.safetensors" ]; then
+  if [ ! -f "$run/summary.json" ]; then # written only when the last epoch is done (a killed run has a policy file too)
     echo "== $run: pre-training"
     if [ -f "$run/config.json" ]; then "$dmpo" pretrain --resume --out "$run"; else "$dmpo" pretrain --config "configs/hopper/$1.yaml" --seed "$2" --out "$run"; fi
   fi

@@ -167,9 +167,10 @@ public final class CollectCommand implements Runnable {
 
     static double bestEval(Path runDir) {
         try {
-            return ExpertRuns.evals(runDir).stream().mapToDouble(CollectCommand::ret).max().orElse(Double.NaN);
+            return ExpertRuns.evals(runDir).stream().mapToDouble(CollectCommand::ret).max()
+                    .orElseThrow(() -> new UserError(runDir + ": the expert run has no evaluations (evals.jsonl)", 2));
         } catch (IOException e) {
-            return Double.NaN;
+            throw new UserError(runDir + ": cannot read its evaluations: " + io.dmpo.io.AtomicFiles.describe(e), 2);
         }
     }
 

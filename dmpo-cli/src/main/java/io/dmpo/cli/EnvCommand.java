@@ -296,8 +296,16 @@ public final class EnvCommand implements Runnable {
         private static final Pattern TOTAL = Pattern.compile("Total steps per second\\s*:\\s*([0-9.]+)");
         private static final Pattern SINGLE = Pattern.compile("Steps per second\\s*:\\s*([0-9.]+)");
 
-        /** Runs mujoco-testspeed; total steps/s over all threads, NaN if it is not installed. */
+        /**
+         * Runs mujoco-testspeed; total steps/s over all threads, NaN (said once on stderr) when it is not installed.
+         * A run that fails or prints no rate is an error, not a missing number.
+         */
         static double testspeed(Path model, long nstep, int nthread, double noise) {
+            if (!onPath("mujoco-testspeed")) {
+                if (!testspeedMissingSaid) System.err.println("dmpo env bench: mujoco-testspeed is not installed (apt-get install libmujoco-samples): no reference column");
+                testspeedMissingSaid = true;
+                return Double.NaN;
+            }
             try {
                 Process p = new ProcessBuilder("mujoco-testspeed", model.toString(), Long.toString(nstep),
                         Integer.toString(nthread), Double.toString(noise)).redirectErrorStream(true)
@@ -308,15 +316,30 @@ public final class EnvCommand implements Runnable {
                     String line;
                     while ((line = br.readLine()) != null) out.append(line).append('\n');
                 }
-                if (!p.waitFor(600, TimeUnit.SECONDS)) p.destroyForcibly();
+                if (!p.waitFor(600, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    throw new UserError("mujoco-testspeed " + model + " did not finish in 600 s", 1);
+                }
                 Matcher m = (nthread > 1 ? TOTAL : SINGLE).matcher(out);
-                return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+                if (!m.find()) throw new UserError("mujoco-testspeed " + model + " printed no rate (exit " + p.exitValue() + "): " + oneLine(out.toString()), 1);
+                return Double.parseDouble(m.group(1));
             } catch (java.io.IOException e) {
-                return Double.NaN;
+                throw new UserError("cannot run mujoco-testspeed: " + io.dmpo.io.AtomicFiles.describe(e), 1);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return Double.NaN;
+                throw new UserError("interrupted while running mujoco-testspeed", 1);
             }
+        }
+
+        private static boolean testspeedMissingSaid;
+
+        private static boolean onPath(String program) {
+            String path = System.getenv("PATH");
+            if (path == null) return false;
+            for (String dir : path.split(java.io.File.pathSeparator)) {
+                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) return true;
+            }
+            return false;
         }
     }
 

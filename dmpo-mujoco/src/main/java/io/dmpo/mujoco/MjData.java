@@ -109,6 +109,7 @@ public final class MjData implements AutoCloseable {
 
     /** {@code n} calls of mj_step, then mj_rnePostConstraint when {@code rnePost} (needed for cfrc_ext). */
     public void step(int n, boolean rnePost) {
+        requireOpen();
         int rc;
         try {
             rc = (int) MuJoCo.N.SHIM_STEP.invokeExact(model.ptr, ptr, n, rnePost ? 1 : 0);
@@ -119,6 +120,7 @@ public final class MjData implements AutoCloseable {
     }
 
     public void forward(boolean rnePost) {
+        requireOpen();
         int rc;
         try {
             rc = (int) MuJoCo.N.SHIM_FORWARD.invokeExact(model.ptr, ptr, rnePost ? 1 : 0);
@@ -130,6 +132,7 @@ public final class MjData implements AutoCloseable {
 
     /** mj_resetData: qpos = qpos0, qvel = 0, time = 0, ctrl = 0, warnings cleared. */
     public void reset() {
+        requireOpen();
         int rc;
         try {
             rc = (int) MuJoCo.N.SHIM_RESET.invokeExact(model.ptr, ptr);
@@ -172,6 +175,11 @@ public final class MjData implements AutoCloseable {
 
     public static void set(MemorySegment s, double[] v) {
         MemorySegment.copy(v, 0, s, JAVA_DOUBLE, 0, v.length);
+    }
+
+    /** A closed mjData's memory is freed: using it is an error here, never a native crash. */
+    private void requireOpen() {
+        if (closed) throw new IllegalStateException("this MjData is closed");
     }
 
     @Override

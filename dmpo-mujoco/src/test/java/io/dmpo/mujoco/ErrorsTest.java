@@ -115,12 +115,18 @@ class ErrorsTest {
         MjModel m = Tasks.model("hopper");
         List<MjData> ds = new ArrayList<>();
         for (int i = 0; i < 8; i++) ds.add(m.makeData());
+        double[] first = null;
         for (MjData d : ds) {
             d.reset();
             d.step(3, false);
+            double[] state = MjData.get(d.qpos);
+            if (first == null) first = state;
+            assertArrayEquals(first, state, "every mjData of one model steps the same from the same state");
             d.close();
             d.close(); // idempotent
+            assertThrows(IllegalStateException.class, () -> d.step(1, false), "a closed mjData is an error, not a native crash");
         }
+        assertFalse(java.util.Arrays.equals(first, m.qpos0()), "three steps moved the model");
     }
 
     /** Missing libmujoco, in a forked JVM: one line naming the apt package, and no crash. */
