@@ -1,5 +1,6 @@
 package io.dmpo.cli;
 
+import io.dmpo.eval.MeanStderr;
 import io.dmpo.io.AtomicFiles;
 import io.dmpo.run.Provenance;
 import io.dmpo.run.RunDirectory;
@@ -119,13 +120,10 @@ final class LearningCurveReport {
     }
 
     private static double mean(double[] x) {
-        return java.util.Arrays.stream(x).average().orElse(Double.NaN);
+        return MeanStderr.of(x).mean();
     }
 
     private static double stderr(double[] x) {
-        if (x.length < 2) return Double.NaN;
-        double m = mean(x), s = 0;
-        for (double v : x) s += (v - m) * (v - m);
-        return Math.sqrt(s / (x.length - 1) / x.length);
+        return MeanStderr.of(x).stderr();
     }
 }

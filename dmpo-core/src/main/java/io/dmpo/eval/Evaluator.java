@@ -6,6 +6,8 @@ import io.dmpo.env.StepResult;
 import io.dmpo.nn.Init;
 import io.dmpo.nn.Tensor;
 import io.dmpo.policy.FlowPolicy;
+import io.dmpo.rl.Ppo;
+import io.dmpo.rl.StochasticPolicy;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -47,6 +49,27 @@ public final class Evaluator {
                     for (int j = 0; j < eps.cols; j++) eps.data[k * eps.cols + j] = (float) Init.gaussian(noise[k]); // its own stream
                 }
                 return policy.sampleBatch(histories, eps, steps);
+            }
+        };
+    }
+
+    /**
+     * A PPO policy's noise-free actions ({@link StochasticPolicy#act}: the Gaussian's mean) on raw observations mapped
+     * by {@code observations} (e.g. its running normalization): one action per decision.
+     */
+    public static Actor noiseFree(StochasticPolicy policy, Ppo.ObservationMap observations) {
+        return new Actor() {
+            @Override public int condSteps() { return 1; }
+
+            @Override
+            public double[][][] act(double[][][] histories, SplittableRandom[] noise) {
+                int n = histories.length, od = policy.obsDim(), ad = policy.actDim();
+                Tensor x = Tensor.zeros(n, od), a = Tensor.zeros(n, ad);
+                for (int k = 0; k < n; k++) observations.apply(histories[k][0], x.data, k * od);
+                policy.act(x, noise[0], a);
+                double[][][] out = new double[n][1][ad];
+                for (int k = 0; k < n; k++) for (int d = 0; d < ad; d++) out[k][0][d] = a.get(k, d);
+                return out;
             }
         };
     }

@@ -17,6 +17,11 @@ public record MeanStderr(double mean, double stderr, int n) {
         return new MeanStderr(m, n < 2 ? 0 : Math.sqrt(s / (n - 1) / n), n);
     }
 
+    /** The sample standard deviation (n − 1 in the denominator; 0 below two values). */
+    public double std() {
+        return stderr * Math.sqrt(n);
+    }
+
     public static MeanStderr of(Collection<? extends Number> values) {
         return of(values.stream().mapToDouble(Number::doubleValue).toArray());
     }

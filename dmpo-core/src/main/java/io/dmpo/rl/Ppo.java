@@ -151,7 +151,7 @@ public final class Ppo {
         allParams.addAll(policy.params());
         allParams.addAll(critic.params());
         this.obsStats = cfg.normalizeObs ? new RunningMeanStd(obsDim) : null;
-        this.rewardScaler = cfg.scaleRewards ? new RewardScaler(n, cfg.gamma, cfg.rewardClip) : null;
+        this.rewardScaler = cfg.rewardScaling ? new RewardScaler(n, cfg.gamma, cfg.rewardClip) : null;
         this.obsMap = ObservationMap.running(obsStats, cfg.obsClip);
         bObs = new float[len * obsDim];
         bRec = new float[len * recDim];
@@ -392,41 +392,4 @@ public final class Ppo {
         return vr == 0 ? Double.NaN : 1 - vd / vr;
     }
 
-    /**
-     * Deterministic evaluation: every env of {@code evalEnvs} runs one episode with the policy's deterministic
-     * actions (observations normalized with {@code stats}, frozen). Returns the episode returns in env order.
-     */
-    public static double[] evaluate(StochasticPolicy policy, RunningMeanStd stats, double obsClip, VectorEnv evalEnvs, long seed) {
-        return evaluate(policy, ObservationMap.running(stats, obsClip), evalEnvs, seed);
-    }
-
-    /** As above, with any observation map; a generative policy's initial noise comes from a stream of {@code seed}. */
-    public static double[] evaluate(StochasticPolicy policy, ObservationMap obsMap, VectorEnv evalEnvs, long seed) {
-        SplittableRandom noise = new SplittableRandom(seed ^ 0xE7A1L);
-        int m = evalEnvs.numEnvs(), od = evalEnvs.obsDim(), ad = evalEnvs.actDim();
-        double[][] o = evalEnvs.reset(seed);
-        evalEnvs.drainEpisodes();
-        double[] ret = new double[m];
-        boolean[] finished = new boolean[m];
-        int left = m;
-        Tensor x = Tensor.zeros(m, od), act = Tensor.zeros(m, ad);
-        double[][] a = new double[m][ad];
-        while (left > 0) {
-            for (int i = 0; i < m; i++) obsMap.apply(o[i], x.data, i * od);
-            policy.act(x, noise, act);
-            for (int i = 0; i < m; i++) for (int d = 0; d < ad; d++) a[i][d] = act.get(i, d);
-            VectorEnv.Step s = evalEnvs.step(a);
-            for (int i = 0; i < m; i++) {
-                if (finished[i]) continue;
-                ret[i] += s.rewards()[i];
-                if (s.terminated()[i] || s.truncated()[i]) {
-                    finished[i] = true;
-                    left--;
-                }
-            }
-            o = s.obs();
-        }
-        evalEnvs.drainEpisodes();
-        return ret;
-    }
 }

@@ -19,6 +19,28 @@ public record FinetuneConfig(String init, String env, long seed, int threads, in
                              int[] criticHidden, PpoConfig ppo, BehaviorCloning.Schedule bc, int evalEvery, int evalEpisodes,
                              Map<String, Object> resolved) {
 
+    /** PPO defaults of fine-tuning (configs/hopper/finetune-dmpo.yaml's; PPO counts chunks, see above). */
+    static final PpoConfig PPO_DEFAULTS = new PpoConfig();
+    static {
+        PPO_DEFAULTS.rolloutSteps = 50;
+        PPO_DEFAULTS.epochs = 5;
+        PPO_DEFAULTS.minibatchSize = 250;
+        PPO_DEFAULTS.clip = 0.1;
+        PPO_DEFAULTS.valueClip = 0;
+        PPO_DEFAULTS.entropyCoef = 0.01;
+        PPO_DEFAULTS.targetKl = 0.05;
+        PPO_DEFAULTS.maxGradNorm = 25;
+        PPO_DEFAULTS.actorLr = 1e-4;
+        PPO_DEFAULTS.criticLr = 4.5e-4;
+        PPO_DEFAULTS.actorLrSchedule = "constant";
+        PPO_DEFAULTS.criticLrSchedule = "cosine";
+        PPO_DEFAULTS.criticLrMinFraction = 3e-4 / 4.5e-4;
+        PPO_DEFAULTS.criticWarmupIterations = 2;
+        // the pre-trained policy's min–max statistics, not running ones (docs/algorithms.md, "Stage 2"): no obs_clip either
+        PPO_DEFAULTS.normalizeObs = false;
+    }
+    static final java.util.Set<String> PPO_FIXED = java.util.Set.of("normalize_obs", "obs_clip");
+
     public static FinetuneConfig from(ConfigMap c) {
         String init = c.string("init", "");
         String env = c.string("env", "hopper");
@@ -37,28 +59,7 @@ public record FinetuneConfig(String init, String env, long seed, int threads, in
         };
         int[] critic = c.section("critic").integers("hidden", new int[] {256, 256, 256});
         ConfigMap p = c.section("ppo");
-        PpoConfig ppo = new PpoConfig();
-        ppo.rolloutSteps = p.integer("rollout_steps", 50);
-        ppo.epochs = p.integer("epochs", 5);
-        ppo.minibatchSize = p.integer("minibatch_size", 250);
-        ppo.gamma = p.number("gamma", 0.99);
-        ppo.gaeLambda = p.number("gae_lambda", 0.95);
-        ppo.clip = p.number("clip", 0.1);
-        ppo.valueClip = p.number("value_clip", 0);
-        ppo.valueCoef = p.number("value_coef", 0.5);
-        ppo.entropyCoef = p.number("entropy_coef", 0.01);
-        ppo.targetKl = p.number("target_kl", 0.05);
-        ppo.maxGradNorm = p.number("max_grad_norm", 25);
-        ppo.actorLr = p.number("actor_lr", 1e-4);
-        ppo.criticLr = p.number("critic_lr", 4.5e-4);
-        ppo.lrSchedule = p.string("actor_lr_schedule", "constant");
-        ppo.lrMinFraction = p.number("actor_lr_min_fraction", 0);
-        ppo.criticLrSchedule = p.string("critic_lr_schedule", "cosine");
-        ppo.criticLrMinFraction = p.number("critic_lr_min_fraction", 3e-4 / 4.5e-4);
-        ppo.criticWarmupIterations = p.integer("critic_warmup_iterations", 2);
-        ppo.scaleRewards = p.bool("reward_scaling", true);
-        ppo.normalizeAdvantages = p.bool("normalize_advantages", true);
-        ppo.normalizeObs = false; // the pre-trained policy's min–max statistics, not running ones (docs/algorithms.md, "Stage 2")
+        PpoConfig ppo = PpoConfig.read(p, PPO_DEFAULTS, PPO_FIXED);
         ConfigMap b = c.section("bc");
         BehaviorCloning.Schedule bc = new BehaviorCloning.Schedule(b.number("c0", 0.05), b.number("c1", 0.05),
                 b.integer("i0", 0), b.integer("i1", 0));

@@ -35,10 +35,10 @@ class DivergenceTest {
                 throw new AssertionError(e);
             }
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c::validate, b[0]);
-            assertTrue(e.getMessage().startsWith(b[0] + " must be"), e.getMessage());
+            assertTrue(e.getMessage().startsWith(io.dmpo.io.Json.snakeCase(b[0]) + " must be"), e.getMessage()); // the config key
         }
         PpoConfig c = new PpoConfig();
-        c.lrSchedule = "cosinus";
+        c.actorLrSchedule = "cosinus";
         assertThrows(IllegalArgumentException.class, c::validate);
         c = new PpoConfig();
         c.epochs = 0;

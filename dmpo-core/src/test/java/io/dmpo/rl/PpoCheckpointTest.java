@@ -94,7 +94,7 @@ class PpoCheckpointTest {
             cfg.epochs = 2;
             cfg.actorLr = 3e-3;
             cfg.criticLr = 1e-2;
-            cfg.lrSchedule = "linear"; // the learning rate depends on the iteration: the resumed one must be right
+            cfg.actorLrSchedule = "linear"; // the learning rate depends on the iteration: the resumed one must be right
             return new Run(envs, policy, critic, new Ppo(cfg, policy, critic, envs, TOTAL_ITERATIONS, SEED));
         }
 

@@ -110,10 +110,10 @@ final class PpoProbes {
         c.gaeLambda = lambda;
         c.actorLr = 0;
         c.criticLr = 0;
-        c.lrSchedule = "constant";
+        c.actorLrSchedule = "constant";
         c.normalizeAdvantages = false;
         c.normalizeObs = false;
-        c.scaleRewards = false;
+        c.rewardScaling = false;
         c.maxGradNorm = 1e9;
         c.entropyCoef = 0;
         return c;

@@ -23,22 +23,24 @@ class PpoTest {
         c.epochs = 4;
         c.actorLr = 3e-3;
         c.criticLr = 3e-3;
-        c.lrSchedule = "constant";
+        c.actorLrSchedule = "constant";
         return c;
     }
 
     private record Run(List<Double> returns, List<Ppo.Stats> stats, double evalBefore, double evalAfter) {}
 
     private static Run train(int iterations, long seed) {
-        try (VectorEnv venv = VectorEnv.of(4, 1, i -> new LineEnv());
-             VectorEnv evalEnv = VectorEnv.of(8, 1, i -> new LineEnv())) {
+        List<LineEnv> evalEnvs = new ArrayList<>();
+        for (int i = 0; i < 8; i++) evalEnvs.add(new LineEnv());
+        try (VectorEnv venv = VectorEnv.of(4, 1, i -> new LineEnv())) {
             GaussianPolicy pi = new GaussianPolicy(2, 1, new int[] {16, 16}, Pointwise.TANH,
                     new double[] {-1}, new double[] {1}, 0).initialize(seed, -0.5);
             Sequential critic = Nets.mlp("critic", Pointwise.TANH, 2, 16, 16, 1);
             Orthogonal.apply(critic, Math.sqrt(2), 1, seed + 1);
             PpoConfig cfg = smallConfig();
             Ppo ppo = new Ppo(cfg, pi, critic, venv, iterations, seed);
-            double before = Arrays.stream(Ppo.evaluate(pi, ppo.obsStats(), cfg.obsClip, evalEnv, 99)).average().orElseThrow();
+            var evaluator = io.dmpo.eval.Evaluator.noiseFree(pi, Ppo.ObservationMap.running(ppo.obsStats(), cfg.obsClip));
+            double before = io.dmpo.eval.Evaluator.run(evaluator, evalEnvs, 8, 99, "before").mean();
             List<Double> rets = new ArrayList<>();
             List<Ppo.Stats> stats = new ArrayList<>();
             for (int i = 0; i < iterations; i++) {
@@ -46,7 +48,7 @@ class PpoTest {
                 stats.add(s);
                 rets.add(s.episodeReturn());
             }
-            double after = Arrays.stream(Ppo.evaluate(pi, ppo.obsStats(), cfg.obsClip, evalEnv, 99)).average().orElseThrow();
+            double after = io.dmpo.eval.Evaluator.run(evaluator, evalEnvs, 8, 99, "after").mean();
             return new Run(rets, stats, before, after);
         }
     }
