@@ -16,9 +16,41 @@ final class Configs {
 
     private static final YAMLMapper YAML = YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
-    /** The file as a nested map with the {@code --set key.path=value} overrides applied. */
-    @SuppressWarnings("unchecked")
+    /**
+     * The file as a nested map with the {@code --set key.path=value} overrides applied. A file may start from another:
+     * {@code extends: base.yaml} (a path relative to the file) takes every setting of the base and overrides what the
+     * file itself sets, section by section (see docs/configs.md).
+     */
     static Map<String, Object> read(Path file, List<String> overrides) {
+        Map<String, Object> m = readExtending(file, new java.util.ArrayList<>());
+        for (String o : overrides) {
+            try {
+                io.dmpo.train.ConfigMap.override(m, o);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage(), 2);
+            }
+        }
+        return m;
+    }
+
+    public static final String EXTENDS = "extends";
+
+    private static Map<String, Object> readExtending(Path file, List<Path> chain) {
+        Path norm = file.toAbsolutePath().normalize();
+        if (chain.contains(norm)) throw new UserError(file + ": 'extends' forms a cycle (" + chain.get(0) + " ... " + file + ")", 2);
+        chain.add(norm);
+        Map<String, Object> m = readOne(file);
+        Object base = m.remove(EXTENDS);
+        if (base == null) return m;
+        if (!(base instanceof String name) || name.isBlank()) throw new UserError(file + ": 'extends' must name a config file, got '" + base + "'", 2);
+        Path parent = norm.getParent();
+        Path basePath = parent.resolve(name);
+        if (!Files.isRegularFile(basePath)) throw new UserError(file + ": extends '" + name + "': no such config file (" + basePath + ")", 2);
+        return io.dmpo.train.ConfigMap.merge(readExtending(basePath, chain), m);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> readOne(Path file) {
         if (!Files.isRegularFile(file)) throw new UserError(file + ": no such config file", 2);
         try {
             if (Files.readString(file).isBlank()) throw new UserError(file + ": is empty (a config is a set of key: value lines)", 2);
@@ -34,18 +66,9 @@ final class Configs {
             throw new UserError(file + (loc != null && loc.getLineNr() > 0 ? ":" + loc.getLineNr() : "") + ": not valid YAML ("
                     + msg.lines().findFirst().orElse(msg).strip() + ")", 2);
         }
-        Map<String, Object> m;
-        if (parsed == null) m = new LinkedHashMap<>();
-        else if (parsed instanceof Map<?, ?> map) m = new LinkedHashMap<>((Map<String, Object>) map);
-        else throw new UserError(file + ": a config is a set of key: value lines, not " + parsed.getClass().getSimpleName(), 2);
-        for (String o : overrides) {
-            try {
-                io.dmpo.train.ConfigMap.override(m, o);
-            } catch (IllegalArgumentException e) {
-                throw new UserError(e.getMessage(), 2);
-            }
-        }
-        return m;
+        if (parsed == null) return new LinkedHashMap<>();
+        if (parsed instanceof Map<?, ?> map) return new LinkedHashMap<>((Map<String, Object>) map);
+        throw new UserError(file + ": a config is a set of key: value lines, not " + parsed.getClass().getSimpleName(), 2);
     }
 
     /** A command's settings: the raw config map and where it came from (for error messages). */

@@ -37,6 +37,16 @@ public final class ConfigMap {
         return values.get(key);
     }
 
+    /** Whether the file sets {@code key} (without reading it). */
+    public boolean contains(String key) {
+        return values.containsKey(key);
+    }
+
+    /** The file this configuration came from (how errors name it). */
+    public String source() {
+        return source;
+    }
+
     /** A nested section (absent = all defaults). */
     @SuppressWarnings("unchecked")
     public ConfigMap section(String key) {
@@ -156,6 +166,24 @@ public final class ConfigMap {
     public Map<String, Object> resolved() {
         Map<String, Object> out = new LinkedHashMap<>(resolved);
         for (var e : sections.entrySet()) out.put(e.getKey(), e.getValue().resolved());
+        return out;
+    }
+
+    /**
+     * {@code over} laid over {@code base}: sections merge key by key (recursively), any other value of {@code over}
+     * replaces the base's. Neither input is changed.
+     */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> merge(Map<String, Object> base, Map<String, Object> over) {
+        Map<String, Object> out = new LinkedHashMap<>(base);
+        for (var e : over.entrySet()) {
+            Object b = out.get(e.getKey());
+            if (b instanceof Map<?, ?> bm && e.getValue() instanceof Map<?, ?> om) {
+                out.put(e.getKey(), merge((Map<String, Object>) bm, (Map<String, Object>) om));
+            } else {
+                out.put(e.getKey(), e.getValue());
+            }
+        }
         return out;
     }
 

@@ -26,6 +26,9 @@ public record PretrainConfig(String algorithm, String data, List<String> obsKeys
                         double emaDecay, double maxGradNorm, double valFraction, int valBatches, int checkpointEvery,
                         int randomShift) {}
 
+    private static final List<String> STATE_NETWORK_KEYS = List.of("cond_hidden", "cond_dim", "time_dim", "hidden", "blocks"),
+            PIXEL_NETWORK_KEYS = List.of("channels", "height", "width");
+
     public static PretrainConfig from(ConfigMap c) {
         String algorithm = c.string("algorithm", "meanflow");
         String data = c.string("data", "data/hopper-medium.h5");
@@ -38,10 +41,23 @@ public record PretrainConfig(String algorithm, String data, List<String> obsKeys
         int evalSteps = c.integer("steps", 1);
         ConfigMap n = c.section("network");
         String kind = n.string("kind", "state");
-        FlowPolicy.Architecture net = new FlowPolicy.Architecture(kind, n.integer("cond_hidden", 64),
-                n.integer("cond_dim", 16), n.integer("time_dim", 16), n.integer("hidden", 512), n.integer("blocks", 1),
-                n.integer("channels", kind.equals("pixel") ? 3 : 0), n.integer("height", kind.equals("pixel") ? 96 : 0),
-                n.integer("width", kind.equals("pixel") ? 96 : 0));
+        // each kind reads only the sizes it has: a key the network would ignore is an error, never recorded as if used
+        FlowPolicy.Architecture base = FlowPolicy.Architecture.DEFAULT, net;
+        if (kind.equals("pixel")) {
+            for (String k : STATE_NETWORK_KEYS) {
+                if (n.contains(k)) throw new IllegalArgumentException(c.source() + ": 'network." + k + "' is not a setting of a pixel "
+                        + "network (its ViT encoder and MLP head have fixed sizes: docs/algorithms.md, \"Networks\")");
+            }
+            net = new FlowPolicy.Architecture(kind, base.condHidden(), base.condDim(), base.timeDim(), base.hidden(), base.blocks(),
+                    n.integer("channels", 3), n.integer("height", 96), n.integer("width", 96));
+        } else {
+            for (String k : PIXEL_NETWORK_KEYS) {
+                if (n.contains(k)) throw new IllegalArgumentException(c.source() + ": 'network." + k + "' is a setting of pixel networks "
+                        + "(network.kind: pixel), not of '" + kind + "' ones");
+            }
+            net = new FlowPolicy.Architecture(kind, n.integer("cond_hidden", base.condHidden()), n.integer("cond_dim", base.condDim()),
+                    n.integer("time_dim", base.timeDim()), n.integer("hidden", base.hidden()), n.integer("blocks", base.blocks()), 0, 0, 0);
+        }
         ConfigMap t = c.section("train");
         Train train = new Train(t.integer("epochs", 40), t.integer("batch_size", 128), t.number("lr", 1e-3),
                 t.number("lr_min", 1e-4), t.number("warmup_epochs", 5), t.number("weight_decay", 1e-6),

@@ -67,6 +67,25 @@ class PixelPretrainTest {
         return PretrainConfig.from(new ConfigMap(c, "test"));
     }
 
+    /** A size the network does not have is an error, not a silently ignored (and recorded) setting. */
+    @Test
+    void networkKeysOfTheOtherKindAreRefused() {
+        Map<String, Object> pixel = new LinkedHashMap<>(Map.of("network", new LinkedHashMap<>(Map.of("kind", "pixel", "hidden", 512L)),
+                "env", "none"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> PretrainConfig.from(new ConfigMap(pixel, "p.yaml")));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("p.yaml: 'network.hidden' is not a setting of a pixel network"),
+                e.getMessage());
+        Map<String, Object> state = new LinkedHashMap<>(Map.of("network", new LinkedHashMap<>(Map.of("kind", "state", "height", 96L))));
+        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> PretrainConfig.from(new ConfigMap(state, "s.yaml")));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'network.height' is a setting of pixel networks"), e.getMessage());
+        Map<String, Object> resolved = config().resolved();
+        @SuppressWarnings("unchecked") Map<String, Object> net = (Map<String, Object>) resolved.get("network");
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.Set.of("kind", "channels", "height", "width"), net.keySet(),
+                "the recorded configuration holds only what the network uses");
+    }
+
     private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
     @Test

@@ -1,0 +1,68 @@
+package io.dmpo.cli;
+
+import io.dmpo.train.ConfigMap;
+import io.dmpo.train.FinetuneConfig;
+import io.dmpo.train.PretrainConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Config files: every bundled one reads strictly; {@code extends:} lays a file over its base. */
+class ConfigsTest {
+    private static final Path CONFIGS = Path.of("..", "configs");
+
+    @Test
+    void everyBundledConfigReadsIntoItsTrainersSettings() throws Exception {
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(CONFIGS)) {
+            files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+        }
+        assertTrue(files.size() >= 15, files.toString());
+        for (Path f : files) {
+            ConfigMap c = new ConfigMap(Configs.read(f, List.of()), f.toString());
+            if (f.getFileName().toString().startsWith("finetune-")) FinetuneConfig.from(c);
+            else PretrainConfig.from(c);
+        }
+    }
+
+    @Test
+    void aVariantIsItsBaseWithWhatItSets() {
+        Map<String, Object> base = Configs.read(CONFIGS.resolve("hopper/finetune-dmpo.yaml"), List.of());
+        Map<String, Object> k5 = Configs.read(CONFIGS.resolve("hopper/finetune-dmpo-k5.yaml"), List.of());
+        FinetuneConfig b = FinetuneConfig.from(new ConfigMap(base, "base")), v = FinetuneConfig.from(new ConfigMap(k5, "k5"));
+        assertEquals(1, b.chainSteps());
+        assertEquals(5, v.chainSteps());
+        Map<String, Object> expected = ConfigMap.merge(b.resolved(), Map.of("chain", Map.of("steps", 5)));
+        assertEquals(expected, v.resolved(), "only chain.steps differs");
+        assertFalse(k5.containsKey(Configs.EXTENDS));
+    }
+
+    @Test
+    void extendsErrorsAreOneLineNamingTheFile(@TempDir Path tmp) throws Exception {
+        Files.writeString(tmp.resolve("a.yaml"), "extends: b.yaml\nseed: 1\n");
+        Files.writeString(tmp.resolve("b.yaml"), "extends: a.yaml\nseed: 2\n");
+        UserError e = assertThrows(UserError.class, () -> Configs.read(tmp.resolve("a.yaml"), List.of()));
+        assertTrue(e.getMessage().contains("'extends' forms a cycle"), e.getMessage());
+        Files.writeString(tmp.resolve("c.yaml"), "extends: missing.yaml\n");
+        e = assertThrows(UserError.class, () -> Configs.read(tmp.resolve("c.yaml"), List.of()));
+        assertTrue(e.getMessage().startsWith(tmp.resolve("c.yaml") + ": extends 'missing.yaml': no such config file"), e.getMessage());
+        Files.writeString(tmp.resolve("d.yaml"), "extends: [x]\n");
+        e = assertThrows(UserError.class, () -> Configs.read(tmp.resolve("d.yaml"), List.of()));
+        assertTrue(e.getMessage().contains("'extends' must name a config file"), e.getMessage());
+        // sections merge key by key; --set applies after the merge
+        Files.writeString(tmp.resolve("base.yaml"), "seed: 3\nppo: {clip: 0.1, epochs: 5}\n");
+        Files.writeString(tmp.resolve("top.yaml"), "extends: base.yaml\nppo: {epochs: 7}\n");
+        Map<String, Object> m = Configs.read(tmp.resolve("top.yaml"), List.of("ppo.clip=0.2"));
+        assertEquals(Map.of("seed", 3, "ppo", Map.of("clip", 0.2, "epochs", 7)), m);
+    }
+}
