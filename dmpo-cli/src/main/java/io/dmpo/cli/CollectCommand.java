@@ -4,7 +4,6 @@ import io.dmpo.data.D4rl;
 import io.dmpo.env.VectorEnv;
 import io.dmpo.eval.MeanStderr;
 import io.dmpo.mujoco.Tasks;
-import io.dmpo.run.RunException;
 import io.dmpo.train.Collector;
 import io.dmpo.train.ExpertRuns;
 import picocli.CommandLine.Command;
@@ -125,10 +124,6 @@ public final class CollectCommand implements Runnable {
                     task.name(), quality, loaded != null ? " " + loaded.checkpoint().getFileName() : "", r.data().size(),
                     r.data().episodes().size(), r.completeReturns().length, ret.mean(), ret.std(), r.seconds(),
                     out, Files.size(out) / 1e6);
-        } catch (RunException e) {
-            throw new UserError(e.getMessage(), 2);
-        } catch (Collector.Failure e) {
-            throw new UserError(e.getMessage(), 1);
         } catch (IOException e) {
             throw new UserError(e.getMessage() != null && e.getMessage().startsWith(out.toString()) ? e.getMessage()
                     : out + ": cannot write: " + io.dmpo.io.AtomicFiles.describe(e), 1);

@@ -1,23 +1,16 @@
 package io.dmpo.cli;
 
 import io.dmpo.env.Env;
-import io.dmpo.env.StepResult;
 import io.dmpo.mujoco.Camera;
-import io.dmpo.mujoco.Renderer;
-import io.dmpo.env.VectorEnv;
+import io.dmpo.mujoco.EnvProbe;
 import io.dmpo.mujoco.MjModel;
 import io.dmpo.mujoco.ModelFacts;
-import io.dmpo.mujoco.MuJoCo;
-import io.dmpo.mujoco.MujocoEnv;
 import io.dmpo.mujoco.MujocoException;
 import io.dmpo.mujoco.Tasks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,10 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** {@code dmpo env ...}: list, check and benchmark MuJoCo environments. */
 @Command(name = "env", mixinStandardHelpOptions = true,
@@ -110,9 +99,10 @@ public final class EnvCommand implements Runnable {
             if (frame != null && !cam.pixels()) throw new UserError("--frame needs --camera", 2);
             String problem = frame == null ? null : io.dmpo.io.AtomicFiles.outputProblem(frame, true);
             if (problem != null) throw new UserError(problem, 2); // before the rollouts, not after
-            Map<String, Object> r = check(task, cam, steps, envs, threads, seed, frameSkip, 0);
+            Tasks.Task t = task(task, frameSkip);
+            Map<String, Object> r = probe(() -> EnvProbe.check(t, cam, steps, envs, threads, seed, 0)).toMap();
             if (frame != null) {
-                try (Env env = make(task, cam, frameSkip)) {
+                try (Env env = userErrors(() -> t.make(cam))) {
                     double[] o = env.reset(seed);
                     writePng(frame, o, cam);
                 }
@@ -197,8 +187,9 @@ public final class EnvCommand implements Runnable {
                         ? List.of("lift", "hopper") : tasks;
                 List<Map<String, Object>> rows = new ArrayList<>();
                 for (String t : list) {
-                    String cam = camera != null ? camera : userErrors(() -> Tasks.of(t).defaultCamera());
-                    rows.add(benchRender(t, camera(cam, image), frames, repeats, frameSkip));
+                    Tasks.Task task = task(t, frameSkip);
+                    Camera cam = camera(camera != null ? camera : task.defaultCamera(), image);
+                    rows.add(probe(() -> EnvProbe.renderTiming(task, cam, frames, repeats)).toMap());
                 }
                 if (json) {
                     System.out.println(io.dmpo.io.Json.write(rows));
@@ -215,43 +206,24 @@ public final class EnvCommand implements Runnable {
             }
             List<Map<String, Object>> rows = new ArrayList<>();
             for (String t : tasks) {
-                MujocoEnv probe = make(t, frameSkip);
-                int fs = probe.frameSkip();
-                Path file = modelFile(t, probe.model());
-                probe.close();
-                int envSteps = Math.max(1, physicsSteps / fs);
-                check(t, Math.max(1, envSteps / 4), 2, 2, 0, frameSkip, ctrlNoise); // JIT warm-up, not timed
-                for (int th : new int[] {1, 2}) {
-                    // alternate ours / testspeed, keep the best of each: the machine may be shared
-                    long bestEnv = 0, bestMj = 0;
-                    double ts = Double.NaN;
-                    for (int rep = 0; rep < repeats; rep++) {
-                        Map<String, Object> ours = check(t, Math.max(1, envSteps / envsPerThread), th * envsPerThread, th,
-                                rep, frameSkip, ctrlNoise);
-                        long e = ((Number) ours.get("env_steps_per_s")).longValue();
-                        if (e > bestEnv) {
-                            bestEnv = e;
-                            bestMj = ((Number) ours.get("mujoco_steps_per_s")).longValue();
-                        }
-                        double x = testspeed(file, (long) envSteps * fs, th, ctrlNoise);
-                        if (!Double.isNaN(x) && (Double.isNaN(ts) || x > ts)) ts = x;
+                Tasks.Task task = task(t, frameSkip);
+                for (EnvProbe.Throughput r : probe(() -> {
+                    try {
+                        return EnvProbe.physicsThroughput(t, task, physicsSteps, envsPerThread, repeats, ctrlNoise);
+                    } catch (java.io.IOException e) {
+                        throw new UserError("cannot write the model file for mujoco-testspeed: " + io.dmpo.io.AtomicFiles.describe(e), 1);
                     }
-                    Map<String, Object> r = new LinkedHashMap<>();
-                    r.put("task", t);
-                    r.put("threads", th);
-                    r.put("frame_skip", fs);
-                    r.put("envs", th * envsPerThread);
-                    r.put("env_steps_per_s", bestEnv);
-                    r.put("mujoco_steps_per_s", bestMj);
-                    r.put("testspeed_steps_per_s", Double.isNaN(ts) ? null : Math.round(ts));
-                    r.put("ratio_vs_testspeed", Double.isNaN(ts) ? null : round3(bestMj / ts));
-                    rows.add(r);
+                })) {
+                    rows.add(r.toMap());
                 }
+            }
+            if (!EnvProbe.testspeedInstalled()) {
+                System.err.println("dmpo env bench: mujoco-testspeed is not installed (apt-get install libmujoco-samples): no reference column");
             }
             for (int i = 1; i < rows.size(); i += 2) {
                 double one = ((Number) rows.get(i - 1).get("env_steps_per_s")).doubleValue();
                 double two = ((Number) rows.get(i).get("env_steps_per_s")).doubleValue();
-                rows.get(i).put("speedup_vs_1_thread", round3(two / one));
+                rows.get(i).put("speedup_vs_1_thread", Math.round(1000 * two / one) / 1000.0);
             }
             String load;
             try {
@@ -278,69 +250,6 @@ public final class EnvCommand implements Runnable {
                 }
             }
         }
-
-        /** The model file for mujoco-testspeed: the user's file, or the task's resource written to a temp file. */
-        private static Path modelFile(String t, MjModel m) {
-            if (t.startsWith("mjcf:")) return m.path();
-            Tasks.Task task = Tasks.of(t);
-            try (var in = Tasks.class.getResourceAsStream(task.resource())) {
-                Path tmp = Files.createTempFile("dmpo-" + task.name(), ".xml");
-                tmp.toFile().deleteOnExit();
-                Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                return tmp;
-            } catch (java.io.IOException e) {
-                throw new UserError("cannot write model file: " + e.getMessage(), 1);
-            }
-        }
-
-        private static final Pattern TOTAL = Pattern.compile("Total steps per second\\s*:\\s*([0-9.]+)");
-        private static final Pattern SINGLE = Pattern.compile("Steps per second\\s*:\\s*([0-9.]+)");
-
-        /**
-         * Runs mujoco-testspeed; total steps/s over all threads, NaN (said once on stderr) when it is not installed.
-         * A run that fails or prints no rate is an error, not a missing number.
-         */
-        static double testspeed(Path model, long nstep, int nthread, double noise) {
-            if (!onPath("mujoco-testspeed")) {
-                if (!testspeedMissingSaid) System.err.println("dmpo env bench: mujoco-testspeed is not installed (apt-get install libmujoco-samples): no reference column");
-                testspeedMissingSaid = true;
-                return Double.NaN;
-            }
-            try {
-                Process p = new ProcessBuilder("mujoco-testspeed", model.toString(), Long.toString(nstep),
-                        Integer.toString(nthread), Double.toString(noise)).redirectErrorStream(true)
-                        .directory(Files.createTempDirectory("dmpo-testspeed").toFile()).start();
-                p.getOutputStream().close();
-                StringBuilder out = new StringBuilder();
-                try (BufferedReader br = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = br.readLine()) != null) out.append(line).append('\n');
-                }
-                if (!p.waitFor(600, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    throw new UserError("mujoco-testspeed " + model + " did not finish in 600 s", 1);
-                }
-                Matcher m = (nthread > 1 ? TOTAL : SINGLE).matcher(out);
-                if (!m.find()) throw new UserError("mujoco-testspeed " + model + " printed no rate (exit " + p.exitValue() + "): " + oneLine(out.toString()), 1);
-                return Double.parseDouble(m.group(1));
-            } catch (java.io.IOException e) {
-                throw new UserError("cannot run mujoco-testspeed: " + io.dmpo.io.AtomicFiles.describe(e), 1);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new UserError("interrupted while running mujoco-testspeed", 1);
-            }
-        }
-
-        private static boolean testspeedMissingSaid;
-
-        private static boolean onPath(String program) {
-            String path = System.getenv("PATH");
-            if (path == null) return false;
-            for (String dir : path.split(java.io.File.pathSeparator)) {
-                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) return true;
-            }
-            return false;
-        }
     }
 
     // ---------------------------------------------------------------------------------------------------- shared
@@ -361,19 +270,15 @@ public final class EnvCommand implements Runnable {
         }
     }
 
-    static MujocoEnv make(String spec, int frameSkip) {
+    /** The task of a spec with a frame skip for mjcf: robots; bad specs and models are one-line user errors. */
+    static Tasks.Task task(String spec, int frameSkip) {
         if (frameSkip < 1) throw new UserError("--frame-skip must be >= 1", 2);
-        if (io.dmpo.mujoco.ArmTask.of(spec) != null) {
-            throw new UserError("'" + spec + "' is a manipulation task: physics benchmarks are for the locomotion tasks and mjcf: "
-                    + "robots (env bench --render measures its cameras)", 2);
-        }
-        if (frameSkip < 1) throw new UserError("--frame-skip must be >= 1", 2);
-        return userErrors(() -> {
-            Env e = Tasks.of(spec, frameSkip).make();
-            if (e instanceof MujocoEnv m) return m;
-            e.close();
-            throw new IllegalArgumentException("'" + spec + "' is not a MuJoCo locomotion task or robot");
-        });
+        return userErrors(() -> Tasks.of(spec, frameSkip));
+    }
+
+    /** Runs a measurement: bad input (2) and missing libraries (3) are one-line errors; a failed one is {@link EnvProbe.Failure} (1). */
+    static <T> T probe(java.util.function.Supplier<T> measurement) {
+        return userErrors(measurement);
     }
 
     static Camera camera(String name, String size) {
@@ -382,19 +287,6 @@ public final class EnvCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), 2);
         }
-    }
-
-    /** An env of any task spec through a camera; bad specs, models and camera names are one-line user errors. */
-    static Env make(String spec, Camera camera, int frameSkip) {
-        if (frameSkip < 1) throw new UserError("--frame-skip must be >= 1", 2);
-        return userErrors(() -> Tasks.of(spec, frameSkip).make(camera));
-    }
-
-    /** Physics steps per env step. */
-    static int frameSkipOf(Env env) {
-        if (env instanceof MujocoEnv m) return m.frameSkip();
-        if (env instanceof io.dmpo.mujoco.CameraEnv c) return c.inner().frameSkip();
-        return io.dmpo.mujoco.ArmEnv.PHYSICS_STEPS_PER_ACTION;
     }
 
     /** Writes the image at the start of a pixel observation (C × H × W values 0..255) as a PNG, atomically. */
@@ -414,158 +306,8 @@ public final class EnvCommand implements Runnable {
         }
     }
 
-    /**
-     * ms per frame of {@link Renderer#render} + copying the image out, from Java, against the same calls in a C loop
-     * on the same renderer, same state, interleaved rounds; best round of each.
-     */
-    static Map<String, Object> benchRender(String task, Camera camera, int frames, int repeats, int frameSkip) {
-        try (Env env = make(task, Camera.NONE, frameSkip)) {
-            env.reset(0);
-            MjModel m = env instanceof MujocoEnv me ? me.model() : ((io.dmpo.mujoco.ArmEnv) env).model();
-            io.dmpo.mujoco.MjData d = env instanceof MujocoEnv me ? me.data() : ((io.dmpo.mujoco.ArmEnv) env).data();
-            int cam;
-            try {
-                cam = Renderer.cameraId(m, camera.name());
-            } catch (IllegalArgumentException e) {
-                throw new UserError(e.getMessage(), 2);
-            }
-            try (Renderer r = Renderer.open(m, camera.width(), camera.height(), true, false)) {
-                byte[] out = new byte[r.rgbSize()];
-                for (int i = 0; i < 50; i++) { // warm-up: JIT, first frames
-                    r.render(d, cam);
-                    r.copyRgb(out, 0);
-                }
-                r.cLoopSeconds(d, cam, 50);
-                double bestJava = Double.MAX_VALUE, bestC = Double.MAX_VALUE;
-                for (int rep = 0; rep < repeats; rep++) {
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < frames; i++) {
-                        r.render(d, cam);
-                        r.copyRgb(out, 0);
-                    }
-                    bestJava = Math.min(bestJava, (System.nanoTime() - t0) / 1e9);
-                    bestC = Math.min(bestC, r.cLoopSeconds(d, cam, frames));
-                }
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("task", task);
-                row.put("camera", camera.toString());
-                row.put("java_ms_per_frame", round3(1e3 * bestJava / frames));
-                row.put("c_ms_per_frame", round3(1e3 * bestC / frames));
-                row.put("ratio_vs_c", round3(bestC / bestJava));
-                row.put("frames", frames);
-                return row;
-            }
-        } catch (MujocoException.Unavailable e) {
-            throw new UserError(oneLine(e.getMessage()), 3);
-        }
-    }
-
     static String oneLine(String s) {
         return s.strip().replaceAll("\\s*\\R\\s*", "; ");
-    }
-
-    static double round3(double v) {
-        return Math.round(v * 1000) / 1000.0;
-    }
-
-    /**
-     * Random-action rollouts of {@code envs} envs for {@code steps} steps each on {@code threads} threads, plus a
-     * determinism check (one env, same seed twice, identical observation checksum). Actions: uniform in the bounds,
-     * or N(0, noise²) clipped when {@code noise > 0}.
-     */
-    static Map<String, Object> check(String task, int steps, int envs, int threads, long seed, int frameSkip, double noise) {
-        return check(task, Camera.NONE, steps, envs, threads, seed, frameSkip, noise);
-    }
-
-    static Map<String, Object> check(String task, Camera camera, int steps, int envs, int threads, long seed, int frameSkip, double noise) {
-        Env first = make(task, camera, frameSkip);
-        double[] lo = first.actionLow(), hi = first.actionHigh();
-        List<Env> list = new ArrayList<>();
-        list.add(first);
-        try {
-            for (int i = 1; i < envs; i++) list.add(make(task, camera, frameSkip));
-        } catch (RuntimeException e) { // e.g. a renderer that cannot be made: close what was made
-            for (Env made : list) made.close();
-            throw e;
-        }
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("task", task);
-        if (camera.pixels()) r.put("camera", camera.toString());
-        r.put("obs_dim", first.obsDim());
-        r.put("act_dim", first.actDim());
-        r.put("frame_skip", frameSkipOf(first));
-        r.put("dt", first.dt());
-        r.put("envs", envs);
-        r.put("threads", threads);
-        r.put("steps_per_env", steps);
-        double elapsed;
-        List<VectorEnv.Episode> episodes;
-        int errors;
-        try (VectorEnv venv = new VectorEnv(list, threads)) {
-            SplittableRandom[] rngs = new SplittableRandom[envs];
-            for (int i = 0; i < envs; i++) rngs[i] = new SplittableRandom(seed * 1_000_003L + i + 17);
-            double[][] act = new double[envs][first.actDim()];
-            venv.reset(seed);
-            long t0 = System.nanoTime();
-            for (int s = 0; s < steps; s++) {
-                for (int i = 0; i < envs; i++) randomAction(act[i], lo, hi, rngs[i], noise);
-                venv.step(act);
-            }
-            elapsed = (System.nanoTime() - t0) / 1e9;
-            episodes = venv.drainEpisodes();
-            errors = venv.instabilities();
-        }
-        long total = (long) steps * envs;
-        r.put("env_steps_per_s", Math.round(total / elapsed));
-        r.put("mujoco_steps_per_s", Math.round(total * (double) frameSkipOf(first) / elapsed));
-        r.put("episodes", episodes.size());
-        r.put("mean_episode_length", episodes.isEmpty() ? null
-                : round3(episodes.stream().mapToInt(VectorEnv.Episode::length).average().orElse(0)));
-        r.put("mean_episode_return", episodes.isEmpty() ? null
-                : round3(episodes.stream().mapToDouble(VectorEnv.Episode::ret).average().orElse(0)));
-        r.put("instabilities", errors);
-        long c1 = checksum(task, camera, frameSkip, seed, Math.min(steps, 300));
-        long c2 = checksum(task, camera, frameSkip, seed, Math.min(steps, 300));
-        r.put("checksum", String.format("%016x", c1));
-        r.put("deterministic", c1 == c2);
-        r.put("mujoco_version", MuJoCo.version());
-        if (c1 != c2) throw new UserError("determinism check failed for " + task + ": checksums "
-                + Long.toHexString(c1) + " != " + Long.toHexString(c2), 1);
-        return r;
-    }
-
-    static void randomAction(double[] a, double[] lo, double[] hi, SplittableRandom rng, double noise) {
-        for (int k = 0; k < a.length; k++) {
-            double l = Double.isFinite(lo[k]) ? lo[k] : -1, h = Double.isFinite(hi[k]) ? hi[k] : 1;
-            double v = noise > 0 ? noise * rng.nextGaussian() : l + rng.nextDouble() * (h - l);
-            a[k] = Math.max(l, Math.min(h, v));
-        }
-    }
-
-    /** Hash of every observation's exact bits over a seeded random-action rollout of one env. */
-    static long checksum(String task, Camera camera, int frameSkip, long seed, int steps) {
-        try (Env env = make(task, camera, frameSkip)) {
-            double[] lo = env.actionLow(), hi = env.actionHigh();
-            SplittableRandom rng = new SplittableRandom(seed ^ 0x5DEECE66DL);
-            long h = 0x9E3779B97F4A7C15L;
-            double[] obs = env.reset(seed);
-            double[] a = new double[env.actDim()];
-            for (int s = 0; s < steps; s++) {
-                for (double v : obs) h = mix(h ^ Double.doubleToLongBits(v));
-                randomAction(a, lo, hi, rng, 0);
-                StepResult r = env.step(a);
-                h = mix(h ^ Double.doubleToLongBits(r.reward()));
-                obs = r.done() ? env.reset() : r.obs();
-            }
-            for (double v : obs) h = mix(h ^ Double.doubleToLongBits(v));
-            return h;
-        }
-    }
-
-    private static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 
     static void print(Map<String, Object> r, boolean json) {

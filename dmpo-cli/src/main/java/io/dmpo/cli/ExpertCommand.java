@@ -2,9 +2,7 @@ package io.dmpo.cli;
 
 import io.dmpo.io.AtomicFiles;
 import io.dmpo.mujoco.Tasks;
-import io.dmpo.rl.TrainingDiverged;
 import io.dmpo.run.Provenance;
-import io.dmpo.run.RunException;
 import io.dmpo.train.ConfigMap;
 import io.dmpo.train.ExpertConfig;
 import io.dmpo.train.ExpertRuns;
@@ -141,10 +139,6 @@ public final class ExpertCommand implements Runnable {
                     task, r.envSteps(), r.lastEval(), r.bestEval(), r.sessionSeconds(), dir);
         } catch (IOException e) {
             throw new UserError(dir + ": " + AtomicFiles.describe(e), 1);
-        } catch (RunException e) {
-            throw new UserError(e.getMessage(), 2);
-        } catch (TrainingDiverged e) {
-            throw new UserError(e.getMessage(), 1);
         }
     }
 }

@@ -38,8 +38,7 @@ public final class Main implements Runnable {
     static int oneLineError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         int code = exitCode(e);
         String msg = e.getMessage() == null || e.getMessage().isBlank() ? e.getClass().getSimpleName() : e.getMessage();
-        if (code == FAILURE && !(e instanceof UserError) && !(e instanceof io.dmpo.rl.TrainingDiverged)
-                && !(e instanceof java.io.IOException)) {
+        if (code == FAILURE && !expectedFailure(e)) {
             msg = "internal error: " + e.getClass().getSimpleName() + ": " + msg + " (rerun with DMPO_JAVA_OPTS=-Ddmpo.debug=true for the stack trace)";
         }
         cl.getErr().println("dmpo: error: " + firstLine(msg));
@@ -47,7 +46,17 @@ public final class Main implements Runnable {
         return code;
     }
 
-    /** The exit code of an exception that ended a command (see {@link #OK}). */
+    /** Failures of a run that are not bugs: said as they are, without "internal error". */
+    private static boolean expectedFailure(Exception e) {
+        return e instanceof UserError || e instanceof io.dmpo.rl.TrainingDiverged || e instanceof java.io.IOException
+                || e instanceof io.dmpo.train.Collector.Failure || e instanceof io.dmpo.mujoco.EnvProbe.Failure
+                || e instanceof io.dmpo.train.MainJob.BudgetTooSmall;
+    }
+
+    /**
+     * The exit code of an exception that ended a command (see {@link #OK}): the one mapping from the core's
+     * exceptions to exit codes. Commands throw {@link UserError} only for what they check themselves (their options).
+     */
     static int exitCode(Exception e) {
         if (e instanceof UserError ue) return ue.exitCode();
         if (e instanceof io.dmpo.mujoco.MujocoException.Unavailable) return MISSING_DEPENDENCY;

@@ -32,8 +32,12 @@ public final class MeanFlowActor {
     public final int actionDim;
     public final int timeDim;
 
+    /** The encoder's dropout (pixel encoders), null when the network has no stochastic layer. */
+    private final io.dmpo.nn.Dropout dropout;
+
     public MeanFlowActor(Layer encoder, int obsDim, int condDim, int actionDim, int timeDim, int hidden, int blocks) {
         this.encoder = encoder;
+        this.dropout = encoder instanceof io.dmpo.nn.PixelEncoder pe ? pe.dropout() : null;
         this.obsDim = obsDim;
         this.condDim = condDim;
         this.actionDim = actionDim;
@@ -41,6 +45,26 @@ public final class MeanFlowActor {
         this.timeEmb = Nets.timeEmbedding("temb", timeDim);
         this.rEmb = Nets.timeEmbedding("remb", timeDim);
         this.head = Nets.residualMlp("head", actionDim + 2 * timeDim + condDim, hidden, blocks, actionDim, Pointwise.MISH);
+    }
+
+    /**
+     * Pre-training mode: stochastic layers (the pixel encoder's dropout) draw masks, from a stream seeded by
+     * {@code seed}. A network without such layers is unchanged.
+     */
+    public void trainingMode(long seed) {
+        if (dropout == null) return;
+        dropout.training(true);
+        dropout.reseed(seed);
+    }
+
+    /** Inference mode (the default): a deterministic function of parameters and inputs, as PPO's re-evaluation needs. */
+    public void inferenceMode() {
+        if (dropout != null) dropout.training(false);
+    }
+
+    /** Whether the network is in training mode (draws dropout masks). */
+    public boolean inTrainingMode() {
+        return dropout != null && dropout.isTraining();
     }
 
     /**

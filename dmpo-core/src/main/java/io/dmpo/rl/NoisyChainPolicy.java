@@ -98,7 +98,7 @@ public final class NoisyChainPolicy implements StochasticPolicy {
     public NoisyChainPolicy(MeanFlowActor actor, int steps, Noise noise, Normalization normalization, MinMaxNormalizer actNorm, long seed) {
         if (steps < 1) throw new IllegalArgumentException("chain steps K must be >= 1, got " + steps);
         // evaluate() must be a deterministic function of (parameters, obs, record): dropout stays off for good
-        if (actor.encoder instanceof io.dmpo.nn.PixelEncoder pe) pe.dropout().training(false);
+        actor.inferenceMode();
         this.actor = actor;
         this.steps = steps;
         this.chain = new FlowChain(steps);

@@ -144,10 +144,7 @@ public final class Pretrainer {
         float[] obsBuf = new float[b * trainWindows.obsWidth()], actBuf = new float[b * trainWindows.actWidth()];
         for (int epoch = startEpoch + 1; epoch <= tc.epochs(); epoch++) {
             SplittableRandom rng = new SplittableRandom(mix(cfg.seed(), epoch));
-            if (actor.encoder instanceof io.dmpo.nn.PixelEncoder pe) { // dropout on while training, seeded per epoch
-                pe.dropout().training(true);
-                pe.dropout().reseed(mix(cfg.seed(), epoch) ^ 0xD40F0L);
-            }
+            actor.trainingMode(mix(cfg.seed(), epoch) ^ 0xD40F0L); // dropout on while training, seeded per epoch
             double sLoss = 0, sFlow = 0, sDisp = 0, sNorm = 0;
             long epochStart = System.nanoTime();
             for (long s = 0; s < perEpoch; s++) {

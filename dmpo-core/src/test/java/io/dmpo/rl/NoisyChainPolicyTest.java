@@ -148,10 +148,10 @@ class NoisyChainPolicyTest {
     @Test
     void aPixelChainEvaluatesWithDropoutOff() {
         MeanFlowActor pixel = MeanFlowActor.pixel(3, 96, 96, 9, 28, 1);
-        ((io.dmpo.nn.PixelEncoder) pixel.encoder).dropout().training(true); // as pre-training leaves it
+        pixel.trainingMode(5); // as pre-training leaves it
         new NoisyChainPolicy(pixel, 1, new NoisyChainPolicy.Noise(0.05, 0.12, new int[] {8}, 4),
                 NoisyChainPolicy.Normalization.NONE, unitActions(7), 1);
-        assertFalse(((io.dmpo.nn.PixelEncoder) pixel.encoder).dropout().isTraining(), "evaluate must not draw dropout masks");
+        assertFalse(pixel.inTrainingMode(), "evaluate must not draw dropout masks");
     }
 
     @Test

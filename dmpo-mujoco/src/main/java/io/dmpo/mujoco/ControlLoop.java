@@ -61,17 +61,17 @@ public final class ControlLoop {
      */
     public static Report run(ArmEnv env, FlowPolicy policy, int hz, double seconds, double warmupSeconds, long seed) {
         if (!env.camera().pixels()) throw new IllegalArgumentException("the control loop renders a camera: give the env a camera");
-        if (policy.obsDim() != env.obsDim() || policy.actDim() != env.actDim() || policy.condSteps() != 1) {
-            throw new IllegalArgumentException("policy (obs " + policy.obsDim() + ", act " + policy.actDim() + ", cond_steps "
-                    + policy.condSteps() + ") does not fit " + env.name() + " with camera " + env.camera().name()
-                    + " (obs " + env.obsDim() + ", act " + env.actDim() + ")");
+        if (!policy.spec().observation().equals(env.observationSpec()) || policy.actDim() != env.actDim() || policy.condSteps() != 1) {
+            throw new IllegalArgumentException("policy (observation " + policy.spec().observation() + ", act " + policy.actDim()
+                    + ", cond_steps " + policy.condSteps() + ") does not fit " + env.name() + " with camera " + env.camera().name()
+                    + " (observation " + env.observationSpec() + ", act " + env.actDim() + ")");
         }
         if (hz < 1 || hz > 10_000) throw new IllegalArgumentException("--hz must be in [1, 10000], got " + hz);
         if (!(seconds > 0 && seconds <= 3600)) throw new IllegalArgumentException("--seconds must be in (0, 3600], got " + seconds);
         long period = Math.round(1e9 / hz);
         int physicsSteps = Math.max(1, (int) Math.round(1.0 / hz / env.model().timestep));
         int ticks = (int) Math.ceil(seconds * hz);
-        int image = env.obsDim() - ArmEnv.PROPRIO;
+        int image = env.observationSpec().imageSize(); // the image comes first in the row, proprioception after it
         double[][] history = {new double[env.obsDim()]};
         double[][] chunk = new double[policy.actSteps()][policy.actDim()];
         long[][] stageNanos = new long[STAGES.size()][ticks];
