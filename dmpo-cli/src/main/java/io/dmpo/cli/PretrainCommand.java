@@ -46,7 +46,7 @@ public final class PretrainCommand implements Runnable {
         String source = src.name();
         PretrainConfig cfg;
         try {
-            cfg = PretrainConfig.from(new ConfigMap(raw, source));
+            cfg = resume ? PretrainConfig.fromRecorded(raw, source) : PretrainConfig.from(new ConfigMap(raw, source));
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage().startsWith(source) ? e.getMessage() : source + ": " + e.getMessage(), 2);
         }

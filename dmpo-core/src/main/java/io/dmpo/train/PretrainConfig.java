@@ -29,6 +29,28 @@ public record PretrainConfig(String algorithm, String data, List<String> obsKeys
     private static final List<String> STATE_NETWORK_KEYS = List.of("cond_hidden", "cond_dim", "time_dim", "hidden", "blocks"),
             PIXEL_NETWORK_KEYS = List.of("channels", "height", "width");
 
+    /**
+     * Reads the configuration a run directory recorded. Runs recorded before a network's unused sizes were refused
+     * hold them at the values then filled in (0 image sizes for state networks, the state defaults for pixel ones):
+     * those are set aside, anything else is still an error.
+     */
+    @SuppressWarnings("unchecked")
+    public static PretrainConfig fromRecorded(Map<String, Object> recorded, String source) {
+        Map<String, Object> raw = new java.util.LinkedHashMap<>(recorded);
+        if (raw.get("network") instanceof Map<?, ?> n) {
+            Map<String, Object> net = new java.util.LinkedHashMap<>((Map<String, Object>) n);
+            FlowPolicy.Architecture d = FlowPolicy.Architecture.DEFAULT;
+            Map<String, Integer> filledIn = "pixel".equals(net.get("kind"))
+                    ? Map.of("cond_hidden", d.condHidden(), "cond_dim", d.condDim(), "time_dim", d.timeDim(), "hidden", d.hidden(), "blocks", d.blocks())
+                    : Map.of("channels", 0, "height", 0, "width", 0);
+            filledIn.forEach((k, v) -> {
+                if (net.get(k) instanceof Number x && x.doubleValue() == v) net.remove(k);
+            });
+            raw.put("network", net);
+        }
+        return from(new ConfigMap(raw, source));
+    }
+
     public static PretrainConfig from(ConfigMap c) {
         String algorithm = c.string("algorithm", "meanflow");
         String data = c.string("data", "data/hopper-medium.h5");

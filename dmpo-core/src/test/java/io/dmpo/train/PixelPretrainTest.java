@@ -80,6 +80,17 @@ class PixelPretrainTest {
         e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> PretrainConfig.from(new ConfigMap(state, "s.yaml")));
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'network.height' is a setting of pixel networks"), e.getMessage());
+        // what older versions recorded (the unused sizes filled in) still resumes; a real setting there is still refused
+        Map<String, Object> old = new LinkedHashMap<>(Map.of("env", "none", "network", new LinkedHashMap<>(Map.of("kind", "pixel",
+                "channels", 3L, "height", 96L, "width", 96L, "cond_hidden", 64L, "cond_dim", 16L, "time_dim", 16L, "hidden", 512L, "blocks", 1L))));
+        org.junit.jupiter.api.Assertions.assertEquals(96, PretrainConfig.fromRecorded(old, "config.json").network().height());
+        @SuppressWarnings("unchecked") Map<String, Object> oldNet = (Map<String, Object>) old.get("network");
+        oldNet.put("hidden", 256L);
+        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> PretrainConfig.fromRecorded(old, "config.json"));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'network.hidden'"), e.getMessage());
+        Map<String, Object> oldState = new LinkedHashMap<>(Map.of("network", new LinkedHashMap<>(Map.of("kind", "state", "hidden", 64L,
+                "channels", 0L, "height", 0L, "width", 0L))));
+        org.junit.jupiter.api.Assertions.assertEquals(64, PretrainConfig.fromRecorded(oldState, "config.json").network().hidden());
         Map<String, Object> resolved = config().resolved();
         @SuppressWarnings("unchecked") Map<String, Object> net = (Map<String, Object>) resolved.get("network");
         org.junit.jupiter.api.Assertions.assertEquals(java.util.Set.of("kind", "channels", "height", "width"), net.keySet(),
