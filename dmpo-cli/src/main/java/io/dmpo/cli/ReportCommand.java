@@ -43,19 +43,15 @@ public final class ReportCommand implements Runnable {
     @Option(names = "--out", description = "report directory (default: <parent of the first run>/report)")
     Path out;
 
-    /** A method label from a run's recorded config: algorithm, and whether dispersion was on. */
+    /** A method's label ({@link io.dmpo.loss.FlowObjective#label()}) from a pretrain run's recorded config. */
     @SuppressWarnings("unchecked")
-    static String method(Map<String, Object> runConfig) {
-        Map<String, Object> c = (Map<String, Object>) runConfig.get("config");
-        String algorithm = String.valueOf(c.get("algorithm"));
-        Map<String, Object> d = (Map<String, Object>) c.getOrDefault("dispersive", Map.of());
-        boolean disp = !"none".equals(d.get("kind")) && d.get("weight") instanceof Number w && w.doubleValue() > 0;
-        return switch (algorithm) {
-            case "meanflow" -> disp ? "MeanFlow+disp (DMPO)" : "MeanFlow (MP1)";
-            case "reflow" -> disp ? "ReFlow+disp" : "ReFlow";
-            case "shortcut" -> disp ? "ShortCut+disp" : "ShortCut";
-            default -> algorithm;
-        };
+    static String method(Map<String, Object> runConfig, Path run) {
+        try {
+            return io.dmpo.train.PretrainConfig.fromRecorded((Map<String, Object>) runConfig.get("config"),
+                    run.resolve(RunDirectory.CONFIG).toString()).objective().label();
+        } catch (IllegalArgumentException | ClassCastException e) {
+            throw new UserError(run.resolve(RunDirectory.CONFIG) + ": not a pretrain run's config (" + e.getMessage() + ")", 2);
+        }
     }
 
     @Override
@@ -77,7 +73,7 @@ public final class ReportCommand implements Runnable {
             if (!"dmpo-pretrain".equals(cfg.get("kind"))) throw new UserError(r + ": not a pretrain run", 2);
             Path evalFile = r.resolve("eval.json");
             if (!Files.isRegularFile(evalFile)) throw new UserError(r + ": no eval.json (run 'dmpo eval " + r + "' first)", 2);
-            String method = method(cfg);
+            String method = method(cfg, r);
             List<Map<String, Object>> m;
             Path metricsFile = r.resolve(RunDirectory.METRICS);
             try {

@@ -12,8 +12,22 @@ import java.util.SplittableRandom;
  * and are sampled by the same K-step sampler, so the trainer never branches on the algorithm.
  */
 public interface FlowObjective {
-    /** The algorithm's name as written in configs and reports ({@code meanflow}, {@code reflow}, {@code shortcut}). */
+    /** The algorithm's name as written in configs ({@code meanflow}, {@code reflow}, {@code shortcut}). */
     String name();
+
+    /** The dispersive regularizer (inactive: none). */
+    Dispersive.Options dispersive();
+
+    /** The method's label in reports and tables: the algorithm, and whether dispersion is on. */
+    default String label() {
+        boolean disp = dispersive().active();
+        return switch (name()) {
+            case "meanflow" -> disp ? "MeanFlow+disp (DMPO)" : "MeanFlow (MP1)";
+            case "reflow" -> disp ? "ReFlow+disp" : "ReFlow";
+            case "shortcut" -> disp ? "ShortCut+disp" : "ShortCut";
+            default -> name() + (disp ? "+disp" : "");
+        };
+    }
 
     /**
      * The loss on one batch of normalized observations [B, obs] and action chunks [B, Ta·Da]; with {@code backward},
