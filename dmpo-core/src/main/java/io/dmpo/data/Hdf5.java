@@ -135,7 +135,7 @@ final class Hdf5 {
 
     /**
      * An image dataset (robomimic: N × H × W × C, uint8) as rows of C·H·W values 0..255 in channel planes (C × H × W, the
-     * pixel actor's layout). int8 data (what jhdf writes for Java bytes) is read as the same bit patterns, unsigned.
+     * pixel actor's layout). int8 data (files this library wrote before it wrote uint8) is read as the same bit patterns, unsigned.
      */
     static Matrix image(Dataset d, String source, String field) {
         int[] dims = d.getDimensions();

@@ -132,10 +132,11 @@ public final class Robomimic {
 
     /**
      * Writes demos in the robomimic layout ({@code data/demo_<i>/obs/<key>}, {@code actions}, {@code rewards},
-     * {@code dones}; {@code data} attributes {@code total} and the given ones), atomically. Images are stored as
-     * 8-bit integers with uint8's bit patterns (jhdf writes Java's signed bytes: in numpy, {@code .view(np.uint8)});
-     * {@link #read} reads them back as 0..255.
+     * {@code dones}; {@code data} attributes {@code total} and the given ones), atomically. Images (Java bytes holding
+     * 0..255) are stored as HDF5 uint8, as robomimic stores them: h5py reads them as {@code uint8}.
      */
+    private static final io.jhdf.api.DatasetCreationOptions UINT8 = io.jhdf.api.DatasetCreationOptions.builder().unsigned().build();
+
     public static void write(Path file, List<Demo> demos, Map<String, Object> attributes) throws java.io.IOException {
         io.dmpo.io.AtomicFiles.writePath(file, tmp -> {
             try (io.jhdf.WritableHdfFile f = HdfFile.write(tmp)) {
@@ -145,7 +146,10 @@ public final class Robomimic {
                     Demo d = demos.get(i);
                     io.jhdf.api.WritableGroup g = data.putGroup("demo_" + i);
                     io.jhdf.api.WritableGroup obs = g.putGroup("obs");
-                    for (Map.Entry<String, Object> e : d.observations().entrySet()) obs.putDataset(e.getKey(), e.getValue());
+                    for (Map.Entry<String, Object> e : d.observations().entrySet()) {
+                        if (e.getValue() instanceof byte[][][][]) obs.putDataset(e.getKey(), e.getValue(), UINT8);
+                        else obs.putDataset(e.getKey(), e.getValue());
+                    }
                     g.putDataset("actions", d.actions());
                     g.putDataset("rewards", d.rewards());
                     g.putDataset("dones", d.dones());

@@ -34,6 +34,16 @@ class DemoRecorderTest {
         float[][] a0 = r.demos().get(0).actions();
         for (int j = 0; j < ArmEnv.ACT_DIM; j++) assertEquals(a0[0][j], d.actions()[j], 0f);
 
+        // images are HDF5 uint8, as robomimic writes them (h5py reads uint8, not negative int8 pixels)
+        try (io.jhdf.HdfFile h = new io.jhdf.HdfFile(file)) {
+            io.jhdf.api.Dataset img = h.getDatasetByPath("data/demo_0/obs/agentview_image");
+            var type = (io.jhdf.object.datatype.FixedPoint) img.getDataType();
+            assertEquals(1, type.getSize());
+            org.junit.jupiter.api.Assertions.assertFalse(type.isSigned(), "uint8, not int8");
+            int max = java.util.Arrays.stream((int[]) img.getDataFlat()).max().orElseThrow();
+            assertTrue(max > 127 && max <= 255, "bright pixels read as 128..255: " + max);
+        }
+
         var e = org.junit.jupiter.api.Assertions.assertThrows(io.dmpo.data.DataException.class,
                 () -> Robomimic.read(file, List.of("robot0_eef_pos", "agentview_image")));
         assertTrue(e.getMessage().contains("first"), e.getMessage());
