@@ -2,8 +2,7 @@ package io.dmpo.cli;
 
 import io.dmpo.data.Dataset;
 import io.dmpo.data.Datasets;
-import io.dmpo.eval.Evaluator;
-import io.dmpo.eval.Representation;
+import io.dmpo.eval.StepSweep;
 import io.dmpo.io.AtomicFiles;
 import io.dmpo.io.Json;
 import io.dmpo.mujoco.Tasks;
@@ -24,9 +23,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 
-/** {@code dmpo eval}: the step sweep (return, episode length, batch-1 latency per K) and embedding diagnostics. */
+/** {@code dmpo eval}: the step sweep ({@link StepSweep}: return, episode length, batch-1 latency per K) and embedding diagnostics. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Evaluate a policy at several sampling-step counts K: mean return ± standard error over episodes, mean "
                 + "episode length, batch-1 latency (median µs, this run), and the effective rank and mean pairwise distance "
@@ -75,41 +73,23 @@ public final class EvalCommand implements Runnable {
         boolean manipulation = setting.task().sparseSuccess();
         Parallel.setThreads(threads);
         Tensor cond = embeddingSample(policy, policy.spec().provenance()); // before the sweep: a bad path fails fast
-        Map<String, Object> out = new LinkedHashMap<>();
-        List<Map<String, Object>> results = new ArrayList<>();
         List<io.dmpo.env.Env> pool = new ArrayList<>();
+        StepSweep.Result sweep;
         try {
             for (int i = 0; i < Math.min(envs, episodes); i++) pool.add(EnvCommand.userErrors(setting::make));
-            double[][] history = new double[policy.condSteps()][];
-            double[] first = pool.get(0).reset(seed);
-            for (int k = 0; k < history.length; k++) history[k] = first;
-            for (int k : steps) {
-                Evaluator.Episodes e;
-                try {
-                    e = Evaluator.run(policy, pool, k, episodes, seed);
-                } catch (IllegalArgumentException ex) {
-                    throw new UserError(file + ": " + ex.getMessage(), 1);
-                }
-                Map<String, Object> r = new LinkedHashMap<>();
-                r.put("steps", k);
-                r.put("return_mean", e.mean());
-                r.put("return_stderr", e.stderr());
-                r.put("episode_length", e.meanLength());
-                if (manipulation) r.put("success_rate", e.mean()); // sparse reward: 1 on success, which ends the episode
-                r.put("instabilities", e.instabilities());
-                r.put("latency_us", Evaluator.latencyMicros(policy, history, k, Math.max(20, 2000 / k), Math.max(50, 4000 / k)));
-                results.add(r);
+            sweep = StepSweep.run(policy, pool, steps.stream().mapToInt(Integer::intValue).toArray(), episodes, seed, manipulation, cond, r -> {
                 if (!json) {
-                    System.err.printf(Locale.ROOT, "K=%-3d %s %8.3f ± %6.3f  length %6.1f  latency %9.1f µs%n", k,
-                            manipulation ? "success" : "return", e.mean(), e.stderr(), e.meanLength(), (double) r.get("latency_us"));
+                    System.err.printf(Locale.ROOT, "K=%-3d %s %8.3f ± %6.3f  length %6.1f  latency %9.1f µs%n", r.steps(),
+                            manipulation ? "success" : "return", r.episodes().mean(), r.episodes().stderr(), r.episodes().meanLength(),
+                            r.latencyMicros());
                 }
-            }
+            });
+        } catch (IllegalArgumentException ex) { // a non-finite action
+            throw new UserError(file + ": " + ex.getMessage(), 1);
         } finally {
             for (io.dmpo.env.Env e : pool) e.close();
         }
-        out.put("results", results);
-        out.put("effective_rank", cond == null ? null : Representation.effectiveRank(cond));
-        out.put("mean_pairwise_distance", cond == null ? null : Representation.meanPairwiseDistance(cond));
+        Map<String, Object> out = sweep.toMap();
         out.put("env", task);
         if (camera.pixels()) out.put("camera", camera.toString());
         out.put("episodes", episodes);
@@ -128,32 +108,25 @@ public final class EvalCommand implements Runnable {
             System.out.println(text);
         } else {
             System.out.printf(Locale.ROOT, "%-6s %10s %8s %10s %12s%n", "K", manipulation ? "success" : "return", "stderr", "length", "latency_us");
-            for (var r : results) {
+            for (StepSweep.Row r : sweep.rows()) {
                 System.out.printf(Locale.ROOT, manipulation ? "%-6d %10.3f %8.3f %10.1f %12.1f%n" : "%-6d %10.1f %8.1f %10.1f %12.1f%n",
-                        r.get("steps"), r.get("return_mean"),
-                        r.get("return_stderr"), r.get("episode_length"), r.get("latency_us"));
+                        r.steps(), r.episodes().mean(), r.episodes().stderr(), r.episodes().meanLength(), r.latencyMicros());
             }
             System.out.printf(Locale.ROOT, "embedding: effective rank %s, mean pairwise distance %s (%s, %d episodes per K)%n",
                     out.get("effective_rank"), out.get("mean_pairwise_distance"), task, episodes);
         }
     }
 
-    /** The embedding of up to 1024 observations of the dataset (a seeded sample), or null without a dataset. */
+    /** The embedding of the policy's dataset sample ({@link StepSweep#embedding}), or null without a dataset. */
     private Tensor embeddingSample(FlowPolicy policy, Map<String, Object> prov) {
         Path d = data != null ? data : prov.get("dataset") == null ? null : PretrainCommand.resolveData(String.valueOf(prov.get("dataset")));
         if (d == null) return null;
         Object keys = prov.get("obs_keys");
         Dataset ds = Datasets.open(d, keys == null ? List.of() : List.of(String.valueOf(keys).split(",")));
-        if (ds.obsDim() != policy.obsDim()) throw new UserError(d + ": observations have " + ds.obsDim() + " values, the policy " + policy.obsDim(), 2);
-        int n = Math.min(1024, ds.size());
-        SplittableRandom rng = new SplittableRandom(3);
-        double[][][] hist = new double[n][policy.condSteps()][];
-        for (int i = 0; i < n; i++) {
-            int row = rng.nextInt(ds.size());
-            double[] o = new double[ds.obsDim()];
-            for (int j = 0; j < o.length; j++) o[j] = ds.observations()[row * ds.obsDim() + j];
-            for (int k = 0; k < policy.condSteps(); k++) hist[i][k] = o;
+        try {
+            return StepSweep.embedding(policy, ds);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), 2);
         }
-        return policy.actor().encode(policy.normalizedObservations(hist));
     }
 }
