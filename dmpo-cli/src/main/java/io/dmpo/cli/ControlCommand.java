@@ -1,15 +1,12 @@
 package io.dmpo.cli;
 
-import io.dmpo.data.MinMaxNormalizer;
 import io.dmpo.io.Json;
 import io.dmpo.mujoco.ArmEnv;
 import io.dmpo.mujoco.ArmTask;
 import io.dmpo.mujoco.Camera;
 import io.dmpo.mujoco.ControlLoop;
-import io.dmpo.nn.Init;
 import io.dmpo.nn.Parallel;
 import io.dmpo.policy.FlowPolicy;
-import io.dmpo.policy.MeanFlowActor;
 import io.dmpo.policy.PolicyFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -17,7 +14,6 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -96,7 +92,7 @@ public final class ControlCommand implements Runnable {
             camera = new Camera(cam, arch.width(), arch.height());
         } else {
             camera = new Camera(cameraName, 96, 96);
-            policy = randomPixelPolicy(steps, seed);
+            policy = ControlLoop.seededPixelPolicy(camera, steps, seed);
         }
         Camera cam = camera;
         Parallel.setPinned(pin); // before the controller's helpers start (inside the loop)
@@ -126,23 +122,6 @@ public final class ControlCommand implements Runnable {
         } else {
             print(out, report);
         }
-    }
-
-    /** The pixel actor of docs/algorithms.md, "Networks", for a 96×96 image + 9 proprio, chunk 4 × 7, with seeded weights and ±1 normalizers. */
-    static FlowPolicy randomPixelPolicy(int steps, long seed) {
-        int image = 3 * 96 * 96, obs = image + ArmEnv.PROPRIO, horizon = 4;
-        MeanFlowActor actor = MeanFlowActor.pixel(3, 96, 96, ArmEnv.PROPRIO, horizon * ArmEnv.ACT_DIM, 0);
-        Init.apply(actor.params(), seed);
-        FlowPolicy.Architecture arch = new FlowPolicy.Architecture("pixel", 0, 0, 16, 768, 1, 3, 96, 96);
-        FlowPolicy.Spec spec = new FlowPolicy.Spec("meanflow", obs, ArmEnv.ACT_DIM, horizon, horizon, 1, steps, arch,
-                Map.of("weights", "seeded random (control-loop timing)"));
-        float[] lo = new float[ArmEnv.PROPRIO], hi = new float[ArmEnv.PROPRIO];
-        Arrays.fill(lo, -1);
-        Arrays.fill(hi, 1);
-        float[] alo = new float[ArmEnv.ACT_DIM], ahi = new float[ArmEnv.ACT_DIM];
-        Arrays.fill(alo, -1);
-        Arrays.fill(ahi, 1);
-        return new FlowPolicy(spec, actor, new MinMaxNormalizer(lo, hi), new MinMaxNormalizer(alo, ahi));
     }
 
     private static void print(Map<String, Object> out, ControlLoop.Report r) {

@@ -56,6 +56,28 @@ public final class ControlLoop {
     }
 
     /**
+     * The pixel actor of docs/algorithms.md, "Networks", for {@code camera}'s image + the arm's proprioception, chunk
+     * 4 × 7, with seeded random weights and ±1 normalizers: a policy of the real cost, for timing the loop without a
+     * trained one.
+     */
+    public static FlowPolicy seededPixelPolicy(Camera camera, int steps, long seed) {
+        if (!camera.pixels()) throw new IllegalArgumentException("a pixel policy needs a camera");
+        int c = 3, h = camera.height(), w = camera.width(), horizon = 4;
+        io.dmpo.policy.MeanFlowActor actor = io.dmpo.policy.MeanFlowActor.pixel(c, h, w, ArmEnv.PROPRIO, horizon * ArmEnv.ACT_DIM, 0);
+        io.dmpo.nn.Init.apply(actor.params(), seed);
+        FlowPolicy.Architecture arch = new FlowPolicy.Architecture("pixel", 0, 0, 16, 768, 1, c, h, w);
+        FlowPolicy.Spec spec = new FlowPolicy.Spec("meanflow", c * h * w + ArmEnv.PROPRIO, ArmEnv.ACT_DIM, horizon, horizon, 1, steps,
+                arch, Map.of("weights", "seeded random (control-loop timing)"));
+        float[] lo = new float[ArmEnv.PROPRIO], hi = new float[ArmEnv.PROPRIO];
+        Arrays.fill(lo, -1);
+        Arrays.fill(hi, 1);
+        float[] alo = new float[ArmEnv.ACT_DIM], ahi = new float[ArmEnv.ACT_DIM];
+        Arrays.fill(alo, -1);
+        Arrays.fill(ahi, 1);
+        return new FlowPolicy(spec, actor, new io.dmpo.data.MinMaxNormalizer(lo, hi), new io.dmpo.data.MinMaxNormalizer(alo, ahi));
+    }
+
+    /**
      * Runs the loop for {@code seconds} at {@code hz} after {@code warmupSeconds} of unpaced ticks. The env must have a
      * camera; the policy must take that camera's image + proprioception and emit arm actions.
      */
