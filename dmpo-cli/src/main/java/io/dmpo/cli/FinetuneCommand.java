@@ -69,8 +69,10 @@ public final class FinetuneCommand implements Runnable {
             provenance.put("env", task.name());
             if (setting.camera().pixels()) provenance.put("camera", setting.camera().name());
             provenance.put("git_commit", Provenance.gitCommit());
-            Finetuner.Result r = new Finetuner(cfg, policy, i -> setting.make(), provenance, System.err).run(dir, resume);
-            System.out.printf(Locale.ROOT, "finetune %s K=%d: noise-free eval return %.1f -> %.1f (best %.1f) after %d iterations, "
+            Finetuner.Result r = new Finetuner(cfg, policy, i -> setting.make(), provenance, System.err, task.sparseSuccess()).run(dir, resume);
+            System.out.printf(Locale.ROOT, task.sparseSuccess()
+                            ? "finetune %s K=%d: noise-free success rate %.3f -> %.3f (best %.3f) after %d iterations, %d env steps, %.0f s%s -> %s%n"
+                            : "finetune %s K=%d: noise-free eval return %.1f -> %.1f (best %.1f) after %d iterations, "
                             + "%d env steps, %.0f s%s -> %s%n", task.name(), cfg.chainSteps(), r.initialEvalReturn(), r.finalEvalReturn(),
                     r.bestEvalReturn(), r.iterations(), r.envSteps(), r.trainSeconds(), r.stoppedByBudget() ? " (budget reached)" : "",
                     r.policy());

@@ -20,15 +20,18 @@ import java.util.TreeMap;
 /**
  * The Stage-2 part of {@code dmpo report}: learning curves of fine-tuning ({@code dmpo finetune}) and from-scratch PPO
  * ({@code dmpo expert}) runs. A method is a run directory's name without its {@code -s<seed>} suffix; curves are the
- * mean over seeds of the noise-free evaluation return at each evaluation (by iteration), against env steps and against
+ * mean over seeds of the noise-free evaluation return (the success rate on sparse-success tasks) at each evaluation (by iteration), against env steps and against
  * training wall time (rollout + update seconds, evaluations excluded); the table gives start, final and best returns (mean ± stderr over seeds) and the wall time to
  * first reach each threshold.
  */
 final class LearningCurveReport {
     private LearningCurveReport() {}
 
-    /** One run: its evaluation points (iteration → env steps, cumulative seconds, return). */
-    record Curve(String method, TreeMap<Integer, double[]> points) {}
+    /**
+     * One run: its evaluation points (iteration → env steps, cumulative seconds, return); {@code success}: the run
+     * recorded success rates (a sparse-success task), so the return is the success rate.
+     */
+    record Curve(String method, TreeMap<Integer, double[]> points, boolean success) {}
 
     static boolean handles(String kind) {
         return "dmpo-finetune".equals(kind) || "dmpo-expert".equals(kind);
@@ -39,15 +42,17 @@ final class LearningCurveReport {
         String method = name.replaceAll("-s\\d+$", "");
         TreeMap<Integer, double[]> pts = new TreeMap<>();
         double seconds = 0;
+        boolean success = false;
         for (Map<String, Object> m : RunDirectory.readLines(run.resolve(RunDirectory.METRICS))) {
             // training time only (rollout + update), the same for every method: evaluations are excluded
             seconds += num(m.get("rollout_seconds")) + num(m.get("update_seconds"));
+            if (m.containsKey("eval_success_rate")) success = true;
             if (m.get("eval_return") instanceof Number r) {
                 int it = ((Number) m.get("iteration")).intValue();
                 pts.put(it, new double[] {num(m.getOrDefault("env_steps", 0)), seconds, r.doubleValue()});
             }
         }
-        return new Curve(method, pts);
+        return new Curve(method, pts, success);
     }
 
     private static double num(Object o) {
@@ -57,13 +62,19 @@ final class LearningCurveReport {
     static void write(List<Curve> curves, Path dir, List<Path> runs) throws IOException {
         Map<String, List<Curve>> by = new LinkedHashMap<>();
         for (Curve c : curves) by.computeIfAbsent(c.method(), k -> new ArrayList<>()).add(c);
-        XYChart vsSteps = chart("Noise-free evaluation return vs env steps (mean over seeds)", "env steps");
-        XYChart vsWall = chart("Noise-free evaluation return vs training wall time (mean over seeds)", "wall time (s)");
-        double[] thresholds = {1500, 2000, 2500, 3000};
+        boolean success = !curves.isEmpty() && curves.stream().allMatch(Curve::success);
+        if (!success && curves.stream().anyMatch(Curve::success)) {
+            throw new UserError("give runs of sparse-success tasks (success rates) or of return tasks, not both", 2);
+        }
+        String measure = success ? "success rate" : "return";
+        XYChart vsSteps = chart("Noise-free evaluation " + measure + " vs env steps (mean over seeds)", "env steps", measure);
+        XYChart vsWall = chart("Noise-free evaluation " + measure + " vs training wall time (mean over seeds)", "wall time (s)", measure);
+        double[] thresholds = success ? new double[] {0.5, 0.7, 0.9, 0.95} : new double[] {1500, 2000, 2500, 3000};
+        String v = success ? "%.3f" : "%.0f"; // how a value of the measure is written
         StringBuilder b = new StringBuilder("# Stage 2: fine-tuning learning curves\n\n");
         b.append("Made by `dmpo report` at commit ").append(Provenance.gitCommit()).append(" from ").append(runs.size()).append(" runs.\n\n");
         b.append("| method | seeds | start | final (± stderr) | best | env steps | wall (s) |");
-        for (double t : thresholds) b.append(String.format(Locale.ROOT, " wall to %.0f (s) |", t));
+        for (double t : thresholds) b.append(String.format(Locale.ROOT, " wall to " + v + " (s) |", t));
         b.append("\n|---|---|---|---|---|---|---|").append("---|".repeat(thresholds.length)).append("\n");
         for (var e : by.entrySet()) {
             List<Curve> cs = e.getValue();
@@ -91,9 +102,9 @@ final class LearningCurveReport {
             double[] best = cs.stream().mapToDouble(c -> c.points().values().stream().mapToDouble(p -> p[2]).max().orElse(Double.NaN)).toArray();
             double[] steps = cs.stream().mapToDouble(c -> c.points().isEmpty() ? Double.NaN : c.points().lastEntry().getValue()[0]).toArray();
             double[] wall = cs.stream().mapToDouble(c -> c.points().isEmpty() ? Double.NaN : c.points().lastEntry().getValue()[1]).toArray();
-            String finals = cs.size() > 1 ? String.format(Locale.ROOT, "%.0f ± %.0f", mean(fin), stderr(fin))
-                    : String.format(Locale.ROOT, "%.0f", mean(fin));
-            b.append(String.format(Locale.ROOT, "| %s | %d | %.0f | %s | %.0f | %.0f | %.0f |", e.getKey(), cs.size(),
+            String finals = cs.size() > 1 ? String.format(Locale.ROOT, v + " ± " + v, mean(fin), stderr(fin))
+                    : String.format(Locale.ROOT, v, mean(fin));
+            b.append(String.format(Locale.ROOT, "| %s | %d | " + v + " | %s | " + v + " | %.0f | %.0f |", e.getKey(), cs.size(),
                     mean(start), finals, mean(best), mean(steps), mean(wall)));
             for (double t : thresholds) {
                 List<Double> reach = new ArrayList<>();
@@ -107,14 +118,15 @@ final class LearningCurveReport {
         }
         b.append("\n`start` is the first evaluation (iteration 0 = the pre-trained policy for fine-tuning runs); `final` the last; "
                 + "`wall to R` the mean training time of the seeds that reached R (how many, of all).\n\n");
-        b.append("![return vs env steps](curves_env_steps.png)\n\n![return vs wall time](curves_wall.png)\n");
+        b.append("![" + measure + " vs env steps](curves_env_steps.png)\n\n![" + measure + " vs wall time](curves_wall.png)\n");
         ReportCommand.png(dir.resolve("curves_env_steps.png"), vsSteps);
         ReportCommand.png(dir.resolve("curves_wall.png"), vsWall);
         AtomicFiles.writeString(dir.resolve("summary.md"), b.toString());
     }
 
-    private static XYChart chart(String title, String xTitle) {
-        XYChart c = new XYChartBuilder().width(900).height(560).title(title).xAxisTitle(xTitle).yAxisTitle("episode return").build();
+    private static XYChart chart(String title, String xTitle, String measure) {
+        XYChart c = new XYChartBuilder().width(900).height(560).title(title).xAxisTitle(xTitle)
+                .yAxisTitle(measure.equals("return") ? "episode return" : measure).build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         return c;
     }

@@ -60,7 +60,7 @@ public final class RunCommand implements Runnable {
                         + "continue with 'dmpo pretrain --resume --out " + dir.resolve("pretrain") + "' and 'dmpo finetune --resume --out "
                         + dir.resolve("finetune") + "')", 2);
             }
-            MainJob job = new MainJob(new MainJob.Settings(t.name(), seed, threads, episodes, budgetMinutes),
+            MainJob job = new MainJob(new MainJob.Settings(t.name(), t.sparseSuccess(), seed, threads, episodes, budgetMinutes),
                     Configs.read(preCfg, List.of()), preCfg.toString(), Configs.read(ftCfg, List.of()), ftCfg.toString(),
                     PretrainCommand::resolveData, i -> t.make(), t.observation(io.dmpo.mujoco.Camera.NONE).dim(), t.actDim(), System.err);
             MainJob.Result r = job.run(dir);

@@ -91,6 +91,15 @@ class ManipulationCommandsTest {
         EnvCommandTest.Run f = run("finetune", "--config", ftCfg.toString(), "--init", runDir.toString(), "--out", ftDir.toString());
         assertEquals(0, f.code(), f.err());
         FinetuneCommandTest.assertEvalMatches(ftDir, 1, "lift");
+        // a sparse-success task's evaluations are success rates too, and its report is drawn in them
+        for (String line : Files.readAllLines(ftDir.resolve("metrics.jsonl"))) {
+            Map<String, Object> m = (Map<String, Object>) io.dmpo.io.Json.parse(line);
+            if (m.containsKey("eval_return")) assertEquals(m.get("eval_return"), m.get("eval_success_rate"), m.toString());
+        }
+        EnvCommandTest.Run rep = run("report", ftDir.toString(), "--out", tmp.resolve("ft-report").toString());
+        assertEquals(0, rep.code(), rep.err());
+        String report = Files.readString(tmp.resolve("ft-report").resolve("summary.md"));
+        assertTrue(report.contains("wall to 0.900 (s)") && report.contains("![success rate vs env steps]"), report);
         // the trained pixel policy in the control loop: its own camera (32x32), refused for another task
         // (pinned, two threads: the loop's thread and the controller's helper on their own CPUs where Linux allows it)
         boolean canPin = io.dmpo.nn.Affinity.unavailableReason() == null;

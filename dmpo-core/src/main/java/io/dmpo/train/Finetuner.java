@@ -63,13 +63,23 @@ public final class Finetuner {
     private final IntFunction<? extends Env> makeEnv;
     private final Map<String, Object> provenance;
     private final PrintStream log;
+    private final boolean successReward;
+
+    /** As below, for a task whose reward is not a sparse success. */
+    public Finetuner(FinetuneConfig cfg, FlowPolicy init, IntFunction<? extends Env> makeEnv, Map<String, Object> provenance,
+                     PrintStream log) {
+        this(cfg, init, makeEnv, provenance, log, false);
+    }
 
     /**
      * {@code init}: the pre-trained policy (its actor is copied; the copy is trained, the original is the frozen BC
-     * reference); {@code makeEnv}: the task's env, one per index (wrapped here in action chunking).
+     * reference); {@code makeEnv}: the task's env, one per index (wrapped here in action chunking);
+     * {@code successReward}: the task's reward is a sparse success (1 on success, which ends the episode), so every
+     * evaluation also records its success rate ± stderr ({@code eval_success_rate}: the mean return).
      */
     public Finetuner(FinetuneConfig cfg, FlowPolicy init, IntFunction<? extends Env> makeEnv, Map<String, Object> provenance,
-                     PrintStream log) {
+                     PrintStream log, boolean successReward) {
+        this.successReward = successReward;
         if (init.spec().condSteps() != 1) throw new IllegalArgumentException("fine-tuning supports cond_steps 1, the policy has " + init.spec().condSteps());
         this.cfg = cfg;
         this.init = init;
@@ -147,8 +157,8 @@ public final class Finetuner {
                 putEval(m, r, evalSeed);
                 m.put("iteration_seconds", bar.elapsed());
                 run.appendMetrics(m);
-                log.printf(Locale.ROOT, "dmpo finetune: pre-trained policy, noise-free K=%d: return %.1f ± %.1f%n",
-                        cfg.chainSteps(), initialEval, r.stderr());
+                log.printf(Locale.ROOT, successReward ? "dmpo finetune: pre-trained policy, noise-free K=%d: success rate %.3f ± %.3f%n"
+                        : "dmpo finetune: pre-trained policy, noise-free K=%d: return %.1f ± %.1f%n", cfg.chainSteps(), initialEval, r.stderr());
             }
             double budgetSeconds = cfg.budgetMinutes() * 60, lastEval = initialEval, evalSeconds = 0;
             boolean stoppedByBudget = false;
@@ -203,7 +213,8 @@ public final class Finetuner {
                 }
                 if (s.episodes() > 0) lastReturn = s.episodeReturn();
                 bar.update(s.iteration(), String.format(Locale.ROOT,
-                        "%.2fM steps | ret %7.1f | eval %7.1f | kl %.4f clip %.3f ev %.2f | σ %.3f | bc %.4f",
+                        successReward ? "%.2fM steps | ret %7.3f | success %5.3f | kl %.4f clip %.3f ev %.2f | σ %.3f | bc %.4f"
+                                : "%.2fM steps | ret %7.1f | eval %7.1f | kl %.4f clip %.3f ev %.2f | σ %.3f | bc %.4f",
                         s.envSteps() / 1e6, lastReturn, lastEval, s.approxKl(), s.clipFraction(), s.explainedVariance(),
                         sigma[0], s.extraLoss()), evalNow);
                 if (last && s.iteration() < cfg.iterations()) {
@@ -222,6 +233,10 @@ public final class Finetuner {
             summary.put("initial_eval_return", initialEval);
             summary.put("final_eval_return", lastEval);
             summary.put("best_eval_return", run.bestScore());
+            if (successReward) {
+                summary.put("initial_success_rate", initialEval);
+                summary.put("final_success_rate", lastEval);
+            }
             summary.put("best_iteration", run.best().map(RunDirectory.Checkpoint::iteration).orElse(0L));
             summary.put("iterations", latest.iteration());
             summary.put("env_steps", ppo.envSteps());
@@ -266,9 +281,13 @@ public final class Finetuner {
         return Evaluator.run(policy, envs, cfg.chainSteps(), cfg.evalEpisodes(), seed);
     }
 
-    private static void putEval(Map<String, Object> m, Evaluator.Episodes r, long seed) {
+    private void putEval(Map<String, Object> m, Evaluator.Episodes r, long seed) {
         m.put("eval_return", r.mean());
         m.put("eval_return_stderr", r.stderr());
+        if (successReward) {
+            m.put("eval_success_rate", r.mean());
+            m.put("eval_success_rate_stderr", r.stderr());
+        }
         m.put("eval_returns", Arrays.stream(r.returns()).boxed().toList());
         m.put("eval_seed", seed);
     }

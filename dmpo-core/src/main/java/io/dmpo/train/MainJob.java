@@ -44,8 +44,8 @@ public final class MainJob {
     public static final int BASELINE_STEPS = 20;
     static final int EVAL_ENVS = 10;
 
-    /** What the user chose. */
-    public record Settings(String task, long seed, int threads, int episodes, double budgetMinutes) {
+    /** What the user chose; {@code successReward}: the task's reward is a sparse success (reported as rates). */
+    public record Settings(String task, boolean successReward, long seed, int threads, int episodes, double budgetMinutes) {
         public Settings {
             if (!(budgetMinutes >= 1)) throw new IllegalArgumentException("the budget must be at least 1 minute, got " + budgetMinutes);
             if (threads < 1 || episodes < 2) throw new IllegalArgumentException("threads must be >= 1 and episodes >= 2");
@@ -199,7 +199,7 @@ public final class MainJob {
             Map<String, Object> fprov = new LinkedHashMap<>(prov);
             fprov.put("init", pre.policy().toString());
             fprov.put("init_sha256", Provenance.sha256(pre.policy()));
-            Finetuner.Result ft = new Finetuner(fc, pretrained, makeEnv, fprov, log).run(dir.resolve("finetune"), false);
+            Finetuner.Result ft = new Finetuner(fc, pretrained, makeEnv, fprov, log, settings.successReward()).run(dir.resolve("finetune"), false);
             FlowPolicy tuned = PolicyFile.load(ft.policy());
             Evaluator.Episodes after = Evaluator.run(tuned, envs, 1, settings.episodes(), EVAL_SEED);
             double latencyTuned = Evaluator.latencyMicros(tuned, history, 1, 200, 1001);
