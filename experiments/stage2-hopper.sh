@@ -37,8 +37,7 @@ for seed in $seeds; do     # seed-major: a partial run still compares every meth
     case "$method" in
       gaussian-ppo)
         if [ -f "$run/config.json" ]; then "$dmpo" expert --env hopper --resume --out "$run" --steps $(( iterations * 2000 )); else
-          "$dmpo" expert --env hopper --seed "$seed" --steps $(( iterations * 2000 )) --envs 8 --threads 2 --eval-every 10 --eval-episodes 10 --out "$run"; fi
-        echo '{}' > "$run/summary.json" ;;
+          "$dmpo" expert --env hopper --seed "$seed" --steps $(( iterations * 2000 )) --envs 8 --threads 2 --eval-every 10 --eval-episodes 10 --out "$run"; fi ;;
       *)
         case "$method" in
           reinflow-k4) init=$(pretrained reflow "$seed" | tail -1); cfg=finetune-reinflow-k4 ;;

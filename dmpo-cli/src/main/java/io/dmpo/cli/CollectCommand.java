@@ -96,7 +96,9 @@ public final class CollectCommand implements Runnable {
                 attrs.put("policy_checkpoint_sha256", loaded.weightsSha256());
                 attrs.put("policy_iteration", loaded.iteration());
                 attrs.put("policy_eval_return", loaded.evalReturn());
-                attrs.put("policy_git_commit", String.valueOf(loaded.runConfig().get("git_commit")));
+                // the session that wrote the checkpoint (a resumed run's checkpoints may come from several commits)
+                Object commit = loaded.state().containsKey("git_commit") ? loaded.state().get("git_commit") : loaded.runConfig().get("git_commit");
+                attrs.put("policy_git_commit", String.valueOf(commit));
             } else {
                 attrs.put("policy", "uniform random actions");
                 attrs.put("policy_checkpoint_sha256", "none");

@@ -46,6 +46,7 @@ public final class ReportCommand implements Runnable {
     /** A method's label ({@link io.dmpo.loss.FlowObjective#label()}) from a pretrain run's recorded config. */
     @SuppressWarnings("unchecked")
     static String method(Map<String, Object> runConfig, Path run) {
+        if (!(runConfig.get("config") instanceof Map)) throw new UserError(run.resolve(RunDirectory.CONFIG) + ": no recorded 'config' section", 2);
         try {
             return io.dmpo.train.PretrainConfig.fromRecorded((Map<String, Object>) runConfig.get("config"),
                     run.resolve(RunDirectory.CONFIG).toString()).objective().label();

@@ -66,6 +66,8 @@ public final class RunCommand implements Runnable {
             MainJob.Result r = job.run(dir);
             MainJobReport.write(dir, t.name(), r);
             print(t.name(), dir, r);
+        } catch (MainJob.BudgetTooSmall e) {
+            throw new UserError(e.getMessage() + ": --budget-minutes", 1);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), 2);
         } catch (TrainingDiverged e) {

@@ -17,9 +17,9 @@ public record MeanStderr(double mean, double stderr, int n) {
         return new MeanStderr(m, n < 2 ? 0 : Math.sqrt(s / (n - 1) / n), n);
     }
 
-    /** The sample standard deviation (n − 1 in the denominator; 0 below two values). */
+    /** The sample standard deviation (n − 1 in the denominator; 0 for one value, NaN for none). */
     public double std() {
-        return stderr * Math.sqrt(n);
+        return n == 0 ? Double.NaN : stderr * Math.sqrt(n);
     }
 
     public static MeanStderr of(Collection<? extends Number> values) {

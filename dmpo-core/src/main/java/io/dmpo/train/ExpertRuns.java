@@ -61,7 +61,8 @@ public final class ExpertRuns {
     }
 
     public static double evalReturn(Map<String, Object> evalRecord) {
-        return ((Number) evalRecord.get("eval_return")).doubleValue();
+        if (!(evalRecord.get("eval_return") instanceof Number r)) throw new RunException("an evaluation record without eval_return: " + evalRecord);
+        return r.doubleValue();
     }
 
     /** The best deterministic evaluation return of the run. */
@@ -77,6 +78,11 @@ public final class ExpertRuns {
     public static String checkpointFor(Path runDir, String quality) {
         List<Map<String, Object>> evals = evals(runDir);
         if (evals.isEmpty()) throw new RunException(runDir + ": no evaluated checkpoints (evals.jsonl is empty or missing)");
+        for (Map<String, Object> e : evals) {
+            if (!(e.get("checkpoint") instanceof String) || !(e.get("eval_return") instanceof Number)) {
+                throw new RunException(runDir.resolve(RunDirectory.EVALS) + ": a record without checkpoint or eval_return: " + e);
+            }
+        }
         Map<String, Object> best = evals.get(0);
         for (Map<String, Object> e : evals) if (evalReturn(e) > evalReturn(best)) best = e;
         if (quality.equals("expert")) return (String) best.get("checkpoint");

@@ -85,7 +85,12 @@ public final class ExpertTrainer {
             Evaluator.Actor noiseFree = Evaluator.noiseFree(policy, Ppo.ObservationMap.running(ppo.obsStats(), cfg.ppo().obsClip));
 
             RunDirectory run = resume ? RunDirectory.resume(dir) : RunDirectory.start(dir, runConfig());
-            if (resume) AtomicFiles.writeString(dir.resolve(RunDirectory.CONFIG), Json.write(runConfig()) + "\n"); // the new budget
+            if (resume) { // the new budget; the recorded provenance (the commit that started the run) stays
+                Map<String, Object> recorded = new LinkedHashMap<>(RunDirectory.readConfig(dir));
+                recorded.put("steps", cfg.steps());
+                recorded.put("threads", cfg.threads());
+                AtomicFiles.writeString(dir.resolve(RunDirectory.CONFIG), Json.write(recorded) + "\n");
+            }
             var from = run.resumedFrom();
             if (from.isPresent()) {
                 Map<String, Object> st = PpoCheckpoint.load(from.get().path(), policy.params(), critic.params(),

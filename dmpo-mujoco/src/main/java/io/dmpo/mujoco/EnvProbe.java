@@ -231,9 +231,12 @@ public final class EnvProbe {
      */
     public static OptionalDouble testspeed(Path model, long nstep, int nthread, double noise) {
         if (!testspeedInstalled()) return OptionalDouble.empty();
+        Path work = null;
         try {
-            Process p = new ProcessBuilder("mujoco-testspeed", model.toString(), Long.toString(nstep), Integer.toString(nthread),
-                    Double.toString(noise)).redirectErrorStream(true).start();
+            work = Files.createTempDirectory("dmpo-testspeed"); // MuJoCo may write MUJOCO_LOG.TXT: never into the user's directory
+            Process p = new ProcessBuilder("mujoco-testspeed", model.toAbsolutePath().toString(), Long.toString(nstep),
+                    Integer.toString(nthread), Double.toString(noise)).redirectErrorStream(true).directory(work.toFile()).start();
+            p.getOutputStream().close();
             StringBuilder out = new StringBuilder();
             try (BufferedReader br = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
@@ -250,10 +253,21 @@ public final class EnvProbe {
             }
             return OptionalDouble.of(Double.parseDouble(m.group(1)));
         } catch (IOException e) {
-            throw new Failure("cannot run mujoco-testspeed: " + e.getMessage());
+            throw new Failure("cannot run mujoco-testspeed: " + io.dmpo.io.AtomicFiles.describe(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new Failure("interrupted while running mujoco-testspeed");
+        } finally {
+            if (work != null) deleteTree(work);
+        }
+    }
+
+    /** Removes the testspeed scratch directory; a file that will not go is said once on stderr, not ignored. */
+    private static void deleteTree(Path dir) {
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
+        } catch (IOException e) {
+            System.err.println("dmpo env bench: cannot remove " + dir + ": " + io.dmpo.io.AtomicFiles.describe(e));
         }
     }
 
