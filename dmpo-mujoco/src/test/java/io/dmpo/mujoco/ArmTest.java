@@ -101,11 +101,13 @@ class ArmTest {
     void anObjectOffTheTableLandsOnTheFloor() {
         for (ArmTask task : new ArmTask[] {ArmTask.LIFT, ArmTask.CAN}) {
             try (ArmEnv env = new ArmEnv(task, Camera.NONE)) {
-                env.reset(0);
-                env.placeObject(new double[] {0, -0.75, -0.5, 1, 0, 0, 0}); // beside the table (its edge is at y = -0.6), below its top
-                for (int i = 0; i < 60; i++) env.step(new double[ArmEnv.ACT_DIM]); // 3 s
-                double z = env.objectPosition()[2];
-                assertTrue(z > -0.85 && z < -0.7, task.id + ": the object rests on the floor, z = " + z);
+                for (double[] where : new double[][] {{0, -0.75}, {-5, 3}}) { // beside the table (edge y = -0.6); far away
+                    env.reset(0);
+                    env.placeObject(new double[] {where[0], where[1], -0.5, 1, 0, 0, 0});
+                    for (int i = 0; i < 60; i++) env.step(new double[ArmEnv.ACT_DIM]); // 3 s
+                    double z = env.objectPosition()[2];
+                    assertTrue(z > -0.85 && z < -0.7, task.id + " at " + java.util.Arrays.toString(where) + ": on the floor, z = " + z);
+                }
             }
         }
     }
