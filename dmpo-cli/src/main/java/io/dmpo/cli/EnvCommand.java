@@ -100,7 +100,7 @@ public final class EnvCommand implements Runnable {
             String problem = frame == null ? null : io.dmpo.io.AtomicFiles.outputProblem(frame, true);
             if (problem != null) throw new UserError(problem, 2); // before the rollouts, not after
             Tasks.Task t = task(task, frameSkip);
-            Map<String, Object> r = probe(() -> EnvProbe.check(t, cam, steps, envs, threads, seed, 0)).toMap();
+            Map<String, Object> r = userErrors(() -> EnvProbe.check(t, cam, steps, envs, threads, seed, 0)).toMap();
             if (frame != null) {
                 try (Env env = userErrors(() -> t.make(cam))) {
                     double[] o = env.reset(seed);
@@ -189,7 +189,7 @@ public final class EnvCommand implements Runnable {
                 for (String t : list) {
                     Tasks.Task task = task(t, frameSkip);
                     Camera cam = camera(camera != null ? camera : task.defaultCamera(), image);
-                    rows.add(probe(() -> EnvProbe.renderTiming(task, cam, frames, repeats)).toMap());
+                    rows.add(userErrors(() -> EnvProbe.renderTiming(task, cam, frames, repeats)).toMap());
                 }
                 if (json) {
                     System.out.println(io.dmpo.io.Json.write(rows));
@@ -207,7 +207,7 @@ public final class EnvCommand implements Runnable {
             List<Map<String, Object>> rows = new ArrayList<>();
             for (String t : tasks) {
                 Tasks.Task task = task(t, frameSkip);
-                for (EnvProbe.Throughput r : probe(() -> {
+                for (EnvProbe.Throughput r : userErrors(() -> {
                     try {
                         return EnvProbe.physicsThroughput(t, task, physicsSteps, envsPerThread, repeats, ctrlNoise);
                     } catch (java.io.IOException e) {
@@ -274,11 +274,6 @@ public final class EnvCommand implements Runnable {
     static Tasks.Task task(String spec, int frameSkip) {
         if (frameSkip < 1) throw new UserError("--frame-skip must be >= 1", 2);
         return userErrors(() -> Tasks.of(spec, frameSkip));
-    }
-
-    /** Runs a measurement: bad input (2) and missing libraries (3) are one-line errors; a failed one is {@link EnvProbe.Failure} (1). */
-    static <T> T probe(java.util.function.Supplier<T> measurement) {
-        return userErrors(measurement);
     }
 
     static Camera camera(String name, String size) {

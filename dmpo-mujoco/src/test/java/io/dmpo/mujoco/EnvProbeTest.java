@@ -23,7 +23,6 @@ class EnvProbeTest {
         assertTrue(c.meanEpisodeLength() > 1 && c.meanEpisodeLength() < 400, "episode length " + c.meanEpisodeLength());
         assertEquals(c.checksum(), EnvProbe.checksum(hopper, Camera.NONE, 3, 300), "the reported checksum is the seeded rollout's");
         assertNotEquals(c.checksum(), EnvProbe.checksum(hopper, Camera.NONE, 4, 300), "another seed, another rollout");
-        assertEquals("0000000000000000".length(), ((String) c.toMap().get("checksum")).length());
     }
 
     @Test
