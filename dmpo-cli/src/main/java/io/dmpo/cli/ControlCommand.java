@@ -66,7 +66,7 @@ public final class ControlCommand implements Runnable {
         Check.atLeast("--threads", threads, 1);
         if (steps < 1 || steps > 1024) throw new UserError("--steps must be in [1, 1024], got " + steps, 2); // as eval
         ArmTask armTask = ArmTask.of(task);
-        if (armTask == null) throw new UserError("unknown task '" + task + "' (lift, can)", 2);
+        if (armTask == null) throw new UserError("unknown task '" + task + "' (lift, can, square)", 2);
         Parallel.setThreads(threads);
         if (pin) {
             String why = io.dmpo.nn.Affinity.unavailableReason();

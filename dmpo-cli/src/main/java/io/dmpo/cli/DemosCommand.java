@@ -18,7 +18,7 @@ import java.util.Map;
 
 /** {@code dmpo demos}: scripted demonstrations of a manipulation task, written in the robomimic layout. */
 @Command(name = "demos", mixinStandardHelpOptions = true,
-        description = "Record scripted demonstrations of a manipulation task (lift, can) and write them in the robomimic "
+        description = "Record scripted demonstrations of a manipulation task (lift, can, square) and write them in the robomimic "
                 + "HDF5 layout (data/demo_i/obs/<key>, actions, rewards, dones); with --image, both cameras' frames too.")
 public final class DemosCommand implements Runnable {
     @Option(names = "--task", required = true, description = "lift or can")

@@ -61,7 +61,7 @@ public final class EnvCommand implements Runnable {
                             r.get("act_dim"), r.get("frame_skip"), (double) r.get("dt"));
                 }
                 System.out.println("plus mjcf:<path> for any MJCF robot (obs = qpos, qvel; action = actuator ctrlrange)");
-                System.out.println("lift and can: robot-arm manipulation (7-d end-effector action at 20 Hz, sparse success reward);"
+                System.out.println("lift, can and square: robot-arm manipulation (7-d end-effector action at 20 Hz, sparse success reward);"
                         + " --camera NAME --image WxH for pixel observations (arm cameras: agentview, wrist, sideview)");
             }
         }

@@ -53,7 +53,8 @@ class EnvCommandTest {
             assertTrue(((Number) row.get("dt")).doubleValue() > 0, row.toString());
         }
         assertEquals(Map.of("hopper", List.of(11, 3), "walker2d", List.of(17, 6), "halfcheetah", List.of(17, 6),
-                "ant", List.of(27, 8), "humanoid", List.of(376, 17), "lift", List.of(19, 7), "can", List.of(19, 7)), dims);
+                "ant", List.of(27, 8), "humanoid", List.of(376, 17), "lift", List.of(19, 7), "can", List.of(19, 7),
+                "square", List.of(19, 7)), dims);
     }
 
     @Test

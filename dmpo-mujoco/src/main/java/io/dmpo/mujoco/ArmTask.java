@@ -12,10 +12,21 @@ import java.util.SplittableRandom;
  *       [−0.25, −0.12]; success when it is in the bin at y = 0.22: centre within the bin's inner walls and below its
  *       rim, i.e. lowered into the bin, not carried above it. As in robosuite's PickPlace, whether the fingers have
  *       opened does not matter; horizon 500.</li>
+ *   <li>{@code square} (robomimic's NutAssemblySquare): a square nut (a 1.6 cm thick ring, 4.2 cm hole, with a 6 cm
+ *       handle; 40 g) placed uniformly in x ∈ [−0.115, −0.11], y ∈ [0.11, 0.225] with a uniform random yaw, and a
+ *       square peg (3.2 cm wide, 10 cm tall) fixed at (0.15, 0.10) (robosuite: (0.23, 0.10); our arm, holding the hand
+ *       level over the table, reaches x ≈ 0.22 at the carrying height, which a nut held by its handle needs beyond
+ *       the peg); success when the nut's centre is within 3 cm of the
+ *       peg's axis and below 5 cm above the table (robosuite's {@code on_peg}), i.e. the ring has gone down around the
+ *       peg: the hole leaves 5 mm per side, and a corner of the peg passes only if the nut's yaw is within about 17° of
+ *       the peg's (mod 90°); horizon 400.</li>
  * </ul>
+ * Positions are robosuite's relative to the table centre; the object's "position" is its body origin (the cube's
+ * and can's centre, the nut ring's centre).
  */
 public enum ArmTask {
-    LIFT("lift", "cube", 300, 0.021, new double[] {-0.03, 0.03, -0.03, 0.03}, null, 0.0, 0.15, true, """
+    LIFT("lift", "cube", 300, 0.021, new double[] {-0.03, 0.03, -0.03, 0.03}, null,
+            new Script(0.0, 0.15, 0, Math.PI / 2, 0, 0, 0.5, 1.0, false), """
             <body name="cube" pos="0 0 0.021">
               <joint name="cube_joint" type="free" damping="0" armature="0"/>
               <geom name="cube" class="collide" type="box" size="0.021 0.021 0.021" mass="0.074" rgba="0.85 0.12 0.1 1"/>
@@ -26,7 +37,8 @@ public enum ArmTask {
             return p[2] > 0.04;
         }
     },
-    CAN("can", "can", 500, 0.055, new double[] {-0.08, 0.08, -0.25, -0.12}, new double[] {0, 0.22}, 0.015, 0.25, false, """
+    CAN("can", "can", 500, 0.055, new double[] {-0.08, 0.08, -0.25, -0.12}, new double[] {0, 0.22},
+            new Script(0.015, 0.25, 0, 0, 0, 0.01 + 0.055 + 0.005, 0.5, 1.0, false), """
             <body name="bin" pos="0 0.22 0">
               <geom name="bin_floor" class="collide" type="box" pos="0 0 0.005" size="0.1 0.1 0.005" rgba="0.35 0.45 0.6 1"/>
               <geom class="collide" type="box" pos="0.095 0 0.045" size="0.005 0.1 0.035" rgba="0.35 0.45 0.6 1"/>
@@ -43,7 +55,42 @@ public enum ArmTask {
         boolean succeeded(double[] p) {
             return Math.abs(p[0] - BIN_X) < BIN_INNER && Math.abs(p[1] - BIN_Y) < BIN_INNER && p[2] < BIN_RIM;
         }
+    },
+    // the nut: four walls around a 2 × 0.021 m hole, the handle along the nut's +y axis (its grasp point is the handle's
+    // middle, so the fingers close along the nut's x axis, as on a cube's faces); the peg is part of the table (no joint)
+    SQUARE("square", "nut", 400, 0.008, new double[] {-0.115, -0.11, 0.11, 0.225}, new double[] {ArmTask.PEG_X, ArmTask.PEG_Y},
+            new Script(0.006, 0.16, 0.065, Math.PI, Math.PI / 2, 0.03, 0.3, 0.5, true), """
+            <body name="peg" pos="0.15 0.1 0">
+              <geom name="peg" class="collide" type="box" pos="0 0 0.05" size="0.016 0.016 0.05" rgba="0.55 0.35 0.2 1"/>
+            </body>
+            <body name="nut" pos="-0.11 0.15 0.008">
+              <joint name="nut_joint" type="free" damping="0" armature="0"/>
+              <geom name="nut_wall_px" class="collide" type="capsule" fromto="0.029 -0.029 0 0.029 0.029 0" size="0.008" mass="0.007" rgba="0.2 0.5 0.8 1"/>
+              <geom name="nut_wall_nx" class="collide" type="capsule" fromto="-0.029 -0.029 0 -0.029 0.029 0" size="0.008" mass="0.007" rgba="0.2 0.5 0.8 1"/>
+              <geom name="nut_wall_py" class="collide" type="capsule" fromto="-0.029 0.029 0 0.029 0.029 0" size="0.008" mass="0.007" rgba="0.2 0.5 0.8 1"/>
+              <geom name="nut_wall_ny" class="collide" type="capsule" fromto="-0.029 -0.029 0 0.029 -0.029 0" size="0.008" mass="0.007" rgba="0.2 0.5 0.8 1"/>
+              <geom name="nut_handle" class="collide" type="capsule" fromto="0 0.037 0 0 0.09 0" size="0.008" mass="0.012" rgba="0.2 0.5 0.8 1"/>
+            </body>
+            """) {
+        @Override
+        boolean succeeded(double[] p) {
+            return Math.abs(p[0] - PEG_X) < 0.03 && Math.abs(p[1] - PEG_Y) < 0.03 && p[2] < 0.05;
+        }
     };
+
+    /**
+     * How the scripted demonstrator handles the object (see {@link ScriptedDemonstrator}): {@code graspHeight}, the
+     * grip point above the grasp point; {@code liftHeight}, the grip point's height when lifted or carried;
+     * {@code graspOffset}, the grasp point on the object's +y axis from its centre (the nut's handle);
+     * {@code graspPeriod}, the yaw symmetry of the object's x axis the fingers close along (a cube's faces π/2, a
+     * handle π; 0: round, no turn); {@code placePeriod}, the yaw symmetry the object must match at the goal (the square nut on its peg π/2;
+     * 0: none); {@code placeHeight}, the object centre's height the lowering aims at; {@code lowerSpeed}, the
+     * fraction of full speed while lowering onto the goal; {@code carryNoise}, the fraction of the noise added while
+     * carrying (a nut held by its handle swings and slips under full noise); {@code retryPlace}, whether a lowering that stalls (the nut
+     * on the peg's top) lifts and realigns rather than letting go.
+     */
+    record Script(double graspHeight, double liftHeight, double graspOffset, double graspPeriod, double placePeriod,
+                  double placeHeight, double lowerSpeed, double carryNoise, boolean retryPlace) {}
 
     public final String id, objectBody, objectsXml;
     public final int horizon;
@@ -53,22 +100,17 @@ public enum ArmTask {
     private final double[] placement;
     /** Where the demonstrator puts the object down ((x, y) of the goal), or null when lifting it is the task. */
     final double[] goal;
-    /** The demonstrator's grip point above the object's centre, and the height it lifts to. */
-    final double graspHeight, liftHeight;
-    /** Whether the object has faces the fingers must line up with (a cube) rather than being round (a can). */
-    final boolean alignToFaces;
+    final Script script;
 
-    ArmTask(String id, String objectBody, int horizon, double restHeight, double[] placement, double[] goal, double graspHeight,
-            double liftHeight, boolean alignToFaces, String objectsXml) {
+    ArmTask(String id, String objectBody, int horizon, double restHeight, double[] placement, double[] goal, Script script,
+            String objectsXml) {
         this.id = id;
         this.objectBody = objectBody;
         this.horizon = horizon;
         this.restHeight = restHeight;
         this.placement = placement;
         this.goal = goal;
-        this.graspHeight = graspHeight;
-        this.liftHeight = liftHeight;
-        this.alignToFaces = alignToFaces;
+        this.script = script;
         this.objectsXml = objectsXml;
     }
 
@@ -77,7 +119,7 @@ public enum ArmTask {
         return restHeight;
     }
 
-    /** The task called {@code name} ("lift", "can"), or null. */
+    /** The task called {@code name} ("lift", "can", "square"), or null. */
     public static ArmTask of(String name) {
         for (ArmTask t : values()) if (t.id.equals(name.toLowerCase(Locale.ROOT))) return t;
         return null;
@@ -85,6 +127,8 @@ public enum ArmTask {
 
     /** Bin centre (the can task's goal) and inner half-width of the can task, and its rim height. */
     public static final double BIN_X = 0, BIN_Y = 0.22, BIN_INNER = 0.09, BIN_RIM = 0.08;
+    /** The square peg's axis (the square task's goal). */
+    public static final double PEG_X = 0.15, PEG_Y = 0.10;
 
     /** A random initial object pose: position 3, quaternion 4. */
     double[] samplePose(SplittableRandom rng) {

@@ -6,9 +6,12 @@ import java.util.SplittableRandom;
  * A scripted demonstrator for {@link ArmTask}s: waypoints relative to the object, reached through the same 7-d
  * end-effector actions a policy emits, with Gaussian noise on the arm's six action dimensions (the variety a learner
  * needs; full while moving freely, half while descending or holding, none while the fingers close or open).
- * Phases: above the object → down to the grasp → close → lift (→ carry over the bin → lower → open, for {@code can},
- * whose episode usually succeeds while lowering, once the can is below the bin's rim). A grasp that fails (the object
- * does not rise with the hand) restarts from the approach.
+ * Phases: above the grasp point → down to it → close → lift (→ carry the object over the goal → lower → open, for
+ * {@code can}, whose episode usually succeeds while lowering, once the can is below the bin's rim). A grasp that fails
+ * (the object does not rise with the hand) restarts from the approach. For {@code square} the grasp point is the
+ * nut's handle, and while carrying the hand also turns the nut's square onto the peg's (mod 90°; the handle ends
+ * pointing anywhere but away from the robot, where the arm's reach ends); a lowering that stalls (the nut on the
+ * peg's top) lifts and realigns.
  */
 public final class ScriptedDemonstrator {
     enum Phase { APPROACH, DESCEND, CLOSE, LIFT, CARRY, LOWER, RELEASE }
@@ -43,34 +46,36 @@ public final class ScriptedDemonstrator {
 
     /** The next action for the env's current state. */
     public double[] act() {
-        double[] grip = env.gripPosition(), object = env.objectPosition();
+        double[] grip = env.gripPosition(), object = env.objectPosition(), handle = graspPoint(object);
         ArmTask task = env.task();
+        ArmTask.Script script = task.script;
         boolean place = task.goal != null;
-        double graspHeight = task.graspHeight; // grip point above the object's centre (the hand clears a can's top by 3 mm)
+        double graspHeight = script.graspHeight(); // grip point above the grasp point (the hand clears a can's top by 3 mm)
         double[] target;
         double gripper;
+        double speed = 1.0;
         phaseSteps++;
         switch (phase) {
             case APPROACH -> {
-                target = new double[] {object[0], object[1], object[2] + graspHeight + 0.08};
+                target = new double[] {handle[0], handle[1], handle[2] + graspHeight + 0.08};
                 gripper = -1;
                 if (distance(grip, target) < 0.012 && yawError() < 0.05) next(Phase.DESCEND);
             }
             case DESCEND -> {
-                target = new double[] {object[0], object[1], object[2] + graspHeight};
+                target = new double[] {handle[0], handle[1], handle[2] + graspHeight};
                 gripper = -1;
                 if (distance(grip, target) < 0.008 || phaseSteps > 40) next(Phase.CLOSE);
             }
             case CLOSE -> {
-                target = new double[] {object[0], object[1], object[2] + graspHeight};
+                target = new double[] {handle[0], handle[1], handle[2] + graspHeight};
                 gripper = 1;
                 if (phaseSteps >= 8) {
-                    grasp = object.clone();
+                    grasp = handle.clone();
                     next(Phase.LIFT);
                 }
             }
             case LIFT -> {
-                double top = task.liftHeight;
+                double top = script.liftHeight();
                 target = new double[] {grasp[0], grasp[1], top};
                 gripper = 1;
                 if (phaseSteps > 12 && object[2] < env.task().restHeight() + 0.01) {
@@ -78,18 +83,24 @@ public final class ScriptedDemonstrator {
                     gripper = -1;
                 } else if (place && grip[2] > top - 0.02) {
                     next(Phase.CARRY);
+                    if (script.placePeriod() > 0) planPlacement();
                 }
             }
-            case CARRY -> { // the object, wherever it sits in the fingers, goes over the goal (the bin's centre)
-                target = new double[] {task.goal[0] + grip[0] - object[0], task.goal[1] + grip[1] - object[1], task.liftHeight};
+            case CARRY -> { // the object, wherever it sits in the fingers, goes over the goal (the bin's centre, the peg)
+                target = new double[] {task.goal[0] + grip[0] - object[0], task.goal[1] + grip[1] - object[1], script.liftHeight()};
                 gripper = 1;
-                if (distance(grip, target) < 0.02) next(Phase.LOWER);
+                boolean there = script.placePeriod() > 0
+                        ? Math.hypot(object[0] - task.goal[0], object[1] - task.goal[1]) < 0.004 && Math.abs(grip[2] - target[2]) < 0.02
+                                && yawError() < 0.05
+                        : distance(grip, target) < 0.02;
+                if (there) next(Phase.LOWER);
             }
-            case LOWER -> { // until the can's bottom is just above the bin floor, measured on the can, not the hand
-                double above = object[2] - (0.01 + env.task().restHeight() + 0.005);
+            case LOWER -> { // until the object's centre reaches the place height, measured on the object, not the hand
+                double above = object[2] - script.placeHeight();
                 target = new double[] {task.goal[0] + grip[0] - object[0], task.goal[1] + grip[1] - object[1], grip[2] - above};
                 gripper = 1;
-                if (Math.abs(above) < 0.008 || phaseSteps > 40) next(Phase.RELEASE);
+                speed = script.lowerSpeed();
+                if (Math.abs(above) < 0.008 || phaseSteps > 40) next(script.retryPlace() ? Phase.CARRY : Phase.RELEASE);
             }
             case RELEASE -> {
                 target = grip.clone();
@@ -100,9 +111,10 @@ public final class ScriptedDemonstrator {
         }
         // a held object is carried at up to half speed; noise is smaller near a grasp or a release, where millimetres count
         boolean holding = phase == Phase.LIFT || phase == Phase.CARRY || phase == Phase.LOWER;
-        double speed = holding ? 0.5 : 1.0;
+        if (holding) speed = Math.min(speed, 0.5);
         double jitter = noise * switch (phase) {
-            case APPROACH, CARRY -> 1.0;
+            case APPROACH -> 1.0;
+            case CARRY -> script.carryNoise();
             case DESCEND, LIFT, LOWER -> 0.5;
             case CLOSE, RELEASE -> 0.0;
         };
@@ -115,23 +127,56 @@ public final class ScriptedDemonstrator {
         return a;
     }
 
+    /** Where the fingers grasp: the object's centre, or {@code graspOffset} along its +y axis (the nut's handle). */
+    private double[] graspPoint(double[] object) {
+        double offset = env.task().script.graspOffset();
+        if (offset == 0) return object;
+        double yaw = yaw(env.objectQuaternion());
+        return new double[] {object[0] - offset * Math.sin(yaw), object[1] + offset * Math.cos(yaw), object[2]};
+    }
+
+    /**
+     * The hand turn that sets the held object's yaw onto the goal's (mod {@code placePeriod}): of the final nut yaws
+     * 0, π/2, π (the handle pointing +y, −x, −y; never +x, away from the robot), the one reached by the smallest turn
+     * that keeps the hand within 100° of its home yaw (one always exists: the three lie π/2 apart).
+     */
+    private void planPlacement() {
+        double nutYaw = yaw(env.objectQuaternion()), best = Double.NaN;
+        for (int k = 0; k < 3; k++) {
+            double turn = wrap(k * Math.PI / 2 - nutYaw);
+            if (Math.abs(targetYaw + turn) <= Math.toRadians(100) && (Double.isNaN(best) || Math.abs(turn) < Math.abs(best))) best = turn;
+        }
+        if (Double.isNaN(best)) throw new IllegalStateException("no reachable placement yaw from hand yaw " + targetYaw);
+        targetYaw += best;
+    }
+
+    /** Yaw about world z of an orientation that is a pure yaw (an object resting flat or held level). */
+    private static double yaw(double[] q) {
+        return 2 * Math.atan2(q[3], q[0]);
+    }
+
+    private static double wrap(double angle) {
+        return Math.atan2(Math.sin(angle), Math.cos(angle));
+    }
+
     private void next(Phase p) {
         phase = p;
         phaseSteps = 0;
     }
 
     /**
-     * The hand yaw (about world z, relative to home) that lines the fingers up with the object: for the cube, the
-     * nearest face direction (yaw modulo 90°); a can is round, so no turn.
+     * The hand yaw (about world z, relative to home) that lines the fingers up with the object's x axis, modulo
+     * {@code graspPeriod}: for the cube, the nearest face direction (mod 90°); for the nut, across its handle (mod
+     * 180°); a can is round, so no turn.
      */
     private double graspYaw() {
-        if (!env.task().alignToFaces) return 0;
-        double[] q = env.objectQuaternion();
-        double cubeYaw = 2 * Math.atan2(q[3], q[0]);
+        double period = env.task().script.graspPeriod();
+        if (period == 0) return 0;
+        double objectYaw = yaw(env.objectQuaternion());
         double[] h = homeQuaternion; // the fingers close along the hand's y axis: its direction in the world, R(h)·(0, 1, 0)
         double fx = 2 * (h[1] * h[2] - h[0] * h[3]), fy = 1 - 2 * (h[1] * h[1] + h[3] * h[3]);
-        double d = cubeYaw - Math.atan2(fy, fx);
-        d -= Math.PI / 2 * Math.round(d / (Math.PI / 2));
+        double d = objectYaw - Math.atan2(fy, fx);
+        d -= period * Math.round(d / period);
         return d;
     }
 

@@ -14,7 +14,7 @@ import java.util.function.Function;
 
 /**
  * The one registry of tasks every command accepts: the five Gymnasium-v4 locomotion tasks (our own MJCF files,
- * shipped as resources), the robot-arm manipulation tasks {@code lift} and {@code can} ({@link ArmTask}), and
+ * shipped as resources), the robot-arm manipulation tasks {@code lift}, {@code can} and {@code square} ({@link ArmTask}), and
  * {@code mjcf:<path>} for any MJCF robot. A {@link Task} says everything a command needs — observation and action
  * layout, control period, horizon, success semantics, cameras, how to make an env — and learns its sizes from the env
  * itself (made once), so nothing is written down twice. Any task can observe through a {@link Camera}. Models are
@@ -181,7 +181,8 @@ public final class Tasks {
             locomotion("ant", "tasks/ant.xml", Ant::new),
             locomotion("humanoid", "tasks/humanoid.xml", Humanoid::new),
             manipulation(ArmTask.LIFT),
-            manipulation(ArmTask.CAN));
+            manipulation(ArmTask.CAN),
+            manipulation(ArmTask.SQUARE));
 
     private static final Map<String, MjModel> MODELS = new ConcurrentHashMap<>();
     private static final Map<String, Task> ROBOTS = new ConcurrentHashMap<>();

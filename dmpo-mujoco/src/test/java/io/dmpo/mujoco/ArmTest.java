@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The arm, its end-effector controller, the lift / can tasks and the scripted demonstrator. */
+/** The arm, its end-effector controller, the lift / can / square tasks and the scripted demonstrator. */
 class ArmTest {
     @Test
     void homePoseHoldsTheGripperDownAboveTheTable() {
@@ -96,10 +96,64 @@ class ArmTest {
         }
     }
 
+    @Test
+    void squareSucceedsOnlyWithTheNutDownAroundThePeg() {
+        try (ArmEnv env = new ArmEnv(ArmTask.SQUARE, Camera.NONE)) {
+            env.reset(0);
+            assertFalse(env.success(), "nut at its start");
+            env.placeObject(new double[] {ArmTask.PEG_X, ArmTask.PEG_Y, 0.008, 1, 0, 0, 0});
+            assertTrue(env.success(), "nut on the table around the peg");
+            env.placeObject(new double[] {ArmTask.PEG_X, ArmTask.PEG_Y, 0.12, 1, 0, 0, 0});
+            assertFalse(env.success(), "nut above the peg's top");
+            env.placeObject(new double[] {ArmTask.PEG_X + 0.1, ArmTask.PEG_Y, 0.008, 1, 0, 0, 0});
+            assertFalse(env.success(), "nut on the table beside the peg");
+        }
+    }
+
+    /**
+     * The square nut's physics: released level over the peg it slides down around it when its square is aligned with
+     * the peg's (a few degrees off included), and stays on the peg's top when turned 45° (the peg's corners do not
+     * pass the 4.2 cm hole); at rest on the table it stays at rest at every yaw.
+     */
+    @Test
+    void theNutGoesDownAroundThePegOnlyWhenAligned() {
+        try (ArmEnv env = new ArmEnv(ArmTask.SQUARE, Camera.NONE)) {
+            double[] park = {0.3, -0.3, 0.1, 0, 0, 0, -1}; // the hand out of the way
+            for (double deg : new double[] {0, 5, 90, 45}) {
+                env.reset(0);
+                for (int i = 0; i < 30; i++) {
+                    double[] g = env.gripPosition();
+                    double[] a = park.clone();
+                    for (int k = 0; k < 3; k++) a[k] = Math.max(-1, Math.min(1, (park[k] - g[k]) / ArmController.POSITION_SCALE));
+                    env.step(a);
+                }
+                double yaw = Math.toRadians(deg);
+                env.placeObject(new double[] {ArmTask.PEG_X, ArmTask.PEG_Y, 0.13, Math.cos(yaw / 2), 0, 0, Math.sin(yaw / 2)});
+                boolean down = false;
+                for (int i = 0; i < 20 && !down; i++) down = env.step(new double[] {0, 0, 0, 0, 0, 0, -1}).terminated();
+                if (deg == 45) {
+                    assertFalse(down, "turned 45°: the nut must not pass the peg");
+                    assertTrue(env.objectPosition()[2] > 0.09, "turned 45°: resting on the peg's top, z = " + env.objectPosition()[2]);
+                } else {
+                    assertTrue(down, deg + "°: the nut goes down around the peg, z = " + env.objectPosition()[2]);
+                }
+            }
+            int moved = 0;
+            for (int deg = 0; deg < 360; deg += 5) {
+                env.reset(1);
+                double yaw = Math.toRadians(deg);
+                env.placeObject(new double[] {-0.112, 0.15, 0.008, Math.cos(yaw / 2), 0, 0, Math.sin(yaw / 2)});
+                for (int i = 0; i < 3; i++) env.step(new double[ArmEnv.ACT_DIM]);
+                if (Math.abs(env.objectPosition()[2] - 0.008) > 0.001) moved++;
+            }
+            assertEquals(0, moved, "nut placements that jumped off the table at rest");
+        }
+    }
+
     /** An object pushed off the table lands on the floor (z = -0.8) instead of falling for the rest of the episode. */
     @Test
     void anObjectOffTheTableLandsOnTheFloor() {
-        for (ArmTask task : new ArmTask[] {ArmTask.LIFT, ArmTask.CAN}) {
+        for (ArmTask task : ArmTask.values()) {
             try (ArmEnv env = new ArmEnv(task, Camera.NONE)) {
                 for (double[] where : new double[][] {{0, -0.75}, {-5, 3}}) { // beside the table (edge y = -0.6); far away
                     env.reset(0);
@@ -125,7 +179,7 @@ class ArmTest {
     }
 
     @Test
-    void scriptedDemonstratorSolvesLiftAndCan() {
+    void scriptedDemonstratorSolvesEveryTask() {
         for (ArmTask task : ArmTask.values()) {
             int wins = 0, episodes = 6;
             try (ArmEnv env = new ArmEnv(task, Camera.NONE)) {
