@@ -20,23 +20,26 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The main job's report ({@code <run>/report/}): the fine-tuning curve, the one-step return before and after on the
- * same episodes, latency vs return, and {@code summary.md} with every number of {@code result.json}.
+ * The main job's report ({@code <run>/report/}): the fine-tuning curve, the one-step return (a sparse-success task's
+ * success rate) before and after on the same episodes, latency vs return, and {@code summary.md} with every number of
+ * {@code result.json}.
  */
 final class MainJobReport {
     private MainJobReport() {}
 
     static void write(Path dir, String task, MainJob.Result r) throws IOException {
-        report(dir, task, r.record(dir), r.pretrained(), r.pretrainedLatencyMicros(), r.finetuned(), r.finetunedLatencyMicros());
+        report(dir, task, r.record(dir), r.pretrained(), r.pretrainedLatencyMicros(), r.finetuned(), r.finetunedLatencyMicros(),
+                r.successReward());
     }
 
     private static void report(Path dir, String task, Map<String, Object> d, Map<Integer, Evaluator.Episodes> before,
-                               Map<Integer, Double> latency, Evaluator.Episodes after, double latencyTuned) throws IOException {
+                               Map<Integer, Double> latency, Evaluator.Episodes after, double latencyTuned, boolean success) throws IOException {
+        String what = success ? "success rate" : "return", axis = success ? "success rate" : "episode return";
         Path rep = dir.resolve("report");
         Files.createDirectories(rep);
         List<Map<String, Object>> metrics = RunDirectory.readLines(dir.resolve("finetune").resolve(RunDirectory.METRICS));
-        XYChart curve = new XYChartBuilder().width(900).height(560).title("Fine-tuning at K = 1: noise-free evaluation return")
-                .xAxisTitle("env steps").yAxisTitle("episode return").build();
+        XYChart curve = new XYChartBuilder().width(900).height(560).title("Fine-tuning at K = 1: noise-free evaluation " + what)
+                .xAxisTitle("env steps").yAxisTitle(axis).build();
         curve.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         List<Double> x = new ArrayList<>(), y = new ArrayList<>(), tx = new ArrayList<>(), ty = new ArrayList<>();
         for (Map<String, Object> m : metrics) {
@@ -64,15 +67,15 @@ final class MainJobReport {
         if (!x.isEmpty()) curve.addSeries("evaluation, noise-free chain (" + perEval + " episodes)", x, y);
         ReportCommand.png(rep.resolve("finetune_curve.png"), curve);
 
-        CategoryChart bars = new CategoryChartBuilder().width(700).height(500).title("One-step return, same " + after.returns().length + " episodes")
-                .yAxisTitle("episode return (mean ± stderr)").build();
+        CategoryChart bars = new CategoryChartBuilder().width(700).height(500).title("One-step " + what + ", same " + after.returns().length + " episodes")
+                .yAxisTitle(axis + " (mean ± stderr)").build();
         bars.getStyler().setLegendVisible(false);
-        bars.addSeries("return", List.of("pre-trained", "fine-tuned"), List.of(before.get(1).mean(), after.mean()),
+        bars.addSeries(what, List.of("pre-trained", "fine-tuned"), List.of(before.get(1).mean(), after.mean()),
                 List.of(before.get(1).stderr(), after.stderr()));
         ReportCommand.png(rep.resolve("returns.png"), bars);
 
-        XYChart lat = new XYChartBuilder().width(900).height(560).title("Latency vs return (batch-1, this CPU)")
-                .xAxisTitle("latency per action (µs)").yAxisTitle("episode return").build();
+        XYChart lat = new XYChartBuilder().width(900).height(560).title("Latency vs " + what + " (batch-1, this CPU)")
+                .xAxisTitle("latency per action (µs)").yAxisTitle(axis).build();
         lat.getStyler().setXAxisLogarithmic(true);
         lat.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         List<Double> lx = new ArrayList<>(), ly = new ArrayList<>();
@@ -97,9 +100,10 @@ final class MainJobReport {
                 b.append("| ").append(e.getKey()).append(" | `").append(v).append("` |\n");
             }
         }
-        b.append("\nPre-trained sweep (same episodes):\n\n| K | return | stderr | latency (µs) |\n|---|---|---|---|\n");
+        b.append("\nPre-trained sweep (same episodes):\n\n| K | " + what + " | stderr | latency (µs) |\n|---|---|---|---|\n");
         for (var e : before.entrySet()) {
-            b.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.1f |%n", e.getKey(), e.getValue().mean(), e.getValue().stderr(), latency.get(e.getKey())));
+            b.append(String.format(Locale.ROOT, success ? "| %d | %.2f | %.2f | %.1f |%n" : "| %d | %.1f | %.1f | %.1f |%n", e.getKey(),
+                    e.getValue().mean(), e.getValue().stderr(), latency.get(e.getKey())));
         }
         b.append("\n![fine-tuning curve](finetune_curve.png)\n\n![returns](returns.png)\n\n![latency vs return](latency_vs_return.png)\n");
         AtomicFiles.writeString(rep.resolve("summary.md"), b.toString());

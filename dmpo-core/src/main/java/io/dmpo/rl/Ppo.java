@@ -229,7 +229,8 @@ public final class Ppo {
                 int k = base + i;
                 boolean done = s.terminated()[i] || s.truncated()[i];
                 boolean lost = done && s.finalObs()[i] != null && s.finalObs()[i].length == 0; // env error: no final state
-                bTerm[k] = s.terminated()[i] || lost;
+                // a time-limit cut ends the episode for good when the task is finite-horizon (bootstrapTruncation off)
+                bTerm[k] = s.terminated()[i] || lost || (done && !cfg.bootstrapTruncation);
                 bDone[k] = done;
                 double r = s.rewards()[i];
                 bRew[k] = (float) (rewardScaler != null ? rewardScaler.scale(i, r, done) : r);

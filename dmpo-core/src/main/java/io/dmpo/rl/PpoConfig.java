@@ -48,6 +48,13 @@ public final class PpoConfig {
     /** Running reward scaling: divide by the std of the discounted return (Gymnasium NormalizeReward), clip ±rewardClip. */
     public boolean rewardScaling = true;
     public double rewardClip = 10;
+    /**
+     * Whether an episode cut by the time limit bootstraps from V(its last state) (the infinite-horizon view, right for
+     * locomotion) or ends with value 0 (a finite-horizon task, whose observation does not hold the time left: a
+     * manipulation episode that has not succeeded by its horizon has failed; bootstrapping there lets the critic's
+     * values on failed states feed on themselves, see docs/algorithms.md, "Stage 2").
+     */
+    public boolean bootstrapTruncation = true;
     /** Critic-only iterations at the start (the critic warm-up of docs/algorithms.md, "Stage 2"; 0 for training from scratch). */
     public int criticWarmupIterations = 0;
 

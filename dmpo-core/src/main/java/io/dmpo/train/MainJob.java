@@ -70,10 +70,16 @@ public final class MainJob {
     /** Everything measured; {@link #record()} is {@code result.json}. */
     public record Result(Plan plan, Pretrainer.Result pretrain, Finetuner.Result finetune, Map<Integer, Evaluator.Episodes> pretrained,
                          Map<Integer, Double> pretrainedLatencyMicros, double baselineLatencyMicros, Evaluator.Episodes finetuned,
-                         double finetunedLatencyMicros, double wallSeconds, int episodes) {
+                         double finetunedLatencyMicros, double wallSeconds, int episodes, boolean successReward) {
+        /** What an episode's return measures: {@code success_rate} for a sparse-success task (its return is 0 or 1), else {@code return}. */
+        public String metric() {
+            return successReward ? "success_rate" : "return";
+        }
+
         /** The headline numbers. */
         public Map<String, Object> headline(Path dir) {
             Map<String, Object> r = new LinkedHashMap<>();
+            r.put("metric", metric());
             r.put("pretrained_return_1step", pretrained.get(1).mean());
             r.put("pretrained_return_1step_stderr", pretrained.get(1).stderr());
             r.put("finetuned_return_1step", finetuned.mean());
@@ -179,8 +185,8 @@ public final class MainJob {
                 latency.put(k, Evaluator.latencyMicros(pretrained, history, k, 200, 1001));
             }
             double baseline = Evaluator.latencyMicros(pretrained, history, BASELINE_STEPS, 50, 301);
-            log.printf(Locale.ROOT, "dmpo run: pre-trained return K=1 %.1f ± %.1f, K=2 %.1f, K=4 %.1f; latency %.1f µs (K=1), %.1f µs (K=%d)%n",
-                    before.get(1).mean(), before.get(1).stderr(), before.get(2).mean(), before.get(4).mean(), latency.get(1), baseline,
+            log.printf(Locale.ROOT, "dmpo run: pre-trained %s K=1 %.3g ± %.2g, K=2 %.3g, K=4 %.3g; latency %.1f µs (K=1), %.1f µs (K=%d)%n",
+                    settings.successReward() ? "success rate" : "return", before.get(1).mean(), before.get(1).stderr(), before.get(2).mean(), before.get(4).mean(), latency.get(1), baseline,
                     BASELINE_STEPS);
 
             // Stage 2 at K = 1 for the rest of the budget, less the final evaluation and report
@@ -204,7 +210,7 @@ public final class MainJob {
             Evaluator.Episodes after = Evaluator.run(tuned, envs, 1, settings.episodes(), EVAL_SEED);
             double latencyTuned = Evaluator.latencyMicros(tuned, history, 1, 200, 1001);
             Result result = new Result(plan, pre, ft, before, latency, baseline, after, latencyTuned, (System.nanoTime() - t0) / 1e9,
-                    settings.episodes());
+                    settings.episodes(), settings.successReward());
             AtomicFiles.writeString(dir.resolve("result.json"), Json.write(result.record(dir)) + "\n");
             return result;
         } finally {

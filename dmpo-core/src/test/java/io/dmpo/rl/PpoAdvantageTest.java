@@ -22,7 +22,12 @@ class PpoAdvantageTest {
 
     /** Runs one PPO iteration with the probes; returns {advantages, returns} keyed by state value. */
     static List<Map<Float, Double>> run(VectorEnv envs, int steps) {
+        return run(envs, steps, true);
+    }
+
+    static List<Map<Float, Double>> run(VectorEnv envs, int steps, boolean bootstrapTruncation) {
         PpoConfig cfg = PpoProbes.config(steps, envs.numEnvs(), 0.5, 0.5);
+        cfg.bootstrapTruncation = bootstrapTruncation;
         PpoProbes.Policy pi = new PpoProbes.Policy(envs.obsDim(), envs.actDim());
         PpoProbes.Critic critic = new PpoProbes.Critic(cfg.valueCoef);
         Ppo ppo = new Ppo(cfg, pi, critic, envs, 1, 0);
@@ -84,6 +89,37 @@ class PpoAdvantageTest {
                     {5, -4.125, 0.875}, {6, -4.5, 1.5}, {7, -4, 3}, {8, 0, 8}, {15, -10.125, 4.875}, {16, -8.5, 7.5},
                     {30, -17.25, 12.75}, {31, -31, 0}, {40, -24.75, 15.25}, {41, -41, 0}, {50, -32.25, 17.75}, {51, -51, 0}});
             assertEquals(3, envs.instabilities(), "env 2 failed three times");
+        }
+    }
+
+    /**
+     * A finite-horizon task ({@code bootstrap_truncation: false}): a time-limit cut ends the episode with value 0, like
+     * a termination. Env 0 of {@link #truncationBootstrapsFromTheFinalObservationTerminationDoesNot}, γ = λ = 0.5:
+     * <pre>
+     *   t  V   r  V(s')                  δ = r + γ·V(s') − V   A                              R = A + V
+     *   0  1   1  2                      1                     1 + .25·1.5 = 1.375            2.375
+     *   1  2   2  3                      1.5                   1.5 + .25·0 = 1.5              3.5
+     *   2  3   3  cut: 0                 3 − 3 = 0             0                              3
+     *   3  11  1  12                     −4                    −4 + .25·(−6) = −5.5           5.5
+     *   4  12  2  13                     −3.5                  −3.5 + .25·(−10) = −6          6
+     *   5  13  3  cut: 0                 3 − 13 = −10          −10                            3
+     * env 1, the same script with V = 101 + t + 10·episode (a minibatch needs 8 rows):
+     *   0  101 1  102                    −49                   −49 + .25·(−73.5) = −67.375    33.625
+     *   1  102 2  103                    −48.5                 −48.5 + .25·(−100) = −73.5     28.5
+     *   2  103 3  cut: 0                 −100                  −100                           3
+     *   3  111 1  112                    −54                   −54 + .25·(−81) = −74.25       36.75
+     *   4  112 2  113                    −53.5                 −53.5 + .25·(−110) = −81       31
+     *   5  113 3  cut: 0                 −110                  −110                           3
+     * </pre>
+     */
+    @Test
+    void aFiniteHorizonTaskEndsAtTheTimeLimit() {
+        ScriptEnv[] script = {new ScriptEnv(1, 3, End.TRUNCATE, 1, 2, 3), new ScriptEnv(101, 3, End.TRUNCATE, 1, 2, 3)};
+        try (VectorEnv envs = VectorEnv.of(2, 1, i -> script[i])) {
+            check(run(envs, 6, false), new double[][] {
+                    {1, 1.375, 2.375}, {2, 1.5, 3.5}, {3, 0, 3}, {11, -5.5, 5.5}, {12, -6, 6}, {13, -10, 3},
+                    {101, -67.375, 33.625}, {102, -73.5, 28.5}, {103, -100, 3}, {111, -74.25, 36.75}, {112, -81, 31},
+                    {113, -110, 3}});
         }
     }
 
