@@ -117,6 +117,35 @@ class ManipulationCommandsTest {
         assertTrue(wrongTask.err().contains("not 'can'"), wrongTask.err());
     }
 
+    /**
+     * The bundled state configs of a manipulation task, as the docs run them, in miniature (one epoch, one iteration):
+     * pre-training on the bundled square demos, then fine-tuning from configs/square/finetune-dmpo-state.yaml — a
+     * finite-horizon task (no bootstrap at the horizon) with the release's BC schedule, logging success rates.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void bundledSquareConfigsPretrainThenFinetune() throws Exception {
+        Path pre = tmp.resolve("square-pre");
+        EnvCommandTest.Run p = run("pretrain", "--config", Path.of("..", "configs", "square", "meanflow-disp-state.yaml").toString(),
+                "--set", "data=" + Path.of("..", "data", "square-state.h5").toAbsolutePath(), "--set", "train.epochs=1",
+                "--set", "train.warmup_epochs=0", "--set", "train.val_batches=1", "--out", pre.toString());
+        assertEquals(0, p.code(), p.err());
+        Path ft = tmp.resolve("square-ft");
+        EnvCommandTest.Run f = run("finetune", "--config", Path.of("..", "configs", "square", "finetune-dmpo-state.yaml").toString(),
+                "--init", pre.toString(), "--set", "envs=2", "--set", "iterations=1", "--set", "ppo.rollout_steps=8",
+                "--set", "ppo.minibatch_size=16", "--set", "ppo.critic_warmup_iterations=0", "--set", "eval.every=1",
+                "--set", "eval.episodes=1", "--out", ft.toString());
+        assertEquals(0, f.code(), f.err());
+        Map<String, Object> config = (Map<String, Object>) io.dmpo.io.Json.parse(Files.readString(ft.resolve("config.json")));
+        Map<String, Object> resolved = (Map<String, Object>) config.getOrDefault("config", config);
+        assertEquals("square", resolved.get("env"), config.toString());
+        assertEquals(false, ((Map<String, Object>) resolved.get("ppo")).get("bootstrap_truncation"), config.toString());
+        assertEquals(0.2, ((Number) ((Map<String, Object>) resolved.get("bc")).get("c0")).doubleValue(), config.toString());
+        List<String> lines = Files.readAllLines(ft.resolve("metrics.jsonl"));
+        Map<String, Object> last = (Map<String, Object>) io.dmpo.io.Json.parse(lines.get(lines.size() - 1));
+        assertTrue(last.containsKey("eval_success_rate") && last.containsKey("eval_success_rate_stderr"), last.toString());
+    }
+
     @Test
     void cameraChecksAndErrors() throws Exception {
         Path png = tmp.resolve("frame.png");

@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
  *       [−0.25, −0.12]; success when it is in the bin at y = 0.22: centre within the bin's inner walls and below its
  *       rim, i.e. lowered into the bin, not carried above it. As in robosuite's PickPlace, whether the fingers have
  *       opened does not matter; horizon 500.</li>
- *   <li>{@code square} (robomimic's NutAssemblySquare): a square nut (a 1.6 cm thick ring, 4.2 cm hole, with a 6 cm
+ *   <li>{@code square} (robomimic's NutAssemblySquare): a square nut (a 2.4 cm thick ring, 4.2 cm hole, with a 5.5 cm
  *       handle; 40 g) placed uniformly in x ∈ [−0.115, −0.11], y ∈ [0.11, 0.225] with a uniform random yaw, and a
  *       square peg (3.2 cm wide, 10 cm tall) fixed at (0.15, 0.10) (robosuite: (0.23, 0.10); our arm, holding the hand
  *       level over the table, reaches x ≈ 0.22 at the carrying height, which a nut held by its handle needs beyond
@@ -26,7 +26,7 @@ import java.util.SplittableRandom;
  */
 public enum ArmTask {
     LIFT("lift", "cube", 300, 0.021, new double[] {-0.03, 0.03, -0.03, 0.03}, null,
-            new Script(0.0, 0.15, 0, Math.PI / 2, 0, 0, 0.5, 1.0, false), """
+            new Script(0.0, 0.15, 0, Math.PI / 2, 0, 0, 1.0, 0.5, 1.0, false), """
             <body name="cube" pos="0 0 0.021">
               <joint name="cube_joint" type="free" damping="0" armature="0"/>
               <geom name="cube" class="collide" type="box" size="0.021 0.021 0.021" mass="0.074" rgba="0.85 0.12 0.1 1"/>
@@ -38,7 +38,7 @@ public enum ArmTask {
         }
     },
     CAN("can", "can", 500, 0.055, new double[] {-0.08, 0.08, -0.25, -0.12}, new double[] {0, 0.22},
-            new Script(0.015, 0.25, 0, 0, 0, 0.01 + 0.055 + 0.005, 0.5, 1.0, false), """
+            new Script(0.015, 0.25, 0, 0, 0, 0.01 + 0.055 + 0.005, 1.0, 0.5, 1.0, false), """
             <body name="bin" pos="0 0.22 0">
               <geom name="bin_floor" class="collide" type="box" pos="0 0 0.005" size="0.1 0.1 0.005" rgba="0.35 0.45 0.6 1"/>
               <geom class="collide" type="box" pos="0.095 0 0.045" size="0.005 0.1 0.035" rgba="0.35 0.45 0.6 1"/>
@@ -56,20 +56,20 @@ public enum ArmTask {
             return Math.abs(p[0] - BIN_X) < BIN_INNER && Math.abs(p[1] - BIN_Y) < BIN_INNER && p[2] < BIN_RIM;
         }
     },
-    // the nut: four walls around a 2 × 0.021 m hole, the handle along the nut's +y axis (its grasp point is the handle's
+    // the nut: four capsule walls around a 2 × 0.021 m hole, the handle along the nut's +y axis (its grasp point is the handle's
     // middle, so the fingers close along the nut's x axis, as on a cube's faces); the peg is part of the table (no joint)
-    SQUARE("square", "nut", 400, 0.008, new double[] {-0.115, -0.11, 0.11, 0.225}, new double[] {ArmTask.PEG_X, ArmTask.PEG_Y},
-            new Script(0.006, 0.16, 0.065, Math.PI, Math.PI / 2, 0.03, 0.3, 0.5, true), """
+    SQUARE("square", "nut", 400, 0.012, new double[] {-0.115, -0.11, 0.11, 0.225}, new double[] {ArmTask.PEG_X, ArmTask.PEG_Y},
+            new Script(0.004, 0.17, 0.072, Math.PI, Math.PI / 2, 0.035, 0.5, 0.3, 0.5, true), """
             <body name="peg" pos="0.15 0.1 0">
               <geom name="peg" class="collide" type="box" pos="0 0 0.05" size="0.016 0.016 0.05" rgba="0.55 0.35 0.2 1"/>
             </body>
-            <body name="nut" pos="-0.11 0.15 0.008">
+            <body name="nut" pos="-0.11 0.15 0.012">
               <joint name="nut_joint" type="free" damping="0" armature="0"/>
-              <geom name="nut_wall_px" class="collide" type="capsule" fromto="0.029 -0.029 0 0.029 0.029 0" size="0.008" mass="0.007" rgba="0.2 0.5 0.8 1"/>
-              <geom name="nut_wall_nx" class="collide" type="capsule" fromto="-0.029 -0.029 0 -0.029 0.029 0" size="0.008" mass="0.007" rgba="0.2 0.5 0.8 1"/>
-              <geom name="nut_wall_py" class="collide" type="capsule" fromto="-0.029 0.029 0 0.029 0.029 0" size="0.008" mass="0.007" rgba="0.2 0.5 0.8 1"/>
-              <geom name="nut_wall_ny" class="collide" type="capsule" fromto="-0.029 -0.029 0 0.029 -0.029 0" size="0.008" mass="0.007" rgba="0.2 0.5 0.8 1"/>
-              <geom name="nut_handle" class="collide" type="capsule" fromto="0 0.037 0 0 0.09 0" size="0.008" mass="0.012" rgba="0.2 0.5 0.8 1"/>
+              <geom name="nut_wall_px" class="collide" type="capsule" fromto="0.033 -0.033 0 0.033 0.033 0" size="0.012" mass="0.007" rgba="0.2 0.5 0.8 1"/>
+              <geom name="nut_wall_nx" class="collide" type="capsule" fromto="-0.033 -0.033 0 -0.033 0.033 0" size="0.012" mass="0.007" rgba="0.2 0.5 0.8 1"/>
+              <geom name="nut_wall_py" class="collide" type="capsule" fromto="-0.033 0.033 0 0.033 0.033 0" size="0.012" mass="0.007" rgba="0.2 0.5 0.8 1"/>
+              <geom name="nut_wall_ny" class="collide" type="capsule" fromto="-0.033 -0.033 0 0.033 -0.033 0" size="0.012" mass="0.007" rgba="0.2 0.5 0.8 1"/>
+              <geom name="nut_handle" class="collide" type="capsule" fromto="0 0.045 0 0 0.1 0" size="0.012" mass="0.012" rgba="0.2 0.5 0.8 1"/>
             </body>
             """) {
         @Override
@@ -84,13 +84,15 @@ public enum ArmTask {
      * {@code graspOffset}, the grasp point on the object's +y axis from its centre (the nut's handle);
      * {@code graspPeriod}, the yaw symmetry of the object's x axis the fingers close along (a cube's faces π/2, a
      * handle π; 0: round, no turn); {@code placePeriod}, the yaw symmetry the object must match at the goal (the square nut on its peg π/2;
-     * 0: none); {@code placeHeight}, the object centre's height the lowering aims at; {@code lowerSpeed}, the
+     * 0: none); {@code placeHeight}, the object centre's height the lowering aims at; {@code descendSpeed}, the
+     * fraction of full speed while descending to the grasp (a thin handle leaves a narrow band of grasp heights, and
+     * slower demonstrations there give a learner more of its samples); {@code lowerSpeed}, the
      * fraction of full speed while lowering onto the goal; {@code carryNoise}, the fraction of the noise added while
      * carrying (a nut held by its handle swings and slips under full noise); {@code retryPlace}, whether a lowering that stalls (the nut
      * on the peg's top) lifts and realigns rather than letting go.
      */
     record Script(double graspHeight, double liftHeight, double graspOffset, double graspPeriod, double placePeriod,
-                  double placeHeight, double lowerSpeed, double carryNoise, boolean retryPlace) {}
+                  double placeHeight, double descendSpeed, double lowerSpeed, double carryNoise, boolean retryPlace) {}
 
     public final String id, objectBody, objectsXml;
     public final int horizon;

@@ -64,6 +64,7 @@ public final class ScriptedDemonstrator {
             case DESCEND -> {
                 target = new double[] {handle[0], handle[1], handle[2] + graspHeight};
                 gripper = -1;
+                speed = script.descendSpeed();
                 if (distance(grip, target) < 0.008 || phaseSteps > 40) next(Phase.CLOSE);
             }
             case CLOSE -> {

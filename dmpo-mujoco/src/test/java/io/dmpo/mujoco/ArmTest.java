@@ -101,11 +101,11 @@ class ArmTest {
         try (ArmEnv env = new ArmEnv(ArmTask.SQUARE, Camera.NONE)) {
             env.reset(0);
             assertFalse(env.success(), "nut at its start");
-            env.placeObject(new double[] {ArmTask.PEG_X, ArmTask.PEG_Y, 0.008, 1, 0, 0, 0});
+            env.placeObject(new double[] {ArmTask.PEG_X, ArmTask.PEG_Y, ArmTask.SQUARE.restHeight(), 1, 0, 0, 0});
             assertTrue(env.success(), "nut on the table around the peg");
             env.placeObject(new double[] {ArmTask.PEG_X, ArmTask.PEG_Y, 0.12, 1, 0, 0, 0});
             assertFalse(env.success(), "nut above the peg's top");
-            env.placeObject(new double[] {ArmTask.PEG_X + 0.1, ArmTask.PEG_Y, 0.008, 1, 0, 0, 0});
+            env.placeObject(new double[] {ArmTask.PEG_X + 0.12, ArmTask.PEG_Y, ArmTask.SQUARE.restHeight(), 1, 0, 0, 0});
             assertFalse(env.success(), "nut on the table beside the peg");
         }
     }
@@ -142,9 +142,10 @@ class ArmTest {
             for (int deg = 0; deg < 360; deg += 5) {
                 env.reset(1);
                 double yaw = Math.toRadians(deg);
-                env.placeObject(new double[] {-0.112, 0.15, 0.008, Math.cos(yaw / 2), 0, 0, Math.sin(yaw / 2)});
+                double rest = ArmTask.SQUARE.restHeight();
+                env.placeObject(new double[] {-0.112, 0.15, rest, Math.cos(yaw / 2), 0, 0, Math.sin(yaw / 2)});
                 for (int i = 0; i < 3; i++) env.step(new double[ArmEnv.ACT_DIM]);
-                if (Math.abs(env.objectPosition()[2] - 0.008) > 0.001) moved++;
+                if (Math.abs(env.objectPosition()[2] - rest) > 0.001) moved++;
             }
             assertEquals(0, moved, "nut placements that jumped off the table at rest");
         }
