@@ -5,7 +5,8 @@ import java.util.SplittableRandom;
 /**
  * A scripted demonstrator for {@link ArmTask}s: waypoints relative to the object, reached through the same 7-d
  * end-effector actions a policy emits, with Gaussian noise on the arm's six action dimensions (the variety a learner
- * needs; full while moving freely, half while descending or holding, none while the fingers close or open).
+ * needs; full while moving freely, half while descending, lifting or lowering, the task's {@code carryNoise} while
+ * carrying, none while the fingers close or open).
  * Phases: above the grasp point → down to it → close → lift (→ carry the object over the goal → lower → open, for
  * {@code can}, whose episode usually succeeds while lowering, once the can is below the bin's rim). A grasp that fails
  * (the object does not rise with the hand) restarts from the approach. For {@code square} the grasp point is the
@@ -142,9 +143,9 @@ public final class ScriptedDemonstrator {
      * that keeps the hand within 100° of its home yaw (one always exists: the three lie π/2 apart).
      */
     private void planPlacement() {
-        double nutYaw = yaw(env.objectQuaternion()), best = Double.NaN;
+        double nutYaw = yaw(env.objectQuaternion()), period = env.task().script.placePeriod(), best = Double.NaN;
         for (int k = 0; k < 3; k++) {
-            double turn = wrap(k * Math.PI / 2 - nutYaw);
+            double turn = wrap(k * period - nutYaw);
             if (Math.abs(targetYaw + turn) <= Math.toRadians(100) && (Double.isNaN(best) || Math.abs(turn) < Math.abs(best))) best = turn;
         }
         if (Double.isNaN(best)) throw new IllegalStateException("no reachable placement yaw from hand yaw " + targetYaw);
