@@ -24,7 +24,7 @@ import java.util.Map;
 @Command(name = "control", mixinStandardHelpOptions = true,
         description = "Run the camera-to-action control loop of lift/can at a fixed rate and report each stage's latency.")
 public final class ControlCommand implements Runnable {
-    @Option(names = "--task", description = "lift or can (default ${DEFAULT-VALUE})")
+    @Option(names = "--task", description = "lift, can or square (default ${DEFAULT-VALUE})")
     String task = "lift";
 
     @Option(names = "--hz", description = "control rate (default ${DEFAULT-VALUE})")

@@ -21,7 +21,7 @@ import java.util.Map;
         description = "Record scripted demonstrations of a manipulation task (lift, can, square) and write them in the robomimic "
                 + "HDF5 layout (data/demo_i/obs/<key>, actions, rewards, dones); with --image, both cameras' frames too.")
 public final class DemosCommand implements Runnable {
-    @Option(names = "--task", required = true, description = "lift or can")
+    @Option(names = "--task", required = true, description = "lift, can or square")
     String task;
     @Option(names = "--demos", description = "successful demonstrations to record (default: ${DEFAULT-VALUE})")
     int demos = 50;
@@ -41,7 +41,7 @@ public final class DemosCommand implements Runnable {
     @Override
     public void run() {
         ArmTask t = ArmTask.of(task);
-        if (t == null) throw new UserError("--task must be lift or can, got '" + task + "'", 2);
+        if (t == null) throw new UserError("--task must be lift, can or square, got '" + task + "'", 2);
         Check.atLeast("--demos", demos, 1);
         if (!(noise >= 0 && noise <= 1)) throw new UserError("--noise must be in [0, 1], got " + noise, 2);
         int size = 0;

@@ -87,7 +87,8 @@ public final class RunCommand implements Runnable {
         Evaluator.Episodes before = r.pretrained().get(1), after = r.finetuned();
         System.out.printf(Locale.ROOT, "%n%-34s %s%n", "DMPO on " + task,
                 String.format(Locale.ROOT, "(%.1f of %.0f minutes, seed %d)", r.wallSeconds() / 60, budgetMinutes, seed));
-        String what = r.successReward() ? "success rate" : "return", format = r.successReward() ? "%.2f ± %.2f  (%d episodes)" : "%.1f ± %.1f  (%d episodes)";
+        String what = r.successReward() ? "success rate" : "return";
+        String format = r.successReward() ? "%.2f ± %.2f  (%d episodes)" : "%.1f ± %.1f  (%d episodes)";
         row("pre-trained " + what + ", 1 step", String.format(Locale.ROOT, format, before.mean(), before.stderr(), episodes));
         row("fine-tuned " + what + ", 1 step", String.format(Locale.ROOT, format, after.mean(), after.stderr(), episodes));
         row("fine-tuning env steps", String.format(Locale.ROOT, "%,d  (%d iterations, %.0f s)", r.finetune().envSteps(),
