@@ -16,10 +16,9 @@ import java.util.SplittableRandom;
  *       handle; 40 g) placed uniformly in x ∈ [−0.115, −0.11], y ∈ [0.11, 0.225] with a uniform random yaw, and a
  *       square peg (3.2 cm wide, 10 cm tall) fixed at (0.15, 0.10) (robosuite: (0.23, 0.10); our arm, holding the hand
  *       level over the table, reaches x ≈ 0.22 at the carrying height, which a nut held by its handle needs beyond
- *       the peg); success when the nut's centre is within 3 cm of the
- *       peg's axis and below 5 cm above the table (robosuite's {@code on_peg}), i.e. the ring has gone down around the
- *       peg: the hole leaves 5 mm per side, and a corner of the peg passes only if the nut's yaw is within about 17° of
- *       the peg's (mod 90°); horizon 400.</li>
+ *       the peg); success when the nut's centre is within 3 cm of the peg's axis and below 5 cm above the table
+ *       (robosuite's {@code on_peg}), i.e. the ring has gone down around the peg: the hole leaves 5 mm per side, and
+ *       a corner of the peg passes only if the nut's yaw is within about 17° of the peg's (mod 90°); horizon 400.</li>
  * </ul>
  * Positions are robosuite's relative to the table centre; the object's "position" is its body origin (the cube's
  * and can's centre, the nut ring's centre).
@@ -56,8 +55,9 @@ public enum ArmTask {
             return Math.abs(p[0] - BIN_X) < BIN_INNER && Math.abs(p[1] - BIN_Y) < BIN_INNER && p[2] < BIN_RIM;
         }
     },
-    // the nut: four capsule walls around a 2 × 0.021 m hole, the handle along the nut's +y axis (its grasp point is the handle's
-    // middle, so the fingers close along the nut's x axis, as on a cube's faces); the peg is part of the table (no joint)
+    // the nut: four capsule walls around a 2 × 0.021 m hole, the handle along the nut's +y axis (its grasp point is
+    // the handle's middle, so the fingers close along the nut's x axis, as on a cube's faces); the peg is part of the
+    // table (no joint), at (PEG_X, PEG_Y)
     SQUARE("square", "nut", 400, 0.012, new double[] {-0.115, -0.11, 0.11, 0.225}, new double[] {ArmTask.PEG_X, ArmTask.PEG_Y},
             new Script(0.004, 0.17, 0.072, Math.PI, Math.PI / 2, 0.035, 0.5, 0.3, 0.5, true), """
             <body name="peg" pos="0.15 0.1 0">
@@ -79,17 +79,23 @@ public enum ArmTask {
     };
 
     /**
-     * How the scripted demonstrator handles the object (see {@link ScriptedDemonstrator}): {@code graspHeight}, the
-     * grip point above the grasp point; {@code liftHeight}, the grip point's height when lifted or carried;
-     * {@code graspOffset}, the grasp point on the object's +y axis from its centre (the nut's handle);
-     * {@code graspPeriod}, the yaw symmetry of the object's x axis the fingers close along (a cube's faces π/2, a
-     * handle π; 0: round, no turn); {@code placePeriod}, the yaw symmetry the object must match at the goal (the square nut on its peg π/2;
-     * 0: none); {@code placeHeight}, the object centre's height the lowering aims at; {@code descendSpeed}, the
-     * fraction of full speed while descending to the grasp (a thin handle leaves a narrow band of grasp heights, and
-     * slower demonstrations there give a learner more of its samples); {@code lowerSpeed}, the
-     * fraction of full speed while lowering onto the goal; {@code carryNoise}, the fraction of the noise added while
-     * carrying (a nut held by its handle swings and slips under full noise); {@code retryPlace}, whether a lowering that stalls (the nut
-     * on the peg's top) lifts and realigns rather than letting go.
+     * How the scripted demonstrator handles the object (see {@link ScriptedDemonstrator}):
+     * <ul>
+     *   <li>{@code graspHeight}: the grip point above the grasp point; {@code liftHeight}: the grip point's height
+     *       when lifted or carried;</li>
+     *   <li>{@code graspOffset}: the grasp point on the object's +y axis from its centre (the nut's handle);</li>
+     *   <li>{@code graspPeriod}: the yaw symmetry of the object's x axis the fingers close along (a cube's faces π/2,
+     *       a handle π; 0: round, no turn); {@code placePeriod}: the yaw symmetry the object must match at the goal
+     *       (the square nut on its peg π/2; 0: none);</li>
+     *   <li>{@code placeHeight}: the object centre's height the lowering aims at;</li>
+     *   <li>{@code descendSpeed}, {@code lowerSpeed}: fractions of full speed while descending to the grasp (a thin
+     *       handle leaves a narrow band of grasp heights, and slower demonstrations there give a learner more of its
+     *       samples) and while lowering onto the goal;</li>
+     *   <li>{@code carryNoise}: the fraction of the noise added while carrying (a nut held by its handle swings and
+     *       slips under full noise);</li>
+     *   <li>{@code retryPlace}: whether a lowering that stalls (the nut on the peg's top) lifts and realigns rather
+     *       than letting go.</li>
+     * </ul>
      */
     record Script(double graspHeight, double liftHeight, double graspOffset, double graspPeriod, double placePeriod,
                   double placeHeight, double descendSpeed, double lowerSpeed, double carryNoise, boolean retryPlace) {}
