@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {CommandLine.HelpCommand.class, EnvCommand.class, ExportCommand.class,
                 ExpertCommand.class, DatasetCommand.class, CollectCommand.class, DemosCommand.class,
                 RunCommand.class, PretrainCommand.class, FinetuneCommand.class, EvalCommand.class, ReportCommand.class,
-                ControlCommand.class})
+                ControlCommand.class, ServeCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -214,6 +214,16 @@ public final class FlowPolicy implements Policy {
             for (int s = 0; s < spec.actSteps(); s++) for (int j = 0; j < da; j++) out[s][j] = executed[s * da + j];
         }
 
+        /**
+         * The whole last chunk (horizon × actDim, of which the first actSteps rows are executed) as env actions, into
+         * {@code out} (horizon·actDim values, row-major).
+         */
+        public void chunk(float[] out) {
+            if (out.length != chunk.length) throw new IllegalArgumentException("a chunk has " + chunk.length + " values, got room for " + out.length);
+            System.arraycopy(chunk, 0, out, 0, chunk.length);
+            actNorm.unnormalize(out);
+        }
+
         @Override
         public void close() {
             sampler.close();
