@@ -123,7 +123,7 @@ public final class PolicyServer implements AutoCloseable {
                         }
                     });
             this.listener = b.bind(options.host(), options.port()).syncUninterruptibly().channel();
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // Netty rethrows the bind's checked exception unchecked
             shutdown();
             throw new IOException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
         }
