@@ -204,7 +204,8 @@ public final class Msgpack {
         int[] shape = new int[dims.size()];
         for (int i = 0; i < shape.length; i++) {
             if (!(dims.get(i) instanceof Long d) || d < 0 || d > Integer.MAX_VALUE) {
-                throw new ProtocolException("an __ndarray__ shape holds non-negative integers, got " + dims);
+                throw new ProtocolException("an __ndarray__ shape holds non-negative integers, got " + kindOf(dims.get(i))
+                        + (dims.get(i) instanceof Long l ? " " + l : "") + " at index " + i);
             }
             shape[i] = (int) (long) d;
         }

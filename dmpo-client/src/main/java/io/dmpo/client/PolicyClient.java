@@ -53,6 +53,7 @@ public final class PolicyClient implements AutoCloseable {
     private record Closed(int code, String reason) implements Event {}
     private record Failed(Throwable error) implements Event {}
 
+    private final HttpClient http;
     private final WebSocket socket;
     private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
     private final Duration timeout;
@@ -61,21 +62,35 @@ public final class PolicyClient implements AutoCloseable {
 
     private PolicyClient(URI uri, String apiKey, Duration timeout) throws IOException {
         this.timeout = timeout;
-        HttpClient http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
         WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(timeout);
         if (apiKey != null) b.header("Authorization", "Api-Key " + apiKey);
+        CompletableFuture<WebSocket> pending = b.buildAsync(uri, new Listener());
         try {
-            this.socket = b.buildAsync(uri, new Listener()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            this.socket = pending.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
+            http.shutdownNow();
             Throwable c = e.getCause() instanceof CompletionException ce && ce.getCause() != null ? ce.getCause() : e.getCause();
             throw new IOException("cannot connect to " + uri + ": " + message(c), c);
         } catch (TimeoutException e) {
+            pending.whenComplete((ws, t) -> { // a connection that completes after we gave up must not stay open
+                if (ws != null) ws.abort();
+                http.shutdownNow();
+            });
             throw new IOException("cannot connect to " + uri + ": no answer within " + timeout.toMillis() + " ms");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            pending.cancel(true);
+            http.shutdownNow();
             throw new IOException("interrupted while connecting to " + uri);
         }
-        this.metadata = Msgpack.unpack(nextBinary("the metadata frame"));
+        try {
+            this.metadata = Msgpack.unpack(nextBinary("the metadata frame"));
+        } catch (IOException | RuntimeException e) {
+            socket.abort();
+            http.shutdownNow();
+            throw e;
+        }
     }
 
     /**
@@ -98,11 +113,14 @@ public final class PolicyClient implements AutoCloseable {
         try {
             socket.sendBinary(ByteBuffer.wrap(request), true).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
+            abandon();
             throw new IOException("sending the observation failed: " + message(e.getCause()), e.getCause());
         } catch (TimeoutException e) {
-            throw new IOException("sending the observation took more than " + timeout.toMillis() + " ms");
+            abandon();
+            throw new IOException("sending the observation took more than " + timeout.toMillis() + " ms (connection dropped)");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            abandon();
             throw new IOException("interrupted while sending");
         }
         return Msgpack.unpack(nextBinary("the reply"));
@@ -124,10 +142,15 @@ public final class PolicyClient implements AutoCloseable {
             e = events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
+            abandon();
             throw new IOException("interrupted while waiting for " + what);
         }
         switch (e) {
-            case null -> throw new IOException("no " + what + " within " + timeout.toMillis() + " ms");
+            case null -> {
+                // a reply that comes later must never be taken for the answer to the next observation
+                abandon();
+                throw new IOException("no " + what + " within " + timeout.toMillis() + " ms (connection dropped)");
+            }
             case Binary b -> {
                 return b.bytes();
             }
@@ -153,10 +176,18 @@ public final class PolicyClient implements AutoCloseable {
         }
     }
 
+    /** Drops the connection at once: after a timeout its replies are out of step with the requests. */
+    private void abandon() {
+        closed = true;
+        socket.abort();
+        http.shutdownNow();
+    }
+
     @Override
     public void close() {
         if (closed) {
             socket.abort();
+            http.shutdownNow();
             return;
         }
         closed = true;
@@ -174,6 +205,7 @@ public final class PolicyClient implements AutoCloseable {
             // the connection is already gone: nothing left to close politely
         } finally {
             socket.abort();
+            http.shutdownNow();
         }
     }
 

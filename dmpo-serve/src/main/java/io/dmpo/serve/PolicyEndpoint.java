@@ -161,7 +161,9 @@ public final class PolicyEndpoint {
         Object v = observation.get(key);
         String want = "expected " + dtypeName(dtype) + " " + NdArray.shapeString(shape);
         if (v == null) {
-            throw new ProtocolException("the observation has no '" + key + "' (" + want + "); it has " + observation.keySet());
+            List<String> keys = observation.keySet().stream().limit(10).map(ProtocolException::quote).toList();
+            throw new ProtocolException("the observation has no '" + key + "' (" + want + "); it has " + keys
+                    + (observation.size() > 10 ? " and " + (observation.size() - 10) + " more" : ""));
         }
         if (!(v instanceof NdArray a)) throw new ProtocolException("'" + key + "' is " + Msgpack.kindOf(v) + ", " + want);
         if (!a.dtype().equals(dtype)) throw new ProtocolException("'" + key + "' has dtype " + a.dtype() + ", " + want);

@@ -178,7 +178,14 @@ public final class PolicyServer implements AutoCloseable {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-            String path = new QueryStringDecoder(req.uri()).path();
+            String path;
+            try {
+                if (!req.uri().startsWith("/")) throw new IllegalArgumentException("absolute-form target");
+                path = new QueryStringDecoder(req.uri()).path();
+            } catch (IllegalArgumentException e) { // a malformed escape, or a target the handshake would not answer
+                respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "bad request target (expected a path such as / or /healthz)\n");
+                return;
+            }
             if (path.equals("/healthz")) {
                 respond(ctx, req, HttpResponseStatus.OK, "OK\n");
                 return;
@@ -221,8 +228,9 @@ public final class PolicyServer implements AutoCloseable {
     /** One WebSocket connection: the metadata frame, then request → worker → reply, in order. */
     private final class Connection extends SimpleChannelInboundHandler<WebSocketFrame> {
         private final int id = connections.incrementAndGet();
-        private final ArrayDeque<byte[]> pending = new ArrayDeque<>(); // event-loop thread only
-        private final long[] inferNanos = new long[1 << 16]; // a ring of the latest requests' inference times
+        private record Request(byte[] bytes, long receivedNanos) {}
+        private final ArrayDeque<Request> pending = new ArrayDeque<>(); // event-loop thread only
+        private long[] inferNanos; // a ring of the latest requests' inference times (allocated at the handshake)
         private PolicyEndpoint.Session session; // guarded by this: used by one worker at a time, closed once
         private boolean sessionClosed; // guarded by this
         private SplittableRandom rng;
@@ -234,6 +242,7 @@ public final class PolicyServer implements AutoCloseable {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
             if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
                 openedAt = System.nanoTime();
+                inferNanos = new long[1 << 16];
                 synchronized (seeds) {
                     rng = seeds.split();
                 }
@@ -248,7 +257,7 @@ public final class PolicyServer implements AutoCloseable {
             if (failed) return;
             switch (frame) {
                 case BinaryWebSocketFrame b -> {
-                    pending.add(ByteBufUtil.getBytes(b.content()));
+                    pending.add(new Request(ByteBufUtil.getBytes(b.content()), System.nanoTime()));
                     next(ctx);
                 }
                 case CloseWebSocketFrame c -> {
@@ -265,10 +274,9 @@ public final class PolicyServer implements AutoCloseable {
             if (busy || failed || pending.isEmpty()) return;
             busy = true;
             ctx.channel().config().setAutoRead(false);
-            byte[] request = pending.poll();
-            long received = System.nanoTime();
+            Request request = pending.poll();
             try {
-                workers.execute(() -> answer(ctx, request, received));
+                workers.execute(() -> answer(ctx, request.bytes(), request.receivedNanos()));
             } catch (RejectedExecutionException e) { // the server is shutting down
                 busy = false;
                 ctx.close();
@@ -299,7 +307,8 @@ public final class PolicyServer implements AutoCloseable {
                 ctx.executor().execute(() -> refuse(ctx, e));
                 return;
             } catch (RuntimeException | Error e) {
-                ctx.executor().execute(() -> refuse(ctx, new RuntimeException("internal error: " + e, e)));
+                ctx.executor().execute(() -> refuse(ctx, new RuntimeException("internal error: " + e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : ": " + e.getMessage()), e)));
                 return;
             }
             ctx.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(reply))).addListener(f -> {
@@ -320,7 +329,7 @@ public final class PolicyServer implements AutoCloseable {
             failed = true;
             busy = false;
             pending.clear();
-            String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+            String msg = oneLine(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
             ending = "refused: " + msg;
             ctx.writeAndFlush(new TextWebSocketFrame(msg));
             ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.INTERNAL_SERVER_ERROR, "request refused, reason in the previous frame"))
@@ -346,7 +355,7 @@ public final class PolicyServer implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (ending == null) ending = "connection error: " + cause.getMessage();
+            if (ending == null) ending = "connection error: " + oneLine(String.valueOf(cause.getMessage()));
             ctx.close();
         }
 
@@ -362,6 +371,17 @@ public final class PolicyServer implements AutoCloseable {
             return String.format("connection %d from %s: %d requests in %.1f s%s; %s", id, remote(ch), served, seconds, timing,
                     ending == null ? "connection lost" : ending);
         }
+    }
+
+    /** An error line for the wire and the log: control characters replaced, at most 1,000 characters. */
+    static String oneLine(String s) {
+        StringBuilder b = new StringBuilder(Math.min(s.length(), 1000));
+        for (int i = 0; i < s.length() && b.length() < 1000; i++) {
+            char c = s.charAt(i);
+            b.append(Character.isISOControl(c) || c == 0x2028 || c == 0x2029 ? ' ' : c);
+        }
+        if (s.length() > 1000) b.append("...");
+        return b.toString();
     }
 
     private static String remote(Channel ch) {

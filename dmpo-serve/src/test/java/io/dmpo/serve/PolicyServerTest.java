@@ -68,6 +68,12 @@ class PolicyServerTest {
         HttpResponse<String> plain = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(426, plain.statusCode());
+        try (RawWebSocket badTarget = new RawWebSocket(server.port(), "/%zz")) {
+            assertTrue(badTarget.status.startsWith("HTTP/1.1 400"), badTarget.status);
+        }
+        try (RawWebSocket absolute = new RawWebSocket(server.port(), "ws://127.0.0.1:" + server.port() + "/")) {
+            assertTrue(absolute.status.startsWith("HTTP/1.1 400"), absolute.status);
+        }
     }
 
     @Test
@@ -154,7 +160,8 @@ class PolicyServerTest {
         Map<String, byte[]> bad = new LinkedHashMap<>();
         bad.put("malformed msgpack", new byte[] {(byte) 0xc1});
         bad.put("malformed msgpack: a length of 44 runs past the message's end", Arrays.copyOf(good, good.length / 2));
-        bad.put("the observation has no 'observation/state' (expected float32 (11,)); it has [prompt]", Msgpack.pack(Map.of("prompt", "hop")));
+        bad.put("the observation has no 'observation/state' (expected float32 (11,)); it has ['prompt']", Msgpack.pack(Map.of("prompt", "hop")));
+        bad.put("it has ['a\\u000ab']", Msgpack.pack(Map.of("a\nb", 1L))); // a key's newline does not split the line
         bad.put("'observation/state' has shape (10,), expected float32 (11,)", Msgpack.pack(Map.of("observation/state", NdArray.float32(new float[10], 10))));
         bad.put("'observation/state' has dtype <f8, expected float32 (11,)", Msgpack.pack(Map.of("observation/state", new NdArray("<f8", new int[] {11}, f8))));
         bad.put("'observation/state' is a string", Msgpack.pack(Map.of("observation/state", "zeros")));
