@@ -55,10 +55,6 @@ public final class PolicyEndpoint {
         this.actionShape = new int[] {s.horizon(), s.actDim()};
     }
 
-    public FlowPolicy policy() {
-        return policy;
-    }
-
     /** Observation keys with their shapes and dtypes (numpy notation), as the metadata lists them. */
     public Map<String, Map<String, Object>> observationKeys() {
         Map<String, Map<String, Object>> keys = new LinkedHashMap<>();
@@ -106,6 +102,7 @@ public final class PolicyEndpoint {
         private final FlowPolicy.Controller controller = policy.controller();
         private final SplittableRandom rng;
         private final double[][] history;
+        private final float[] chunk = new float[actionShape[0] * actionShape[1]];
 
         private Session(SplittableRandom rng) {
             this.rng = rng;
@@ -119,7 +116,6 @@ public final class PolicyEndpoint {
             if (stateShape != null) state(array(observation, STATE, stateShape, "<f4"));
             controller.prepare(history, rng);
             controller.infer();
-            float[] chunk = new float[actionShape[0] * actionShape[1]];
             controller.chunk(chunk);
             Map<String, Object> reply = new LinkedHashMap<>();
             reply.put(ACTIONS, NdArray.float32(chunk, actionShape));

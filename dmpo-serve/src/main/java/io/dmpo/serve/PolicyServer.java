@@ -139,10 +139,6 @@ public final class PolicyServer implements AutoCloseable {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
-    public String host() {
-        return options.host();
-    }
-
     /** Requests answered so far, all connections. */
     public long requests() {
         return requests.get();
