@@ -51,6 +51,7 @@ class ServeCommandTest {
         assertOneLine(EnvCommandTest.run("serve", p.toString(), "--api-key-file", empty.toString()), 2, "the API key file is empty");
         assertOneLine(EnvCommandTest.run("serve", p.toString(), "--api-key-file", dir.resolve("nokey").toString()), 2, "cannot read the API key file");
         assertOneLine(EnvCommandTest.run("serve", p.toString(), "--port", "70000"), 2, "--port must be in [0, 65535]");
+        assertOneLine(EnvCommandTest.run("serve", p.toString(), "--host", "999.1.1.1", "--port", "0"), 1, "cannot listen on 999.1.1.1:0: not an address");
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             assertOneLine(EnvCommandTest.run("serve", p.toString(), "--port", String.valueOf(taken.getLocalPort())), 1, "cannot listen on 127.0.0.1:" + taken.getLocalPort());
         }

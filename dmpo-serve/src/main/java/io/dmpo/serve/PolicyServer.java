@@ -125,7 +125,9 @@ public final class PolicyServer implements AutoCloseable {
             this.listener = b.bind(options.host(), options.port()).syncUninterruptibly().channel();
         } catch (Exception e) { // Netty rethrows the bind's checked exception unchecked
             shutdown();
-            throw new IOException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
+            String why = e instanceof java.nio.channels.UnresolvedAddressException ? "not an address of this machine or a known host name"
+                    : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            throw new IOException("cannot listen on " + options.host() + ":" + options.port() + ": " + why, e);
         }
     }
 
