@@ -42,6 +42,9 @@ public final class FinetuneCommand implements Runnable {
     boolean resume;
     @Option(names = "--seed", description = "override the config's seed")
     Long seed;
+    @Option(names = "--iterations", description = "with --resume: raise the run's iteration total to N and continue to it "
+            + "(runs with constant learning-rate schedules; a new run takes --set iterations=N)")
+    Integer iterations;
 
     @Override
     public void run() {
@@ -49,6 +52,11 @@ public final class FinetuneCommand implements Runnable {
                 config != null || init != null || !overrides.isEmpty() || seed != null ? "--config/--init/--set/--seed" : null);
         Map<String, Object> raw = src.raw();
         String source = src.name();
+        if (iterations != null) {
+            if (!resume) throw new UserError("--iterations raises a resumed run's total (with --resume --out); a new run takes --set iterations=N", 2);
+            if (iterations < 1) throw new UserError("--iterations must be >= 1, got " + iterations, 2);
+            raw.put("iterations", iterations);
+        }
         if (!resume && init != null) raw.put("init", init.toString());
         FinetuneConfig cfg;
         try {

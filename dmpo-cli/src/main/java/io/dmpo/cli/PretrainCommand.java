@@ -60,6 +60,7 @@ public final class PretrainCommand implements Runnable {
             }
         }
         Dataset data = Datasets.open(dataPath, cfg.obsKeys());
+        Tasks.Setting rollouts = null;
         if (!cfg.env().isEmpty() && !cfg.env().equals("none")) {
             Tasks.Task task = EnvCommand.userErrors(() -> {
                 try {
@@ -69,6 +70,7 @@ public final class PretrainCommand implements Runnable {
                 }
             });
             data.requireDims(task.observation(camera(cfg)).dim(), task.actDim(), task.name());
+            rollouts = new Tasks.Setting(task, camera(cfg));
         }
         String name = config != null ? config.getFileName().toString().replaceAll("\\.ya?ml$", "") : cfg.algorithm();
         Path dir = out != null ? out : Path.of("runs", String.format(Locale.ROOT, "pretrain-%s-s%d", name, cfg.seed()));
@@ -86,9 +88,15 @@ public final class PretrainCommand implements Runnable {
             if (!cfg.obsKeys().isEmpty()) provenance.put("obs_keys", String.join(",", cfg.obsKeys()));
             if (!cfg.camera().isEmpty()) provenance.put("camera", cfg.camera());
             provenance.put("git_commit", Provenance.gitCommit());
-            Pretrainer.Result r = new Pretrainer(cfg, data, provenance, System.err).run(dir, resume);
-            System.out.printf(Locale.ROOT, "pretrain %s: best validation loss %.5f at epoch %d, %d epochs, %.0f s (this session) -> %s%n",
-                    cfg.algorithm(), r.bestValidationLoss(), r.bestEpoch(), r.epochs(), r.wallSeconds(), r.policy());
+            Tasks.Setting setting = rollouts;
+            boolean success = setting != null && setting.task().sparseSuccess();
+            Pretrainer.Result r = new Pretrainer(cfg, data, provenance, System.err, setting == null ? null : i -> setting.make(), success)
+                    .run(dir, resume);
+            String best = !cfg.eval().on() ? String.format(Locale.ROOT, "best validation loss %.5f", r.bestValidationLoss())
+                    : String.format(Locale.ROOT, "best %s %.3f over %d episodes (validation loss %.5f)", success ? "success rate" : "return",
+                    r.bestEval(), cfg.eval().episodes(), r.bestValidationLoss());
+            System.out.printf(Locale.ROOT, "pretrain %s: %s at epoch %d, %d epochs, %.0f s (this session) -> %s%n",
+                    cfg.algorithm(), best, r.bestEpoch(), r.epochs(), r.wallSeconds(), r.policy());
         } catch (IllegalArgumentException e) { // settings that do not fit the data (image size, dimensions)
             throw new UserError(e.getMessage(), 2);
         } catch (TrainingDiverged e) {

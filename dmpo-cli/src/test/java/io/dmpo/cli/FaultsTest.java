@@ -30,7 +30,7 @@ class FaultsTest {
     @TempDir
     Path tmp;
 
-    private static void oneLine(EnvCommandTest.Run r, int code, String contains) {
+    static void oneLine(EnvCommandTest.Run r, int code, String contains) {
         assertEquals(code, r.code(), r.err());
         assertTrue(r.err().startsWith("dmpo: error: "), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());

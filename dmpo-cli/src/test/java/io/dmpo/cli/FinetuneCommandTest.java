@@ -121,6 +121,50 @@ class FinetuneCommandTest {
     }
 
     /**
+     * {@code --resume --iterations N} continues a finished run to N iterations (each once, the first ones kept as they
+     * were) and config.json records the new total and the raise; a cosine schedule, a lower total and a new run are refused.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aFinishedRunIsContinuedToARaisedIterationTotal() throws Exception {
+        Path init = policy(), cfg = config(), d = tmp.resolve("raised"), cos = tmp.resolve("cosine");
+        var r = run("finetune", "--config", cfg.toString(), "--init", init.toString(), "--out", d.toString(),
+                "--set", "iterations=2", "--set", "ppo.critic_lr_schedule=constant");
+        assertEquals(0, r.code(), r.err());
+        List<Map<String, Object>> before = metrics(d);
+        assertEquals(3, before.size());
+        r = run("finetune", "--resume", "--out", d.toString(), "--iterations", "4");
+        assertEquals(0, r.code(), r.err());
+        List<Map<String, Object>> after = metrics(d);
+        assertEquals(5, after.size());
+        for (int i = 0; i <= 4; i++) assertEquals(i, ((Number) after.get(i).get("iteration")).intValue());
+        assertEquals(before, after.subList(0, 3), "the first two iterations are kept as they were");
+        assertTrue(Files.exists(d.resolve("checkpoints/iter_000004/policy.safetensors")));
+        Map<String, Object> recorded = (Map<String, Object>) Json.parse(Files.readString(d.resolve("config.json")));
+        assertEquals(4, ((Number) ((Map<String, Object>) recorded.get("config")).get("iterations")).intValue());
+        Map<String, Object> raise = ((List<Map<String, Object>>) recorded.get("iterations_raised")).get(0);
+        assertEquals(2, ((Number) raise.get("from")).intValue());
+        assertEquals(4, ((Number) raise.get("to")).intValue());
+        assertEquals(2, ((Number) raise.get("at_iteration")).intValue());
+        Map<String, Object> summary = (Map<String, Object>) Json.parse(Files.readString(d.resolve("summary.json")));
+        assertEquals(4, ((Number) summary.get("iterations")).intValue());
+
+        // resuming without --iterations keeps the (raised) total: nothing more to do
+        r = run("finetune", "--resume", "--out", d.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(5, metrics(d).size());
+        FaultsTest.oneLine(run("finetune", "--resume", "--out", d.toString(), "--iterations", "3"), 2, "only raise");
+        FaultsTest.oneLine(run("finetune", "--config", cfg.toString(), "--init", init.toString(), "--iterations", "3"), 2, "--set iterations");
+
+        r = run("finetune", "--config", cfg.toString(), "--init", init.toString(), "--out", cos.toString(), "--set", "iterations=2");
+        assertEquals(0, r.code(), r.err());
+        byte[] config = Files.readAllBytes(cos.resolve("config.json"));
+        FaultsTest.oneLine(run("finetune", "--resume", "--out", cos.toString(), "--iterations", "4"), 2, "critic cosine");
+        assertArrayEquals(config, Files.readAllBytes(cos.resolve("config.json")), "a refused raise leaves the record as it was");
+        assertEquals(3, metrics(cos).size());
+    }
+
+    /**
      * One evaluator, one chain: the return finetune logs for a published file (iteration 0: the pre-trained policy;
      * the last: policy.safetensors) is exactly what {@code dmpo eval} reports for that file with the logged seed, for
      * one step and for a five-step chain.

@@ -107,6 +107,67 @@ class PretrainCommandTest {
         }
     }
 
+    /**
+     * {@code eval.episodes}: every checkpoint is rolled out in its env, the best is the highest mean return (not the
+     * lowest validation loss), policy.safetensors is that checkpoint's policy, and {@code dmpo eval} reproduces its
+     * logged return; a resumed run repeats the rollouts exactly.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void checkpointsScoredByRolloutsKeepTheBestPolicy() throws Exception {
+        int n = 400, od = 11, ad = 3;
+        SplittableRandom rng = new SplittableRandom(7);
+        float[] o = new float[n * od], a = new float[n * ad], r = new float[n];
+        boolean[] term = new boolean[n], tmo = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < od; j++) o[i * od + j] = (float) ((j == 0 ? 1.25 : 0) + 0.1 * rng.nextGaussian());
+            for (int j = 0; j < ad; j++) a[i * ad + j] = (float) Math.tanh(o[i * od + 1 + j] * 3 + 0.2 * rng.nextGaussian());
+            r[i] = 1;
+            if (i % 100 == 99) tmo[i] = true;
+        }
+        Path data = tmp.resolve("hopper-like.h5");
+        D4rl.write(data, new ArrayDataset("hopper-like", "memory", od, ad, o, a, r, term, tmo, null, Map.of()), Map.of("env", "hopper"));
+        Path cfg = config(data, "meanflow", "eval: {episodes: 3, envs: 2}");
+        Path dir = tmp.resolve("scored"), again = tmp.resolve("scored-again");
+        var res = run("pretrain", "--config", cfg.toString(), "--out", dir.toString(), "--set", "env=hopper", "--set", "train.epochs=4",
+                "--set", "train.checkpoint_every=1");
+        assertEquals(0, res.code(), res.err());
+        assertTrue(res.out().contains("best return"), res.out());
+        List<Map<String, Object>> evals = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve("evals.jsonl"))) evals.add((Map<String, Object>) Json.parse(line));
+        assertEquals(4, evals.size());
+        Map<String, Object> best = evals.get(0);
+        for (Map<String, Object> e : evals) {
+            assertEquals(((Number) e.get("eval_return")).doubleValue(), ((Number) e.get("score")).doubleValue(), "scored by the rollouts");
+            assertTrue(e.containsKey("val_loss"));
+            if (((Number) e.get("score")).doubleValue() > ((Number) best.get("score")).doubleValue()) best = e;
+        }
+        String bestName = (String) best.get("checkpoint");
+        assertEquals(bestName, Files.readString(dir.resolve("best")).strip());
+        assertArrayEquals(Files.readAllBytes(dir.resolve("checkpoints/" + bestName + "/policy.safetensors")),
+                Files.readAllBytes(dir.resolve("policy.safetensors")));
+        Map<String, Object> summary = (Map<String, Object>) Json.parse(Files.readString(dir.resolve("summary.json")));
+        assertEquals("eval_return", summary.get("selected_by"));
+        assertEquals(((Number) best.get("iteration")).longValue(), ((Number) summary.get("best_epoch")).longValue());
+        assertEquals(((Number) best.get("val_loss")).doubleValue(), ((Number) summary.get("best_val_loss")).doubleValue());
+        var e = run("eval", dir.resolve("policy.safetensors").toString(), "--steps", "1", "--episodes", "3", "--seed", "1000000", "--json");
+        assertEquals(0, e.code(), e.err());
+        Map<String, Object> result = ((List<Map<String, Object>>) EnvCommandTest.<Map<String, Object>>json(e).get("results")).get(0);
+        assertEquals(((Number) best.get("eval_return")).doubleValue(), ((Number) result.get("return_mean")).doubleValue());
+
+        // resumed from epoch 2: the same rollouts, the same metrics
+        assertEquals(0, run("pretrain", "--config", cfg.toString(), "--out", again.toString(), "--set", "env=hopper", "--set", "train.epochs=4",
+                "--set", "train.checkpoint_every=1").code());
+        Files.delete(again.resolve("latest"));
+        Files.writeString(again.resolve("latest"), "iter_000002\n");
+        assertEquals(0, run("pretrain", "--resume", "--out", again.toString()).code());
+        assertEquals(metricsWithoutTimes(dir), metricsWithoutTimes(again));
+
+        var bad = run("pretrain", "--config", cfg.toString(), "--out", tmp.resolve("no-env").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("eval.episodes needs the env"), bad.err());
+    }
+
     @Test
     void configAndDataErrorsAreOneLine() throws Exception {
         Path data = data();

@@ -53,7 +53,7 @@ public final class RunDirectory {
     private static final Pattern NAME = Pattern.compile("iter_(\\d{6,18})");
 
     private final Path dir;
-    private final Map<String, Object> config;
+    private Map<String, Object> config;
     private final Checkpoint resumedFrom;
     private Checkpoint latest;
     private Checkpoint best;
@@ -167,6 +167,15 @@ public final class RunDirectory {
 
     public Map<String, Object> config() {
         return config;
+    }
+
+    /**
+     * Replaces {@code config.json} (atomically, under this process's lock) when a resumed run is continued with a
+     * changed setting its trainer allows, e.g. a raised iteration total; the file must keep describing the run.
+     */
+    public void rewriteConfig(Map<String, Object> changed) throws IOException {
+        AtomicFiles.writeString(dir.resolve(CONFIG), Json.write(changed) + "\n");
+        config = changed;
     }
 
     /** The checkpoint this session continues from (empty for a new run or a run killed before its first checkpoint). */

@@ -127,6 +127,7 @@ public final class Finetuner {
             if (bcOn) ppo.setExtraLoss(new BehaviorCloning(chain, init.actor(), cfg.bc()));
 
             RunDirectory run = resume ? RunDirectory.resume(dir) : RunDirectory.start(dir, runConfig());
+            if (resume) acceptRaisedIterations(run);
             if (!resume || !Files.exists(dir.resolve(INIT_POLICY))) PolicyFile.save(dir.resolve(INIT_POLICY), init);
             double initialEval = Double.NaN;
             if (run.resumedFrom().isPresent()) {
@@ -262,6 +263,40 @@ public final class Finetuner {
         FlowPolicy.Spec tuned = new FlowPolicy.Spec(s.algorithm(), s.obsDim(), s.actDim(), s.horizon(), s.actSteps(), s.condSteps(),
                 cfg.chainSteps(), s.architecture(), prov);
         return new FlowPolicy(tuned, copyOf(s, actor), init.obsNormalizer(), init.actNormalizer());
+    }
+
+    /**
+     * A resumed run may be continued past its recorded iteration total ({@code finetune --resume --iterations N}, see
+     * docs/algorithms.md, "Stage 2"). That continuation is the run it would have been with N from the start only when
+     * nothing depends on the total: the learning-rate schedules must be constant (a cosine or linear one spans the
+     * recorded total, the BC schedule counts absolute iterations). config.json then records the new total and each raise.
+     */
+    @SuppressWarnings("unchecked")
+    private void acceptRaisedIterations(RunDirectory run) throws IOException {
+        Map<String, Object> recorded = run.config().get("config") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+        int was = recorded.get("iterations") instanceof Number n ? n.intValue() : cfg.iterations();
+        if (was == cfg.iterations()) return;
+        if (cfg.iterations() < was) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: the run was recorded with %d iterations; --iterations can "
+                    + "only raise the total (got %d)", run.dir(), was, cfg.iterations()));
+        }
+        String actor = cfg.ppo().actorLrSchedule, critic = "same".equals(cfg.ppo().criticLrSchedule) ? actor : cfg.ppo().criticLrSchedule;
+        if (!"constant".equals(actor) || !"constant".equals(critic)) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: cannot raise the iterations of a run whose learning-rate "
+                    + "schedules span its total (actor %s, critic %s); only constant schedules continue exactly", run.dir(), actor, critic));
+        }
+        Map<String, Object> changed = new LinkedHashMap<>(run.config());
+        changed.put("config", cfg.resolved());
+        List<Object> raises = new ArrayList<>(changed.get("iterations_raised") instanceof List<?> l ? l : List.of());
+        Map<String, Object> raise = new LinkedHashMap<>();
+        raise.put("from", was);
+        raise.put("to", cfg.iterations());
+        raise.put("at_iteration", run.startIteration());
+        raise.put("git_commit", provenance.getOrDefault("git_commit", "unknown"));
+        raises.add(raise);
+        changed.put("iterations_raised", raises);
+        run.rewriteConfig(changed);
+        log.printf(Locale.ROOT, "dmpo finetune: iterations raised from %d to %d%n", was, cfg.iterations());
     }
 
     private Map<String, Object> runConfig() {

@@ -15,16 +15,29 @@ import java.util.Map;
  * Stage-1 settings (docs/algorithms.md: "Stage 1 losses", "Networks", "Reference defaults"), read strictly from a config file ({@link ConfigMap}: defaults below,
  * unknown keys rejected). Sections: top level (algorithm, data, obs_keys, env, camera, seed, threads, horizon,
  * act_steps, cond_steps, steps; {@code obs_keys}: the robomimic observation keys, image first, empty = every
- * low-dimensional key; {@code camera}: the env camera a pixel policy sees, its image size is the network's), {@code network}, {@code train}, {@code flow} (time sampling and MeanFlow/ShortCut options) and
- * {@code dispersive}.
+ * low-dimensional key; {@code camera}: the env camera a pixel policy sees, its image size is the network's), {@code network}, {@code train}, {@code flow} (time sampling and MeanFlow/ShortCut options),
+ * {@code dispersive} and {@code eval} (rollouts that score checkpoints).
  */
 public record PretrainConfig(String algorithm, String data, List<String> obsKeys, String env, String camera, long seed, int threads, int horizon, int actSteps,
-                             int condSteps, int evalSteps, FlowPolicy.Architecture network, Train train,
+                             int condSteps, int evalSteps, FlowPolicy.Architecture network, Train train, Eval eval,
                              FlowObjective objective, Map<String, Object> resolved) {
     /** Optimization settings. Epochs are passes over the training windows (one window per transition). */
     public record Train(int epochs, int batchSize, double lr, double lrMin, double warmupEpochs, double weightDecay,
                         double emaDecay, double maxGradNorm, double valFraction, int valBatches, int checkpointEvery,
                         int randomShift) {}
+
+    /**
+     * Rollouts at every checkpoint ({@code episodes} 0 = none): the checkpoint's score becomes the noise-free mean
+     * return (the success rate on arm tasks) of {@code episodes} episodes in the config's env, episode i reset with
+     * {@code seed + i} and sampled with {@code steps} — what {@code dmpo eval <policy> --steps K --episodes N --seed S}
+     * reports — instead of the validation loss, which on ~100 demonstrations stops tracking success long before
+     * training ends (docs/algorithms.md, "Checkpoint selection").
+     */
+    public record Eval(int episodes, int envs, long seed) {
+        public boolean on() {
+            return episodes > 0;
+        }
+    }
 
     private static final List<String> STATE_NETWORK_KEYS = List.of("cond_hidden", "cond_dim", "time_dim", "hidden", "blocks"),
             PIXEL_NETWORK_KEYS = List.of("channels", "height", "width");
@@ -85,6 +98,8 @@ public record PretrainConfig(String algorithm, String data, List<String> obsKeys
                 t.number("lr_min", 1e-4), t.number("warmup_epochs", 5), t.number("weight_decay", 1e-6),
                 t.number("ema_decay", 0.995), t.number("max_grad_norm", 1.0), t.number("val_fraction", 0.05),
                 t.integer("val_batches", 8), t.integer("checkpoint_every", 1), t.integer("random_shift", net.pixel() ? 4 : 0));
+        ConfigMap ev = c.section("eval");
+        Eval eval = new Eval(ev.integer("episodes", 0), ev.integer("envs", 10), ev.longInteger("seed", 1_000_000));
         ConfigMap f = c.section("flow");
         double mu = f.number("time_mu", -0.4), sigma = f.number("time_sigma", 1.0);
         ConfigMap d = c.section("dispersive");
@@ -108,11 +123,13 @@ public record PretrainConfig(String algorithm, String data, List<String> obsKeys
         check(train.emaDecay() >= 0 && train.emaDecay() < 1, "train.ema_decay must be in [0, 1)");
         check(train.valFraction() >= 0 && train.valFraction() < 1, "train.val_fraction must be in [0, 1)");
         check(train.randomShift() >= 0 && (train.randomShift() == 0 || net.pixel()), "train.random_shift must be >= 0 (pixel networks only)");
+        check(eval.episodes() >= 0 && eval.envs() >= 1, "eval.episodes must be >= 0 and eval.envs >= 1");
+        check(!eval.on() || !(env.isEmpty() || env.equals("none")), "eval.episodes needs the env to roll out in (env: none)");
         check(!net.pixel() || condSteps == 1, "pixel networks use cond_steps 1");
         check(camera.isEmpty() || net.pixel(), "camera is for pixel networks (network.kind: pixel)");
         check(!net.pixel() || !camera.isEmpty() || env.isEmpty() || env.equals("none"), "a pixel network needs the camera its env observes through (camera: agentview, wrist, ...)");
         return new PretrainConfig(algorithm, data, obsKeys, env, camera, seed, threads, horizon, actSteps, condSteps, evalSteps, net, train,
-                objective, c.resolved());
+                eval, objective, c.resolved());
     }
 
     private static void check(boolean ok, String what) {

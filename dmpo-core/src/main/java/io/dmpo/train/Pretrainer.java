@@ -4,6 +4,8 @@ import io.dmpo.data.ArrayDataset;
 import io.dmpo.data.Dataset;
 import io.dmpo.data.MinMaxNormalizer;
 import io.dmpo.data.WindowSampler;
+import io.dmpo.env.Env;
+import io.dmpo.eval.Evaluator;
 import io.dmpo.io.AtomicFiles;
 import io.dmpo.io.Json;
 import io.dmpo.io.SafeTensors;
@@ -31,19 +33,25 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
 
 /**
  * Stage-1 pre-training (docs/algorithms.md, "Stage 1 losses"): windows from the dataset's training episodes, min–max normalized; AdamW with a
  * cosine warm-up schedule, gradient clipping, EMA; one {@link FlowObjective} per step. After every epoch: the
  * validation loss of the EMA weights on held-out episodes (fixed windows and noise, so epochs compare), a metrics
  * line, and every {@code checkpoint_every} epochs a checkpoint holding the policy file (EMA weights) and the training
- * state. {@code best} is the lowest validation loss; the run directory's {@code policy.safetensors} is that policy, and
- * {@code summary.json} records the best loss and epoch and the training wall time summed over all sessions.
- * Randomness is re-derived from (seed, epoch) at each epoch, so a resumed run continues bit for bit.
+ * state. {@code best} is the lowest validation loss, or with {@code eval.episodes} the highest rollout score (mean
+ * return, the success rate on arm tasks) of the checkpoint's policy; the run directory's {@code policy.safetensors}
+ * is that policy, and {@code summary.json} records the best score and epoch and the training wall time summed over
+ * all sessions. Randomness is re-derived from (seed, epoch) at each epoch and the rollouts reset from fixed seeds,
+ * so a resumed run continues bit for bit.
  */
 public final class Pretrainer {
-    /** What a finished (or resumed-and-finished) run produced. */
-    public record Result(Path policy, double bestValidationLoss, long bestEpoch, int epochs, double wallSeconds) {}
+    /**
+     * What a finished (or resumed-and-finished) run produced; {@code bestEval} is the best checkpoint's rollout score
+     * (NaN without rollouts), {@code bestValidationLoss} that checkpoint's validation loss.
+     */
+    public record Result(Path policy, double bestValidationLoss, double bestEval, long bestEpoch, int epochs, double wallSeconds) {}
 
     public static final String POLICY = "policy.safetensors", TRAIN_STATE = "train_state.safetensors";
 
@@ -51,13 +59,29 @@ public final class Pretrainer {
     private final Dataset data;
     private final Map<String, Object> provenance;
     private final PrintStream log;
+    private final IntFunction<Env> makeEnv;
+    private final boolean successReward;
 
     /** {@code provenance}: dataset path and SHA-256, git commit, ... (stored in every policy file with the config). */
     public Pretrainer(PretrainConfig cfg, Dataset data, Map<String, Object> provenance, PrintStream log) {
+        this(cfg, data, provenance, log, null, false);
+    }
+
+    /**
+     * With the env the checkpoints are rolled out in ({@code eval.episodes} > 0; env i of {@code makeEnv}) and whether
+     * its return is a success (0 or 1, reported as a rate).
+     */
+    public Pretrainer(PretrainConfig cfg, Dataset data, Map<String, Object> provenance, PrintStream log, IntFunction<Env> makeEnv,
+                      boolean successReward) {
+        if (cfg.eval().on() && makeEnv == null) {
+            throw new IllegalArgumentException("eval.episodes " + cfg.eval().episodes() + ": rollouts need env '" + cfg.env() + "'");
+        }
         this.cfg = cfg;
         this.data = data;
         this.provenance = provenance;
         this.log = log;
+        this.makeEnv = makeEnv;
+        this.successReward = successReward;
     }
 
     /** Held-out episodes (a seeded choice of ⌈val_fraction·E⌉ of them, none when fewer than two episodes). */
@@ -97,6 +121,16 @@ public final class Pretrainer {
     }
 
     public Result run(Path dir, boolean resume) throws IOException {
+        List<Env> envs = new ArrayList<>();
+        try {
+            if (cfg.eval().on()) for (int i = 0; i < Math.min(cfg.eval().envs(), cfg.eval().episodes()); i++) envs.add(makeEnv.apply(i));
+            return train(dir, resume, envs);
+        } finally {
+            for (Env e : envs) e.close();
+        }
+    }
+
+    private Result train(Path dir, boolean resume, List<Env> envs) throws IOException {
         long t0 = System.nanoTime();
         Parallel.setThreads(cfg.threads());
         PretrainConfig.Train tc = cfg.train();
@@ -175,6 +209,10 @@ public final class Pretrainer {
             }
             ema.copyTo(averaged.params());
             double valLoss = valWindows == null ? sLoss / perEpoch : validate(averaged, valWindows, tc);
+            boolean checkpoint = epoch % tc.checkpointEvery() == 0 || epoch == tc.epochs();
+            FlowPolicy policy = new FlowPolicy(spec, averaged, obsNorm, actNorm);
+            Evaluator.Episodes rollouts = checkpoint && cfg.eval().on()
+                    ? Evaluator.run(policy, envs, cfg.evalSteps(), cfg.eval().episodes(), cfg.eval().seed()) : null;
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("iteration", (long) epoch);
             m.put("epoch", epoch);
@@ -185,33 +223,55 @@ public final class Pretrainer {
             m.put("dispersive_loss", sDisp / perEpoch);
             m.put("grad_norm", sNorm / perEpoch);
             m.put("val_loss", valLoss);
+            Map<String, Object> record = new LinkedHashMap<>();
+            record.put("val_loss", valLoss);
+            if (rollouts != null) putEval(record, rollouts);
+            if (rollouts != null) m.putAll(record);
             m.put("epoch_seconds", (System.nanoTime() - epochStart) / 1e9);
             run.appendMetrics(m);
-            if (epoch % tc.checkpointEvery() == 0 || epoch == tc.epochs()) {
-                FlowPolicy policy = new FlowPolicy(spec, averaged, obsNorm, actNorm);
+            if (checkpoint) {
                 long e = epoch;
                 var before = run.best();
-                run.publish(epoch, -valLoss, Map.of("val_loss", valLoss), tmp -> {
+                run.publish(epoch, rollouts != null ? rollouts.mean() : -valLoss, record, tmp -> {
                     PolicyFile.save(tmp.resolve(POLICY), policy);
                     saveState(tmp.resolve(TRAIN_STATE), params, adam, ema, e);
                 });
                 if (!run.best().equals(before)) copyBestPolicy(run);
             }
-            bar.update(epoch * perEpoch, String.format(Locale.ROOT, "epoch %d/%d | loss %.4f | val %.4f (best %.4f)", epoch,
-                    tc.epochs(), sLoss / perEpoch, valLoss, -run.bestScore()), true);
+            String score = !cfg.eval().on() ? String.format(Locale.ROOT, "val %.4f (best %.4f)", valLoss, -run.bestScore())
+                    : String.format(Locale.ROOT, "val %.4f | %s %s (best %.3f)", valLoss, successReward ? "success" : "return",
+                    rollouts == null ? "-" : String.format(Locale.ROOT, "%.3f", rollouts.mean()), run.bestScore());
+            bar.update(epoch * perEpoch, String.format(Locale.ROOT, "epoch %d/%d | loss %.4f | %s", epoch, tc.epochs(),
+                    sLoss / perEpoch, score), true);
         }
         bar.finish();
         if (run.best().isPresent()) copyBestPolicy(run); // also repairs a copy a kill after publish left stale
         var best = run.best().orElseThrow(() -> new IllegalStateException("no checkpoint was published"));
-        Result result = new Result(dir.resolve(POLICY), -run.bestScore(), best.iteration(), tc.epochs(), (System.nanoTime() - t0) / 1e9);
+        Map<String, Object> bestRecord = run.evals().stream().filter(r -> ((Number) r.get("iteration")).longValue() == best.iteration())
+                .findFirst().orElseThrow(() -> new IllegalStateException("no evaluation record of " + best.name()));
+        Result result = new Result(dir.resolve(POLICY), ((Number) bestRecord.get("val_loss")).doubleValue(),
+                cfg.eval().on() ? run.bestScore() : Double.NaN, best.iteration(), tc.epochs(), (System.nanoTime() - t0) / 1e9);
         Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("selected_by", !cfg.eval().on() ? "val_loss" : successReward ? "eval_success_rate" : "eval_return");
         summary.put("best_val_loss", result.bestValidationLoss());
+        if (cfg.eval().on()) summary.put(successReward ? "best_eval_success_rate" : "best_eval_return", result.bestEval());
         summary.put("best_epoch", result.bestEpoch());
         summary.put("epochs", tc.epochs());
         summary.put("train_seconds", run.metrics().stream().mapToDouble(m -> ((Number) m.get("epoch_seconds")).doubleValue()).sum());
         summary.put("policy", POLICY);
         AtomicFiles.writeString(dir.resolve("summary.json"), Json.write(summary) + "\n");
         return result;
+    }
+
+    private void putEval(Map<String, Object> m, Evaluator.Episodes r) {
+        m.put("eval_return", r.mean());
+        m.put("eval_return_stderr", r.stderr());
+        if (successReward) {
+            m.put("eval_success_rate", r.mean());
+            m.put("eval_success_rate_stderr", r.stderr());
+        }
+        m.put("eval_steps", cfg.evalSteps());
+        m.put("eval_seed", cfg.eval().seed());
     }
 
     private Map<String, Object> provenance() {
