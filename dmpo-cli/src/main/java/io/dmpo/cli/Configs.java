@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /** YAML config files (Jackson 3): one clear line for a missing, unreadable or malformed file. */
-final class Configs {
+public final class Configs {
     private Configs() {}
 
     private static final YAMLMapper YAML = YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
@@ -21,7 +21,7 @@ final class Configs {
      * {@code extends: base.yaml} (a path relative to the file) takes every setting of the base and overrides what the
      * file itself sets, section by section (see docs/configs.md).
      */
-    static Map<String, Object> read(Path file, List<String> overrides) {
+    public static Map<String, Object> read(Path file, List<String> overrides) {
         Map<String, Object> m = readExtending(file, new java.util.ArrayList<>());
         for (String o : overrides) {
             try {

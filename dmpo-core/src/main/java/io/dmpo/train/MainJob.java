@@ -171,7 +171,7 @@ public final class MainJob {
         AtomicFiles.writeString(dir.resolve("run.json"), Json.write(record) + "\n");
         log.printf(Locale.ROOT, "dmpo run: %s, budget %.1f min: pre-training %d epochs, then fine-tuning at K = 1 until the budget%n",
                 settings.task(), settings.budgetMinutes(), plan.pretrainEpochs());
-        Pretrainer.Result pre = new Pretrainer(pc, data, prov, log).run(dir.resolve("pretrain"), false);
+        Pretrainer.Result pre = new Pretrainer(pc, data, prov, log, makeEnv, settings.successReward()).run(dir.resolve("pretrain"), false);
         FlowPolicy pretrained = PolicyFile.load(pre.policy());
 
         List<Env> envs = new ArrayList<>();

@@ -59,7 +59,7 @@ public final class Pretrainer {
     private final Dataset data;
     private final Map<String, Object> provenance;
     private final PrintStream log;
-    private final IntFunction<Env> makeEnv;
+    private final IntFunction<? extends Env> makeEnv;
     private final boolean successReward;
 
     /** {@code provenance}: dataset path and SHA-256, git commit, ... (stored in every policy file with the config). */
@@ -71,7 +71,7 @@ public final class Pretrainer {
      * With the env the checkpoints are rolled out in ({@code eval.episodes} > 0; env i of {@code makeEnv}) and whether
      * its return is a success (0 or 1, reported as a rate).
      */
-    public Pretrainer(PretrainConfig cfg, Dataset data, Map<String, Object> provenance, PrintStream log, IntFunction<Env> makeEnv,
+    public Pretrainer(PretrainConfig cfg, Dataset data, Map<String, Object> provenance, PrintStream log, IntFunction<? extends Env> makeEnv,
                       boolean successReward) {
         if (cfg.eval().on() && makeEnv == null) {
             throw new IllegalArgumentException("eval.episodes " + cfg.eval().episodes() + ": rollouts need env '" + cfg.env() + "'");

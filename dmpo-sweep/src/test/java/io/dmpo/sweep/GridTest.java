@@ -1,0 +1,77 @@
+package io.dmpo.sweep;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Grid files: expansion order, run names, the --set assignments of each cell, and one-line errors. */
+class GridTest {
+    @TempDir
+    Path home;
+
+    private Path grid(String text) throws Exception {
+        for (String a : List.of("meanflow-disp", "reflow")) {
+            Files.createDirectories(home.resolve("configs/hopper"));
+            Files.writeString(home.resolve("configs/hopper/" + a + ".yaml"), "algorithm: meanflow\n");
+        }
+        Path g = home.resolve("g.yaml");
+        Files.writeString(g, text);
+        return g;
+    }
+
+    @Test
+    void tasksTimesAlgorithmsTimesAxesTimesSeedsInFileOrder() throws Exception {
+        Grid g = Grid.read(grid("""
+                tasks: [hopper]
+                algorithms: [meanflow-disp, reflow]
+                seeds: [0, 1]
+                threads: 2
+                axes:
+                  dispersive.weight: [0.1, 0.5]
+                set: {train: {epochs: 3}}
+                eval: {steps: [1, 4], episodes: 5}
+                finetune: {config: configs/hopper/reflow.yaml, set: {iterations: 2}}
+                """), home);
+        assertEquals("g", g.name());
+        assertEquals(List.of("hopper-meanflow-disp-dispersive.weight=0.1-s0", "hopper-meanflow-disp-dispersive.weight=0.1-s1",
+                "hopper-meanflow-disp-dispersive.weight=0.5-s0", "hopper-meanflow-disp-dispersive.weight=0.5-s1",
+                "hopper-reflow-dispersive.weight=0.1-s0", "hopper-reflow-dispersive.weight=0.1-s1",
+                "hopper-reflow-dispersive.weight=0.5-s0", "hopper-reflow-dispersive.weight=0.5-s1"),
+                g.cells().stream().map(Grid.Cell::name).toList());
+        Grid.Cell c = g.cells().get(3);
+        assertEquals(1, c.seed());
+        assertEquals(List.of("train.epochs=3", "threads=2", "dispersive.weight=0.5"), c.sets());
+        assertEquals(home.resolve("configs/hopper/meanflow-disp.yaml").toString(), c.config());
+        assertEquals(List.of(1, 4), c.eval().steps());
+        assertEquals(5, c.eval().episodes());
+        assertEquals(10, c.eval().envs());
+        assertEquals(List.of("iterations=2", "threads=2"), c.finetune().sets());
+    }
+
+    @Test
+    void badGridsNameTheProblem() throws Exception {
+        String[][] cases = {
+                {"tasks: [hopper]\n", "algorithms must be a non-empty list"},
+                {"tasks: [hopper]\nalgorithms: [flowmatch]\n", "no such file"},
+                {"tasks: [hopper]\nalgorithms: [reflow]\nseeds: [0, 0]\n", "seeds repeat"},
+                {"tasks: [hopper]\nalgorithms: [reflow]\nseeds: [0.5]\n", "seeds must be integers"},
+                {"tasks: [hopper]\nalgorithms: [reflow]\nset: {seed: 3}\n", "grid's own keys"},
+                {"tasks: [hopper]\nalgorithms: [reflow]\naxes: {seed: [1]}\n", "use 'seeds'"},
+                {"tasks: [hopper]\nalgorithms: [reflow]\naxes: {train.lr: []}\n", "non-empty list"},
+                {"tasks: [hopper]\nalgorithms: [reflow]\neval: {episode: 3}\n", "unknown key 'episode'"},
+                {"tasks: [hopper]\nalgorithms: [reflow]\neval: {steps: [0]}\n", "K >= 1"},
+                {"tasks: [hopper]\nalgorithms: [reflow]\nfinetune: {set: {iterations: 1}}\n", "finetune.config"},
+                {"configs: [configs/hopper/reflow.yaml, configs/hopper/reflow.yaml]\n", "share the directory"},
+                {"configs: [configs/hopper/reflow.yaml]\ntasks: [hopper]\n", "not both"},
+        };
+        for (String[] c : cases) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Grid.read(grid(c[0]), home), c[0]);
+            assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
+        }
+    }
+}
