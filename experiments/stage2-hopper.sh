@@ -6,7 +6,8 @@
 #   dmpo-k1-nobc   DMPO without BC regularization (the paper's App. A.3.2 ablation)        (finetune-dmpo-nobc.yaml)
 #   reinflow-k4    ReinFlow-style: the ReFlow policy as a K = 4 chain, σ ∈ [0.10, 0.24]   (finetune-reinflow-k4.yaml)
 #   gaussian-ppo   Gaussian PPO from scratch (dmpo expert)
-# Pre-trained policies come from experiments/stage1-hopper.sh's runs (made here if missing).
+# Pre-trained policies come from the Stage-1 grid's runs (`./dmpo sweep --grid experiments/stage1-hopper.yaml --out
+# runs/stage1-hopper`, run directories hopper-<config>-s<seed>; made here if missing).
 # Resumable: finished runs are skipped, interrupted ones continue from their last checkpoint.
 #   experiments/stage2-hopper.sh [OUT]   (default OUT: runs/stage2-hopper)
 #   DMPO=<launcher> SEEDS="0 1 2" ITERATIONS=200 METHODS="dmpo-k1 ..." experiments/stage2-hopper.sh
@@ -23,7 +24,7 @@ pre="${PRETRAINED:-runs/stage1-hopper}"
 mkdir -p "$out"
 start=$(date +%s)
 pretrained() { # $1 = stage-1 config name, $2 = seed
-  local run="$pre/$1-s$2"
+  local run="$pre/hopper-$1-s$2"
   if [ ! -f "$run/summary.json" ]; then # written only when the last epoch is done (a killed run has a policy file too)
     echo "== $run: pre-training"
     if [ -f "$run/config.json" ]; then "$dmpo" pretrain --resume --out "$run"; else "$dmpo" pretrain --config "configs/hopper/$1.yaml" --seed "$2" --out "$run"; fi
