@@ -128,8 +128,12 @@ class ManipulationCommandsTest {
         Path pre = tmp.resolve("square-pre");
         EnvCommandTest.Run p = run("pretrain", "--config", Path.of("..", "configs", "square", "meanflow-disp-state.yaml").toString(),
                 "--set", "data=" + Path.of("..", "data", "square-state.h5").toAbsolutePath(), "--set", "train.epochs=1",
-                "--set", "train.warmup_epochs=0", "--set", "train.val_batches=1", "--out", pre.toString());
+                "--set", "train.warmup_epochs=0", "--set", "train.val_batches=1", "--set", "eval.episodes=2", "--set", "eval.envs=2",
+                "--out", pre.toString());
         assertEquals(0, p.code(), p.err());
+        Map<String, Object> preSummary = (Map<String, Object>) io.dmpo.io.Json.parse(Files.readString(pre.resolve("summary.json")));
+        assertEquals("eval_success_rate", preSummary.get("selected_by"), "arm-task checkpoints are chosen by their success rate");
+        assertTrue(p.out().contains("best success rate"), p.out());
         Path ft = tmp.resolve("square-ft");
         EnvCommandTest.Run f = run("finetune", "--config", Path.of("..", "configs", "square", "finetune-dmpo-state.yaml").toString(),
                 "--init", pre.toString(), "--set", "envs=2", "--set", "iterations=1", "--set", "ppo.rollout_steps=8",
