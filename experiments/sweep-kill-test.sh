@@ -21,8 +21,9 @@ set: {train: {epochs: $epochs}}
 eval: {steps: [1, 4], episodes: 4, envs: 4}
 EOF
 ./dmpo sweep --help > /dev/null   # builds the module if needed
+sweep=""
+trap '[ -n "$sweep" ] && kill "$sweep" 2>/dev/null; scripts/spark-standalone.sh stop > /dev/null' EXIT
 scripts/spark-standalone.sh start 2
-trap 'scripts/spark-standalone.sh stop > /dev/null' EXIT
 start=$(date +%s)
 ./dmpo sweep --grid "$out/grid.yaml" --out "$out/sweep" --master spark://127.0.0.1:7077 > "$out/sweep.out" 2> "$out/sweep.err" &
 sweep=$!
@@ -36,7 +37,8 @@ for _ in $(seq 1 600); do
   sleep 0.5
 done
 [ -n "$victim" ] || { echo "kill test: no run reached a checkpoint" >&2; exit 1; }
-executor_pid="$(grep -o '/pid [0-9]*' "$victim/sweep.log" | tail -n 1 | cut -d' ' -f2)"
+executor_pid="$(grep -o '/pid [0-9]*' "$victim/sweep.log" | tail -n 1 | cut -d' ' -f2 || true)"
+[ -n "$executor_pid" ] || { echo "kill test: $victim/sweep.log names no executor" >&2; exit 1; }
 worker=""
 for k in 1 2; do
   if [ "$(pgrep -P "$(cat "$SPARK_STATE/worker-$k.pid")" || true)" = "$executor_pid" ]; then worker=$k; fi
@@ -44,7 +46,8 @@ done
 [ -n "$worker" ] || { echo "kill test: cannot tell which worker runs $victim (executor pid $executor_pid)" >&2; exit 1; }
 echo "kill test: $(basename "$victim") at $(cat "$victim/latest") on worker $worker (executor pid $executor_pid): killing it"
 scripts/spark-standalone.sh kill-worker "$worker"
-wait "$sweep"
+wait "$sweep" || { echo "kill test: the sweep failed (see $out/sweep.err)" >&2; exit 1; }
+sweep=""
 echo "kill test: sweep finished in $(( $(date +%s) - start )) s"
 python3 - "$out/sweep" "$epochs" "$(basename "$victim")" <<'PY'
 import json, sys, pathlib

@@ -24,11 +24,14 @@ for w in 1 2; do
   scripts/spark-standalone.sh stop > /dev/null
   scripts/spark-standalone.sh start "$w" > /dev/null
   rm -rf "$out/workers-$w"
-  t0=$(date +%s.%N)
-  ./dmpo sweep --grid "$out/grid.yaml" --out "$out/workers-$w" --master spark://127.0.0.1:7077 > /dev/null 2> "$out/workers-$w.err"
-  t1=$(date +%s.%N)
-  echo "$w $(echo "$t1 - $t0" | bc)" >> "$out/times"
-  echo "workers $w: $(echo "$t1 - $t0" | bc) s"
+  t0=$(date +%s%N)
+  ./dmpo sweep --grid "$out/grid.yaml" --out "$out/workers-$w" --master spark://127.0.0.1:7077 > /dev/null 2> "$out/workers-$w.err" \
+    || { echo "sweep-throughput: the sweep failed (see $out/workers-$w.err)" >&2; exit 1; }
+  t1=$(date +%s%N)
+  seconds=$(( (t1 - t0) / 1000000 ))   # milliseconds
+  seconds="$((seconds / 1000)).$(printf '%03d' $((seconds % 1000)))"
+  echo "$w $seconds" >> "$out/times"
+  echo "workers $w: $seconds s"
 done
 python3 - "$out" <<'PY'
 import json, sys, pathlib

@@ -52,7 +52,8 @@ LOG
     nohup "$java" "${opts[@]}" -cp "$cp" org.apache.spark.deploy.master.Master --host 127.0.0.1 --port "$port" \
       --webui-port 8080 > "$state/master.log" 2>&1 &
     echo $! > "$state/master.pid"
-    for _ in $(seq 1 60); do grep -q "I have been elected leader" "$state/master.log" 2>/dev/null && break; sleep 0.5; done
+    for _ in $(seq 1 120); do grep -q "I have been elected leader" "$state/master.log" 2>/dev/null && break; sleep 0.5; done
+    grep -q "I have been elected leader" "$state/master.log" || { echo "spark-standalone: the master did not start in 60 s (see $state/master.log)" >&2; exit 1; }
   fi
   for k in $(seq 1 "$workers"); do
     alive "$state/worker-$k.pid" && continue
@@ -62,7 +63,9 @@ LOG
     echo $! > "$state/worker-$k.pid"
   done
   for k in $(seq 1 "$workers"); do
-    for _ in $(seq 1 60); do grep -q "Successfully registered with master" "$state/worker-$k.log" 2>/dev/null && break; sleep 0.5; done
+    for _ in $(seq 1 120); do grep -q "Successfully registered with master" "$state/worker-$k.log" 2>/dev/null && break; sleep 0.5; done
+    grep -q "Successfully registered with master" "$state/worker-$k.log" \
+      || { echo "spark-standalone: worker $k did not register in 60 s (see $state/worker-$k.log)" >&2; exit 1; }
   done
   status
 }
@@ -93,6 +96,7 @@ stop() {
       pid="$(cat "$f")"
       children="$(pgrep -P "$pid" || true)"
       kill "$pid" $children 2>/dev/null || true
+      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done  # the port is free once it is gone
     fi
     rm -f "$f"
   done

@@ -150,7 +150,9 @@ class PretrainCommandTest {
         assertEquals("eval_return", summary.get("selected_by"));
         assertEquals(((Number) best.get("iteration")).longValue(), ((Number) summary.get("best_epoch")).longValue());
         assertEquals(((Number) best.get("val_loss")).doubleValue(), ((Number) summary.get("best_val_loss")).doubleValue());
-        var e = run("eval", dir.resolve("policy.safetensors").toString(), "--steps", "1", "--episodes", "3", "--seed", "1000000", "--json");
+        assertEquals(2_000_000L, ((Number) best.get("eval_seed")).longValue(), "chosen on start states apart from dmpo eval's default");
+        var e = run("eval", dir.resolve("policy.safetensors").toString(), "--steps", "1", "--episodes", "3", "--seed",
+                String.valueOf(best.get("eval_seed")), "--json");
         assertEquals(0, e.code(), e.err());
         Map<String, Object> result = ((List<Map<String, Object>>) EnvCommandTest.<Map<String, Object>>json(e).get("results")).get(0);
         assertEquals(((Number) best.get("eval_return")).doubleValue(), ((Number) result.get("return_mean")).doubleValue());

@@ -157,7 +157,18 @@ public final class RunDirectory {
                 ch.close();
                 throw new RunException(dir + ": in use by another dmpo process (one writer per run directory)");
             }
-            LOCKS.put(key, l); // released when the process ends
+            LOCKS.put(key, l); // released by release(dir), or when the process ends
+        }
+    }
+
+    /**
+     * Gives up this process's lock on a run directory (a trainer calls it when its run ends, however it ends), so a
+     * long-lived process — a Spark executor running many runs — does not keep another process from resuming the run.
+     */
+    public static void release(Path dir) throws IOException {
+        synchronized (LOCKS) {
+            java.nio.channels.FileLock l = LOCKS.remove(dir.toAbsolutePath().normalize());
+            if (l != null) l.acquiredBy().close(); // closing the channel releases the lock
         }
     }
 

@@ -149,6 +149,7 @@ public final class ExpertTrainer {
             return new Result(dir, ppo.iteration(), ppo.envSteps(), lastEval, run.bestScore(), bar.elapsed());
         } finally {
             for (Env e : evalEnvs) e.close();
+            RunDirectory.release(dir);
         }
     }
 

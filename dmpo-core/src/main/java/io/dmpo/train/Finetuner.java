@@ -248,6 +248,7 @@ public final class Finetuner {
             return result;
         } finally {
             for (Env e : evalEnvs) e.close();
+            RunDirectory.release(dir);
         }
     }
 
@@ -267,14 +268,17 @@ public final class Finetuner {
 
     /**
      * A resumed run may be continued past its recorded iteration total ({@code finetune --resume --iterations N}, see
-     * docs/algorithms.md, "Stage 2"). That continuation is the run it would have been with N from the start only when
+     * docs/configs.md, "Recorded"). Every setting then means what it meant for the first N0 iterations only when
      * nothing depends on the total: the learning-rate schedules must be constant (a cosine or linear one spans the
-     * recorded total, the BC schedule counts absolute iterations). config.json then records the new total and each raise.
+     * recorded total; the BC schedule counts absolute iterations). The continuation is a resume like any other (its
+     * envs start fresh episodes). config.json then records the new total and each raise; the finished run's
+     * summary.json is removed first, so a continuation killed before its end is not taken for a finished run.
      */
     @SuppressWarnings("unchecked")
     private void acceptRaisedIterations(RunDirectory run) throws IOException {
         Map<String, Object> recorded = run.config().get("config") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-        int was = recorded.get("iterations") instanceof Number n ? n.intValue() : cfg.iterations();
+        if (!(recorded.get("iterations") instanceof Number n)) throw new IllegalArgumentException(run.dir() + ": config.json records no iterations");
+        int was = n.intValue();
         if (was == cfg.iterations()) return;
         if (cfg.iterations() < was) {
             throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: the run was recorded with %d iterations; --iterations can "
@@ -286,15 +290,18 @@ public final class Finetuner {
                     + "schedules span its total (actor %s, critic %s); only constant schedules continue exactly", run.dir(), actor, critic));
         }
         Map<String, Object> changed = new LinkedHashMap<>(run.config());
-        changed.put("config", cfg.resolved());
+        Map<String, Object> settings = new LinkedHashMap<>(recorded);
+        settings.put("iterations", cfg.iterations());
+        changed.put("config", settings);
         List<Object> raises = new ArrayList<>(changed.get("iterations_raised") instanceof List<?> l ? l : List.of());
         Map<String, Object> raise = new LinkedHashMap<>();
         raise.put("from", was);
         raise.put("to", cfg.iterations());
         raise.put("at_iteration", run.startIteration());
-        raise.put("git_commit", provenance.getOrDefault("git_commit", "unknown"));
+        if (provenance.get("git_commit") != null) raise.put("git_commit", provenance.get("git_commit"));
         raises.add(raise);
         changed.put("iterations_raised", raises);
+        Files.deleteIfExists(run.dir().resolve("summary.json"));
         run.rewriteConfig(changed);
         log.printf(Locale.ROOT, "dmpo finetune: iterations raised from %d to %d%n", was, cfg.iterations());
     }

@@ -147,8 +147,10 @@ public final class MainJob {
         // Stage 1 under the plan: the config with the user's seed and threads and the planned epochs, as --set would
         Map<String, Object> raw = ConfigMap.merge(pretrainConfig, Map.of("seed", settings.seed(), "threads", settings.threads()));
         Plan plan = Plan.of(budget, PretrainConfig.from(new ConfigMap(raw, pretrainSource)).train().epochs());
+        // no rollouts while pre-training: the plan budgets epochs by the clock, and the job evaluates the policy itself
         PretrainConfig pc = PretrainConfig.from(new ConfigMap(ConfigMap.merge(raw, Map.of("train",
-                Map.of("epochs", plan.pretrainEpochs(), "warmup_epochs", plan.warmupEpochs()))), pretrainSource));
+                Map.of("epochs", plan.pretrainEpochs(), "warmup_epochs", plan.warmupEpochs()), "eval", Map.of("episodes", 0))),
+                pretrainSource));
         Path dataPath = resolveData.apply(pc.data());
         Dataset data = Datasets.open(dataPath);
         data.requireDims(obsDim, actDim, settings.task());

@@ -31,7 +31,8 @@ public record PretrainConfig(String algorithm, String data, List<String> obsKeys
      * return (the success rate on arm tasks) of {@code episodes} episodes in the config's env, episode i reset with
      * {@code seed + i} and sampled with {@code steps} — what {@code dmpo eval <policy> --steps K --episodes N --seed S}
      * reports — instead of the validation loss, which on ~100 demonstrations stops tracking success long before
-     * training ends (docs/algorithms.md, "Checkpoint selection").
+     * training ends (docs/configs.md, "Pre-training's eval"). The default seed 2000000 keeps the start states that
+     * choose the checkpoint apart from those {@code dmpo eval} and the main job report (1000000 + i).
      */
     public record Eval(int episodes, int envs, long seed) {
         public boolean on() {
@@ -99,7 +100,7 @@ public record PretrainConfig(String algorithm, String data, List<String> obsKeys
                 t.number("ema_decay", 0.995), t.number("max_grad_norm", 1.0), t.number("val_fraction", 0.05),
                 t.integer("val_batches", 8), t.integer("checkpoint_every", 1), t.integer("random_shift", net.pixel() ? 4 : 0));
         ConfigMap ev = c.section("eval");
-        Eval eval = new Eval(ev.integer("episodes", 0), ev.integer("envs", 10), ev.longInteger("seed", 1_000_000));
+        Eval eval = new Eval(ev.integer("episodes", 0), ev.integer("envs", 10), ev.longInteger("seed", 2_000_000));
         ConfigMap f = c.section("flow");
         double mu = f.number("time_mu", -0.4), sigma = f.number("time_sigma", 1.0);
         ConfigMap d = c.section("dispersive");

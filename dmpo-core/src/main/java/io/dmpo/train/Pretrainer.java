@@ -127,6 +127,7 @@ public final class Pretrainer {
             return train(dir, resume, envs);
         } finally {
             for (Env e : envs) e.close();
+            RunDirectory.release(dir);
         }
     }
 

@@ -48,8 +48,10 @@ public record Grid(String name, List<Cell> cells) {
         for (String k : raw.keySet()) {
             if (!KEYS.contains(k)) throw new IllegalArgumentException(src + ": unknown key '" + k + "' (grid keys: " + new java.util.TreeSet<>(KEYS) + ")");
         }
-        String name = raw.get("name") instanceof String s && !s.isBlank() ? s
-                : file.getFileName().toString().replaceAll("\\.ya?ml$", "");
+        if (raw.containsKey("name") && !(raw.get("name") instanceof String s && !s.isBlank())) {
+            throw new IllegalArgumentException(src + ": name must be a non-empty string");
+        }
+        String name = raw.get("name") instanceof String s ? s : file.getFileName().toString().replaceAll("\\.ya?ml$", "");
         List<String> configs = new ArrayList<>();
         if (raw.containsKey("configs")) {
             if (raw.containsKey("tasks") || raw.containsKey("algorithms")) {
@@ -79,8 +81,9 @@ public record Grid(String name, List<Cell> cells) {
         }
         if (new LinkedHashSet<>(seeds).size() != seeds.size()) throw new IllegalArgumentException(src + ": seeds repeat: " + seeds);
 
-        int threads = raw.get("threads") instanceof Number n ? n.intValue() : 1;
-        if (raw.containsKey("threads") && !(raw.get("threads") instanceof Number)) throw new IllegalArgumentException(src + ": threads must be an integer");
+        Object tv = raw.getOrDefault("threads", 1);
+        if (!(tv instanceof Integer || tv instanceof Long)) throw new IllegalArgumentException(src + ": threads must be an integer, got '" + tv + "'");
+        int threads = ((Number) tv).intValue();
         if (threads < 1) throw new IllegalArgumentException(src + ": threads must be >= 1");
         List<String> common = new ArrayList<>(assignments(raw.get("set"), src + ": set"));
         if (common.stream().anyMatch(a -> a.startsWith("threads=") || a.startsWith("seed="))) {
@@ -120,6 +123,9 @@ public record Grid(String name, List<Cell> cells) {
             Path cp = Path.of(cs).isAbsolute() ? Path.of(cs) : Files.exists(Path.of(cs)) ? Path.of(cs).toAbsolutePath() : home.resolve(cs);
             if (!Files.isRegularFile(cp)) throw new IllegalArgumentException(src + ": finetune.config '" + cs + "': no such file (" + cp + ")");
             List<String> fs = new ArrayList<>(assignments(f.remove("set"), src + ": finetune.set"));
+            if (fs.stream().anyMatch(a -> a.startsWith("threads=") || a.startsWith("seed=") || a.startsWith("init="))) {
+                throw new IllegalArgumentException(src + ": finetune.set: threads, seed and init are the grid's own (threads, seeds, the run)");
+            }
             if (!f.isEmpty()) throw new IllegalArgumentException(src + ": finetune: unknown key '" + f.keySet().iterator().next() + "' (config, set)");
             fs.add("threads=" + threads);
             finetune = new Finetune(cp.normalize().toString(), List.copyOf(fs));
@@ -140,7 +146,8 @@ public record Grid(String name, List<Cell> cells) {
                     if (!names.add(cellName)) throw new IllegalArgumentException(src + ": two runs would share the directory '" + cellName + "' (a config listed twice?)");
                     List<String> sets = new ArrayList<>(common);
                     point.forEach((k, v) -> sets.add(k + "=" + v));
-                    cells.add(new Cell(cellName, config.toString(), seed, List.copyOf(sets), Map.copyOf(point), eval, finetune));
+                    cells.add(new Cell(cellName, config.toString(), seed, List.copyOf(sets),
+                            java.util.Collections.unmodifiableMap(new LinkedHashMap<>(point)), eval, finetune));
                 }
             }
         }

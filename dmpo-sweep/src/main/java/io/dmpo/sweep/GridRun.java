@@ -49,7 +49,12 @@ public final class GridRun {
      */
     static final String LOSE_PROPERTY = "dmpo.sweep.loseFirstAttempt";
 
-    public static String execute(Grid.Cell cell, String outDir, int attempt, String executor) throws IOException {
+    /**
+     * Runs the cell in {@code outDir}; {@code attempt} counts from 0 and {@code maxAttempts} is Spark's limit: a failure
+     * on the last attempt becomes the run's {@code status: error} row (a divergence repeats exactly from the same
+     * checkpoint), so one run that cannot finish does not abort the sweep's other runs.
+     */
+    public static String execute(Grid.Cell cell, String outDir, int attempt, int maxAttempts, String executor) throws IOException {
         Path dir = Path.of(outDir).resolve(cell.name());
         Files.createDirectories(dir);
         long t0 = System.nanoTime();
@@ -63,6 +68,7 @@ public final class GridRun {
             log.printf("== attempt %d on %s%n", attempt, executor);
             ThreadConsole.route(log);
             try {
+                requireSameThreads(cell, dir);
                 boolean trained = Files.exists(dir.resolve("summary.json"));
                 row.put("pretrain", trained ? "done before" : Files.exists(dir.resolve(RunDirectory.CONFIG)) ? "resumed" : "trained");
                 if (!trained) {
@@ -98,7 +104,7 @@ public final class GridRun {
                 row.put("status", "ok");
                 summarize(dir, row);
             } catch (CommandFailed e) {
-                if (e.code != Main.BAD_INPUT) throw e;
+                if (e.code != Main.BAD_INPUT && attempt + 1 < maxAttempts) throw e;
                 row.put("status", "error");
                 row.put("error", e.getMessage());
             } finally {
@@ -109,6 +115,22 @@ public final class GridRun {
         row.put("executor", executor);
         row.put("task_seconds", (System.nanoTime() - t0) / 1e9);
         return Json.write(row);
+    }
+
+    /**
+     * Runs sharing a JVM share the engine's one thread pool, so every run of a sweep must use the grid's thread count;
+     * a started run resumes with the count it recorded.
+     */
+    @SuppressWarnings("unchecked")
+    private static void requireSameThreads(Grid.Cell cell, Path dir) {
+        for (Path d : List.of(dir, dir.resolve("finetune"))) {
+            if (!Files.exists(d.resolve(RunDirectory.CONFIG)) || Files.exists(d.resolve("summary.json"))) continue;
+            Object recorded = ((Map<String, Object>) RunDirectory.readConfig(d).getOrDefault("config", Map.of())).get("threads");
+            if (recorded instanceof Number n && n.intValue() != Integer.parseInt(threadsOf(cell))) {
+                throw new CommandFailed("resume " + d, Main.BAD_INPUT, d + " was started with threads " + n.intValue()
+                        + ", this grid runs every run with threads " + threadsOf(cell) + " (delete the run directory to redo it)");
+            }
+        }
     }
 
     private static String threadsOf(Grid.Cell cell) {

@@ -31,14 +31,16 @@ public final class Sweep {
     private final Path out, home;
     private final String master;
     private final int maxFailures;
+    private final String executorMemory;
     private final PrintStream log;
 
-    public Sweep(Grid grid, Path out, Path home, String master, int maxFailures, PrintStream log) {
+    public Sweep(Grid grid, Path out, Path home, String master, int maxFailures, String executorMemory, PrintStream log) {
         this.grid = grid;
         this.out = out.toAbsolutePath().normalize();
         this.home = home.toAbsolutePath().normalize();
         this.master = master;
         this.maxFailures = maxFailures;
+        this.executorMemory = executorMemory;
         this.log = log;
     }
 
@@ -56,6 +58,7 @@ public final class Sweep {
                 .set("spark.task.maxFailures", Integer.toString(maxFailures))
                 .set("spark.ui.enabled", "false")
                 .set("spark.executor.cores", "1") // one run per executor JVM at a time
+                .set("spark.executor.memory", executorMemory)
                 .set("spark.task.cpus", "1")
                 .set("spark.executor.extraClassPath", System.getProperty("java.class.path"))
                 .set("spark.executor.extraJavaOptions", "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED "
@@ -81,13 +84,14 @@ public final class Sweep {
                 grid.cells().size(), done, out);
         List<String> rows;
         String outDir = out.toString();
+        int attempts = maxFailures;
         try (JavaSparkContext sc = new JavaSparkContext(conf())) {
             sc.setLogLevel("WARN");
             rows = sc.parallelize(grid.cells(), grid.cells().size()).map(cell -> {
                 TaskContext t = TaskContext.get();
                 String executor = org.apache.spark.SparkEnv.get().executorId() + "@" + java.net.InetAddress.getLocalHost().getHostName()
                         + "/pid " + ProcessHandle.current().pid();
-                return GridRun.execute(cell, outDir, t == null ? 0 : t.attemptNumber(), executor);
+                return GridRun.execute(cell, outDir, t == null ? 0 : t.attemptNumber(), attempts, executor);
             }).collect();
         }
         List<Map<String, Object>> parsed = new ArrayList<>();

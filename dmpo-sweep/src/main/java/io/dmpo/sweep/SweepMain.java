@@ -31,16 +31,19 @@ public final class SweepMain implements Callable<Integer> {
     String master = "local[2]";
     @Option(names = "--out", description = "sweep directory (default: runs/sweep-<grid name>)")
     Path out;
-    @Option(names = "--max-failures", description = "attempts per run before the sweep fails (default: 3)")
+    @Option(names = "--max-failures", description = "attempts per run; a run failing on its last attempt gets an error row "
+            + "(default: 3)")
     int maxFailures = 3;
+    @Option(names = "--executor-memory", description = "heap of each executor on a cluster (default: 4g; pixel datasets need more)")
+    String executorMemory = "4g";
 
     @Override
     public Integer call() throws IOException {
         if (maxFailures < 1) throw new UserError("--max-failures must be >= 1, got " + maxFailures, 2);
-        if (!(master.startsWith("local") || master.startsWith("spark://"))) {
+        if (!(master.matches("local(\\[(\\*|[1-9][0-9]*)(,[1-9][0-9]*)?])?") || master.startsWith("spark://"))) {
             throw new UserError("--master must be local, local[N] or spark://host:port, got '" + master + "'", 2);
         }
-        Path home = Path.of(System.getProperty("dmpo.home", "."));
+        Path home = Path.of(System.getProperty("dmpo.home", ".")).toAbsolutePath().normalize();
         Grid g;
         try {
             g = Grid.read(grid, home);
@@ -48,7 +51,8 @@ public final class SweepMain implements Callable<Integer> {
             throw new UserError(e.getMessage(), 2);
         }
         Path dir = out != null ? out : Path.of("runs", "sweep-" + g.name());
-        Sweep.Outcome o = new Sweep(g, dir, home, master, maxFailures, System.err).run();
+        if (!executorMemory.matches("[1-9][0-9]*[mMgG]")) throw new UserError("--executor-memory must be like 4g or 512m, got '" + executorMemory + "'", 2);
+        Sweep.Outcome o = new Sweep(g, dir, home, master, maxFailures, executorMemory, System.err).run();
         List<String> pretrained = new ArrayList<>(), finetuned = new ArrayList<>();
         for (Map<String, Object> r : o.rows()) {
             if (!"ok".equals(r.get("status"))) continue;

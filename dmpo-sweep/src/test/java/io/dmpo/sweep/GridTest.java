@@ -68,6 +68,9 @@ class GridTest {
                 {"tasks: [hopper]\nalgorithms: [reflow]\nfinetune: {set: {iterations: 1}}\n", "finetune.config"},
                 {"configs: [configs/hopper/reflow.yaml, configs/hopper/reflow.yaml]\n", "share the directory"},
                 {"configs: [configs/hopper/reflow.yaml]\ntasks: [hopper]\n", "not both"},
+                {"configs: [configs/hopper/reflow.yaml]\nthreads: 1.5\n", "threads must be an integer"},
+                {"configs: [configs/hopper/reflow.yaml]\nname: [x]\n", "name must be"},
+                {"configs: [configs/hopper/reflow.yaml]\nfinetune: {config: configs/hopper/reflow.yaml, set: {threads: 2}}\n", "grid's own"},
         };
         for (String[] c : cases) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Grid.read(grid(c[0]), home), c[0]);
