@@ -99,6 +99,14 @@ class RunDirectoryTest {
             holder.destroyForcibly().waitFor();
         }
         RunDirectory.resume(dir); // the lock died with its process
+        // a long-lived process (a Spark executor) hands a run over when its trainer releases it: another lock holder can take it
+        RunDirectory.release(dir);
+        try (var ch = java.nio.channels.FileChannel.open(dir.resolve(".lock"), java.nio.file.StandardOpenOption.WRITE);
+             var l = ch.tryLock()) {
+            assertNotNull(l, "released: the lock file can be locked again");
+        }
+        RunDirectory.resume(dir);
+        RunDirectory.release(dir);
     }
 
     @Test
