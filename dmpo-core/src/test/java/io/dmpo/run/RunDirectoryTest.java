@@ -1,5 +1,8 @@
 package io.dmpo.run;
 
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -101,7 +104,7 @@ class RunDirectoryTest {
         RunDirectory.resume(dir); // the lock died with its process
         // a long-lived process (a Spark executor) hands a run over when its trainer releases it: another lock holder can take it
         RunDirectory.release(dir);
-        try (var ch = java.nio.channels.FileChannel.open(dir.resolve(".lock"), java.nio.file.StandardOpenOption.WRITE);
+        try (var ch = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.WRITE);
              var l = ch.tryLock()) {
             assertNotNull(l, "released: the lock file can be locked again");
         }
