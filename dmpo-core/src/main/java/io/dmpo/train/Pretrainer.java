@@ -240,8 +240,9 @@ public final class Pretrainer {
                 if (!run.best().equals(before)) copyBestPolicy(run);
             }
             String score = !cfg.eval().on() ? String.format(Locale.ROOT, "val %.4f (best %.4f)", valLoss, -run.bestScore())
-                    : String.format(Locale.ROOT, "val %.4f | %s %s (best %.3f)", valLoss, successReward ? "success" : "return",
-                    rollouts == null ? "-" : String.format(Locale.ROOT, "%.3f", rollouts.mean()), run.bestScore());
+                    : String.format(Locale.ROOT, "val %.4f | %s %s (best %s)", valLoss, successReward ? "success" : "return",
+                    rollouts == null ? "-" : String.format(Locale.ROOT, "%.3f", rollouts.mean()),
+                    run.best().isPresent() ? String.format(Locale.ROOT, "%.3f", run.bestScore()) : "-");
             bar.update(epoch * perEpoch, String.format(Locale.ROOT, "epoch %d/%d | loss %.4f | %s", epoch, tc.epochs(),
                     sLoss / perEpoch, score), true);
         }
