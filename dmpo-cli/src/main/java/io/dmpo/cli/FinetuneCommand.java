@@ -66,7 +66,7 @@ public final class FinetuneCommand implements Runnable {
         }
         String name = config != null ? config.getFileName().toString().replaceAll("\\.ya?ml$", "") : "run";
         Path dir = out != null ? out : Path.of("runs", String.format(Locale.ROOT, "finetune-%s-s%d", name, cfg.seed()));
-        Path initFile = resume ? dir.resolve(Finetuner.INIT_POLICY) : initPolicyFile(cfg.init(), source);
+        Path initFile = resume ? resumedInit(dir) : initPolicyFile(cfg.init(), source);
         FlowPolicy policy = loadPolicy(initFile);
         Tasks.Setting setting = EnvCommand.userErrors(() -> Tasks.forPolicy(policy, cfg.env(), initFile.toString()));
         Tasks.Task task = setting.task();
@@ -94,6 +94,31 @@ public final class FinetuneCommand implements Runnable {
             throw new UserError(e.getMessage() != null && e.getMessage().startsWith(dir.toString()) ? e.getMessage()
                     : dir + ": " + AtomicFiles.describe(e), 1);
         }
+    }
+
+    /**
+     * The pre-trained policy of a run being resumed: its own copy, init_policy.safetensors — or, when a run was killed
+     * between recording its config and writing that copy, the init file its config.json names, if it still holds the
+     * recorded SHA-256 (the trainer then writes the copy).
+     */
+    static Path resumedInit(Path dir) {
+        Path own = dir.resolve(Finetuner.INIT_POLICY);
+        if (Files.exists(own)) return own;
+        Object prov = RunDirectory.readConfig(dir).get("provenance");
+        if (prov instanceof Map<?, ?> p && p.get("init") instanceof String recorded && p.get("init_sha256") instanceof String sha) {
+            Path file = Path.of(recorded);
+            try {
+                if (Files.isRegularFile(file) && Provenance.sha256(file).equals(sha)) {
+                    System.err.println("dmpo finetune: " + own + " missing (killed before it was written): using the recorded " + file);
+                    return file;
+                }
+            } catch (IOException e) {
+                throw new UserError(file + ": " + AtomicFiles.describe(e), 1);
+            }
+            throw new UserError(dir + ": no " + Finetuner.INIT_POLICY + ", and the recorded init " + file + " is gone or changed "
+                    + "(SHA-256 " + sha.substring(0, Math.min(12, sha.length())) + "…)", 2);
+        }
+        throw new UserError(dir + ": no " + Finetuner.INIT_POLICY + " and no recorded init to recover it from", 2);
     }
 
     /** A pretrain run directory means its policy.safetensors; a file is taken as is. */

@@ -149,10 +149,21 @@ class FinetuneCommandTest {
         Map<String, Object> summary = (Map<String, Object>) Json.parse(Files.readString(d.resolve("summary.json")));
         assertEquals(4, ((Number) summary.get("iterations")).intValue());
 
+        // killed between recording its config and copying the pre-trained policy: the recorded init (same SHA-256) serves
+        Files.delete(d.resolve("init_policy.safetensors"));
+        r = run("finetune", "--resume", "--out", d.toString(), "--iterations", "5");
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(Files.readAllBytes(init), Files.readAllBytes(d.resolve("init_policy.safetensors")), "the copy is written again");
+        Files.delete(d.resolve("init_policy.safetensors"));
+        byte[] kept = Files.readAllBytes(init);
+        Files.write(init, new byte[] {1, 2, 3});
+        FaultsTest.oneLine(run("finetune", "--resume", "--out", d.toString()), 2, "gone or changed");
+        Files.write(init, kept);
+
         // resuming without --iterations keeps the (raised) total: nothing more to do
         r = run("finetune", "--resume", "--out", d.toString());
         assertEquals(0, r.code(), r.err());
-        assertEquals(5, metrics(d).size());
+        assertEquals(6, metrics(d).size());
         FaultsTest.oneLine(run("finetune", "--resume", "--out", d.toString(), "--iterations", "3"), 2, "only raise");
         FaultsTest.oneLine(run("finetune", "--config", cfg.toString(), "--init", init.toString(), "--iterations", "3"), 2, "--set iterations");
 
