@@ -150,6 +150,8 @@ public final class GridRun {
     @SuppressWarnings("unchecked")
     private static void summarize(Path dir, Map<String, Object> row) throws IOException {
         Map<String, Object> summary = (Map<String, Object>) Json.parse(Files.readString(dir.resolve("summary.json")));
+        row.put("selected_by", summary.getOrDefault("selected_by", "val_loss"));
+        for (String k : List.of("best_eval_success_rate", "best_eval_return")) if (summary.containsKey(k)) row.put(k, summary.get(k));
         row.put("best_val_loss", summary.get("best_val_loss"));
         row.put("best_epoch", summary.get("best_epoch"));
         row.put("train_seconds", summary.get("train_seconds"));
