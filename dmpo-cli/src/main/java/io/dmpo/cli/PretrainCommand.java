@@ -92,6 +92,11 @@ public final class PretrainCommand implements Runnable {
             boolean success = setting != null && setting.task().sparseSuccess();
             Pretrainer.Result r = new Pretrainer(cfg, data, provenance, System.err, setting == null ? null : i -> setting.make(), success)
                     .run(dir, resume);
+            if (!r.finished()) {
+                System.out.printf(Locale.ROOT, "pretrain %s: stopped by train.budget_minutes after epoch %d of %d (%.0f s); "
+                        + "continue with: dmpo pretrain --resume --out %s%n", cfg.algorithm(), r.epochs(), cfg.train().epochs(), r.wallSeconds(), dir);
+                return;
+            }
             String best = !cfg.eval().on() ? String.format(Locale.ROOT, "best validation loss %.5f", r.bestValidationLoss())
                     : String.format(Locale.ROOT, "best %s %.3f over %d episodes (validation loss %.5f)", success ? "success rate" : "return",
                     r.bestEval(), cfg.eval().episodes(), r.bestValidationLoss());

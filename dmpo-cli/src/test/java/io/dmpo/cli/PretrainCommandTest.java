@@ -170,6 +170,33 @@ class PretrainCommandTest {
         assertTrue(bad.err().contains("eval.episodes needs the env"), bad.err());
     }
 
+    /**
+     * {@code train.budget_minutes} ends a session at a checkpoint without a summary (an unfinished run); each
+     * {@code --resume} session continues it, and the finished run equals one trained in a single session.
+     */
+    @Test
+    void aSessionBudgetStopsAtACheckpointAndResumesToTheSameRun() throws Exception {
+        Path data = data(), cfg = config(data, "meanflow", "");
+        Path whole = tmp.resolve("whole"), split = tmp.resolve("split");
+        assertEquals(0, run("pretrain", "--config", cfg.toString(), "--out", whole.toString()).code());
+        var r = run("pretrain", "--config", cfg.toString(), "--out", split.toString(), "--set", "train.budget_minutes=1.0e-6");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("stopped by train.budget_minutes after epoch 1 of 3"), r.out());
+        assertFalse(Files.exists(split.resolve("summary.json")), "an unfinished run has no summary");
+        assertEquals("iter_000001", Files.readString(split.resolve("latest")).strip());
+        r = run("pretrain", "--resume", "--out", split.toString());
+        assertTrue(r.out().contains("after epoch 2 of 3"), r.out());
+        r = run("pretrain", "--resume", "--out", split.toString());
+        assertTrue(r.out().contains("best validation loss"), r.out());
+        assertTrue(Files.exists(split.resolve("summary.json")));
+        assertEquals(metricsWithoutTimes(whole), metricsWithoutTimes(split), "three sessions = one");
+        assertArrayEquals(Files.readAllBytes(whole.resolve("checkpoints/iter_000003/train_state.safetensors")),
+                Files.readAllBytes(split.resolve("checkpoints/iter_000003/train_state.safetensors")));
+        r = run("pretrain", "--config", cfg.toString(), "--set", "train.budget_minutes=-1", "--out", tmp.resolve("neg").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("train.budget_minutes must be >= 0"), r.err());
+    }
+
     @Test
     void configAndDataErrorsAreOneLine() throws Exception {
         Path data = data();

@@ -51,7 +51,8 @@ public final class Pretrainer {
      * What a finished (or resumed-and-finished) run produced; {@code bestEval} is the best checkpoint's rollout score
      * (NaN without rollouts), {@code bestValidationLoss} that checkpoint's validation loss.
      */
-    public record Result(Path policy, double bestValidationLoss, double bestEval, long bestEpoch, int epochs, double wallSeconds) {}
+    public record Result(Path policy, double bestValidationLoss, double bestEval, long bestEpoch, int epochs, double wallSeconds,
+                         boolean finished) {}
 
     public static final String POLICY = "policy.safetensors", TRAIN_STATE = "train_state.safetensors";
 
@@ -174,7 +175,9 @@ public final class Pretrainer {
             log.println("dmpo pretrain: batch size 1: the dispersive loss is 0 (nothing to disperse)");
         }
 
-        Progress bar = new Progress(totalSteps, startEpoch * perEpoch, log);
+        Progress bar = new Progress(totalSteps, startEpoch * perEpoch, log).withBudget(tc.budgetMinutes() * 60);
+        double budgetSeconds = tc.budgetMinutes() * 60;
+        int stoppedAt = 0;
         int b = tc.batchSize();
         float[] obsBuf = new float[b * trainWindows.obsWidth()], actBuf = new float[b * trainWindows.actWidth()];
         for (int epoch = startEpoch + 1; epoch <= tc.epochs(); epoch++) {
@@ -210,7 +213,10 @@ public final class Pretrainer {
             }
             ema.copyTo(averaged.params());
             double valLoss = valWindows == null ? sLoss / perEpoch : validate(averaged, valWindows, tc);
-            boolean checkpoint = epoch % tc.checkpointEvery() == 0 || epoch == tc.epochs();
+            double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
+            // stop this session at the last epoch that fits the budget: checkpoint it so --resume continues from here
+            boolean outOfBudget = budgetSeconds > 0 && epoch < tc.epochs() && bar.elapsed() + epochSeconds > budgetSeconds;
+            boolean checkpoint = epoch % tc.checkpointEvery() == 0 || epoch == tc.epochs() || outOfBudget;
             FlowPolicy policy = new FlowPolicy(spec, averaged, obsNorm, actNorm);
             Evaluator.Episodes rollouts = checkpoint && cfg.eval().on()
                     ? Evaluator.run(policy, envs, cfg.evalSteps(), cfg.eval().episodes(), cfg.eval().seed()) : null;
@@ -245,14 +251,24 @@ public final class Pretrainer {
                     run.best().isPresent() ? String.format(Locale.ROOT, "%.3f", run.bestScore()) : "-");
             bar.update(epoch * perEpoch, String.format(Locale.ROOT, "epoch %d/%d | loss %.4f | %s", epoch, tc.epochs(),
                     sLoss / perEpoch, score), true);
+            if (outOfBudget) {
+                stoppedAt = epoch;
+                break;
+            }
         }
         bar.finish();
         if (run.best().isPresent()) copyBestPolicy(run); // also repairs a copy a kill after publish left stale
         var best = run.best().orElseThrow(() -> new IllegalStateException("no checkpoint was published"));
+        if (stoppedAt > 0) { // unfinished: no summary.json, so every tool takes the run for one to resume
+            log.printf(Locale.ROOT, "dmpo pretrain: budget of %.1f min reached after epoch %d of %d; continue with --resume --out %s%n",
+                    tc.budgetMinutes(), stoppedAt, tc.epochs(), dir);
+            return new Result(dir.resolve(POLICY), Double.NaN, cfg.eval().on() ? run.bestScore() : Double.NaN, best.iteration(), stoppedAt,
+                    (System.nanoTime() - t0) / 1e9, false);
+        }
         Map<String, Object> bestRecord = run.evals().stream().filter(r -> ((Number) r.get("iteration")).longValue() == best.iteration())
                 .findFirst().orElseThrow(() -> new IllegalStateException("no evaluation record of " + best.name()));
         Result result = new Result(dir.resolve(POLICY), ((Number) bestRecord.get("val_loss")).doubleValue(),
-                cfg.eval().on() ? run.bestScore() : Double.NaN, best.iteration(), tc.epochs(), (System.nanoTime() - t0) / 1e9);
+                cfg.eval().on() ? run.bestScore() : Double.NaN, best.iteration(), tc.epochs(), (System.nanoTime() - t0) / 1e9, true);
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("selected_by", !cfg.eval().on() ? "val_loss" : successReward ? "eval_success_rate" : "eval_return");
         summary.put("best_val_loss", result.bestValidationLoss());

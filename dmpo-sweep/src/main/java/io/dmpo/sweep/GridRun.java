@@ -81,6 +81,11 @@ public final class GridRun {
                     }
                     command(args);
                 }
+                if (!Files.exists(dir.resolve("summary.json"))) { // stopped by train.budget_minutes: rerun the sweep to go on
+                    row.put("status", "unfinished");
+                    row.put("error", "pre-training stopped by train.budget_minutes; rerun the sweep to continue it");
+                    return finish(row, attempt, executor, t0);
+                }
                 if (attempt == 0 && cell.name().equals(System.getProperty(LOSE_PROPERTY))) {
                     throw new IllegalStateException("attempt 0 of " + cell.name() + " lost after pre-training (-D" + LOSE_PROPERTY + ")");
                 }
@@ -111,6 +116,10 @@ public final class GridRun {
                 ThreadConsole.unroute();
             }
         }
+        return finish(row, attempt, executor, t0);
+    }
+
+    private static String finish(Map<String, Object> row, int attempt, String executor, long t0) {
         row.put("attempt", attempt);
         row.put("executor", executor);
         row.put("task_seconds", (System.nanoTime() - t0) / 1e9);

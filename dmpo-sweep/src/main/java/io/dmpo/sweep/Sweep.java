@@ -103,7 +103,7 @@ public final class Sweep {
             parsed.add(m);
             lines.append(r).append('\n');
             if (!"ok".equals(m.get("status"))) {
-                errors++;
+                if ("error".equals(m.get("status"))) errors++;
                 log.println("dmpo sweep: " + m.get("run") + ": " + m.get("error"));
             }
         }
