@@ -134,7 +134,13 @@ public final class GridRun {
     private static void requireSameThreads(Grid.Cell cell, Path dir) {
         for (Path d : List.of(dir, dir.resolve("finetune"))) {
             if (!Files.exists(d.resolve(RunDirectory.CONFIG)) || Files.exists(d.resolve("summary.json"))) continue;
-            Object recorded = ((Map<String, Object>) RunDirectory.readConfig(d).getOrDefault("config", Map.of())).get("threads");
+            Map<String, Object> config;
+            try {
+                config = RunDirectory.readConfig(d);
+            } catch (io.dmpo.run.RunException e) {
+                throw new CommandFailed("resume " + d, Main.BAD_INPUT, e.getMessage());
+            }
+            Object recorded = config.get("config") instanceof Map<?, ?> c ? ((Map<String, Object>) c).get("threads") : null;
             if (recorded instanceof Number n && n.intValue() != Integer.parseInt(threadsOf(cell))) {
                 throw new CommandFailed("resume " + d, Main.BAD_INPUT, d + " was started with threads " + n.intValue()
                         + ", this grid runs every run with threads " + threadsOf(cell) + " (delete the run directory to redo it)");
