@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code ./dmpo bench ...}: benchmarks, kept out of the CLI's runtime classpath with their optional anchors. */
 @Command(name = "dmpo bench", mixinStandardHelpOptions = true,
         description = "Benchmarks of the engine (and, optionally, PyTorch / ONNX Runtime on the same networks).",
-        subcommands = {NnBench.class, PolicyBench.class, ServeBench.class, CommandLine.HelpCommand.class})
+        subcommands = {NnBench.class, PolicyBench.class, ServeBench.class, StepBreakdown.class, CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
