@@ -63,6 +63,27 @@ class KernelsTest {
     }
 
     /**
+     * The broadcast kernel's rows are bitwise the same whether computed in a block of four (whose tail columns read a
+     * zero-padded copy of B) or alone (masked tail loads), for any width, with and without accumulation.
+     */
+    @Test
+    void broadcastRowsDoNotDependOnRowBlocking() {
+        SplittableRandom rng = new SplittableRandom(17);
+        for (int trial = 0; trial < 40; trial++) {
+            int m = 4 + rng.nextInt(9), n = 1 + rng.nextInt(70), k = 1 + rng.nextInt(200);
+            boolean acc = rng.nextBoolean();
+            float[] a = randomArray(rng, m * k), b = randomArray(rng, k * n), c0 = randomArray(rng, m * n);
+            float[] block = c0.clone();
+            VectorKernels.gemmBroadcastA(m, n, k, a, 0, k, 1, b, 0, n, block, 0, n, acc);
+            for (int i = 0; i < m; i++) {
+                float[] row = java.util.Arrays.copyOfRange(c0, i * n, (i + 1) * n);
+                VectorKernels.gemmBroadcastA(1, n, k, a, i * k, k, 1, b, 0, n, row, 0, n, acc);
+                assertArrayEquals(row, java.util.Arrays.copyOfRange(block, i * n, (i + 1) * n), "row " + i + " of " + m + "x" + n + "x" + k);
+            }
+        }
+    }
+
+    /**
      * Each output is bitwise independent of where it falls in a register block (4-column folds vs single columns,
      * 2-row vs 1-row blocks), and of masked tails that end exactly at the array's end.
      */
