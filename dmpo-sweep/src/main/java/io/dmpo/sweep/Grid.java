@@ -42,6 +42,7 @@ public record Grid(String name, List<Cell> cells) {
     /** Reads and expands a grid file; {@code home} resolves relative config paths (the dmpo checkout). */
     @SuppressWarnings("unchecked")
     public static Grid read(Path file, Path home) {
+        if (Files.isDirectory(file)) throw new IllegalArgumentException(file + ": is a directory, not a grid file");
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such grid file");
         Map<String, Object> raw = Configs.read(file, List.of());
         String src = file.toString();

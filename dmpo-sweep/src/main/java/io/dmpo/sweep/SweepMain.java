@@ -43,6 +43,7 @@ public final class SweepMain implements Callable<Integer> {
         if (!(master.matches("local(\\[(\\*|[1-9][0-9]*)(,[1-9][0-9]*)?])?") || master.startsWith("spark://"))) {
             throw new UserError("--master must be local, local[N] or spark://host:port, got '" + master + "'", 2);
         }
+        if (out != null) requireDirectoryOrAbsent(out); // before reading the grid: the cheaper mistake first
         Path home = Path.of(System.getProperty("dmpo.home", ".")).toAbsolutePath().normalize();
         Grid g;
         try {
@@ -51,6 +52,7 @@ public final class SweepMain implements Callable<Integer> {
             throw new UserError(e.getMessage(), 2);
         }
         Path dir = out != null ? out : Path.of("runs", "sweep-" + g.name());
+        requireDirectoryOrAbsent(dir);
         if (!executorMemory.matches("[1-9][0-9]*[mMgG]")) throw new UserError("--executor-memory must be like 4g or 512m, got '" + executorMemory + "'", 2);
         Sweep.Outcome o = new Sweep(g, dir, home, master, maxFailures, executorMemory, System.err).run();
         List<String> pretrained = new ArrayList<>(), finetuned = new ArrayList<>();
@@ -65,6 +67,12 @@ public final class SweepMain implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "sweep %s: %d runs (%d failed), %.0f s -> %s%n", g.name(), o.rows().size(), o.errors(),
                 o.wallSeconds(), dir.resolve("results.jsonl"));
         return o.errors() == 0 ? Main.OK : Main.FAILURE;
+    }
+
+    private static void requireDirectoryOrAbsent(Path dir) {
+        if (java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir)) {
+            throw new UserError(dir + ": exists and is not a directory (--out is the sweep's directory)", 2);
+        }
     }
 
     private static void report(List<String> runs, Path dir) {

@@ -176,6 +176,13 @@ class SweepTest {
         r = sweep("--grid", grid.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("no such file"), r.err());
+        r = sweep("--grid", tmp.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("is a directory"), r.err());
+        Path file = Files.writeString(tmp.resolve("not-a-dir"), "x");
+        r = sweep("--grid", grid.toString(), "--out", file.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("exists and is not a directory"), r.err());
         r = sweep("--grid", grid.toString(), "--master", "yarn");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--master must be"), r.err());
