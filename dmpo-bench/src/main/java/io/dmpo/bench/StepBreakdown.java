@@ -57,6 +57,8 @@ public final class StepBreakdown implements Runnable {
     boolean json;
 
     private static final int C = 3, H = 96, W = 96, PROP = 9, ACT = 7, HORIZON = 4, PAD = 4;
+    /** The pixel configs' dispersive term (InfoNCE-L2, λ 0.5, τ 0.5). */
+    private static final Dispersive.Options DISPERSIVE = new Dispersive.Options(Dispersive.Kind.INFONCE_L2, 0.5, 0.5, 1.0, true);
 
     @Override
     public void run() {
@@ -68,8 +70,7 @@ public final class StepBreakdown implements Runnable {
         List<Param> params = actor.params();
         AdamW adam = AdamW.withDefaults(params, 1e-6);
         Ema ema = new Ema(params, 0.995);
-        MeanFlowObjective objective = new MeanFlowObjective(-0.4, 1.0, 0.5, MeanFlowLoss.Options.PLAIN,
-                new Dispersive.Options(Dispersive.Kind.INFONCE_L2, 0.5, 0.5, 1.0, true));
+        MeanFlowObjective objective = new MeanFlowObjective(-0.4, 1.0, 0.5, MeanFlowLoss.Options.PLAIN, DISPERSIVE);
         WindowSampler windows = windows(Math.max(2 * batch, 512));
         float[] obsBuf = new float[batch * windows.obsWidth()], actBuf = new float[batch * windows.actWidth()];
         SplittableRandom rng = new SplittableRandom(5);
@@ -172,7 +173,7 @@ public final class StepBreakdown implements Runnable {
             for (int j = 0; j < d; j++) grad.set(i, j, (float) (2.0 / ((double) b * d) * (u.get(i, j) - (v.get(i, j) - gap * du.get(i, j)))));
         }
         clock.lap("loss");
-        Dispersive.Result disp = Dispersive.evaluate(cond, new Dispersive.Options(Dispersive.Kind.INFONCE_L2, 0.5, 0.5, 1.0, true));
+        Dispersive.Result disp = Dispersive.evaluate(cond, DISPERSIVE);
         clock.lap("dispersive loss");
 
         Tensor gIn = head.backward(grad);

@@ -92,6 +92,20 @@ public final class Evaluator {
         public double meanLength() {
             return Arrays.stream(lengths).average().orElse(Double.NaN);
         }
+
+        /**
+         * The evaluation fields of a metrics or evals line, the same in every trainer: {@code eval_return} ± stderr,
+         * for a sparse-success task also {@code eval_success_rate} ± stderr, and the start-state seed.
+         */
+        public void record(java.util.Map<String, Object> line, boolean successRate, long seed) {
+            line.put("eval_return", mean());
+            line.put("eval_return_stderr", stderr());
+            if (successRate) {
+                line.put("eval_success_rate", mean());
+                line.put("eval_success_rate_stderr", stderr());
+            }
+            line.put("eval_seed", seed);
+        }
     }
 
     /**

@@ -409,26 +409,17 @@ final class VectorKernels {
     /** C (+)= A·B with A(i, p) = a[ao + i·ai + p·ap]: each A element is broadcast against a row of B. */
     static void gemmBroadcastA(int m, int n, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb,
                                float[] c, int co, int ldc, boolean acc) {
-        int i = 0;
-        int jt = n / VL * VL;
-        if (jt < n && m >= 4) {
-            // The tail columns [jt, n) of B copied once into zero-padded full vectors: a masked load in the inner loop
-            // runs ~15x slower than a plain one (measured: a 45-wide product at 5 GFLOP/s, a 48-wide one at 85).
-            // The padded lanes compute zeros that are never stored; the valid lanes see the same operations in the
-            // same order as the masked loads, so the values are bitwise the same.
-            float[] pb = paddedTail(b, bo + jt, ldb, n - jt, k);
-            for (; i + 4 <= m; i += 4) {
-                int j = 0;
-                for (; j + 2 * VL <= n; j += 2 * VL) bc4x2(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
-                for (; j + VL <= n; j += VL) bc4x1(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
-                bcTail4Padded(i, j, n, k, a, ao, ai, ap, pb, c, co, ldc, acc);
-            }
-        }
+        int i = 0, jt = n / VL * VL;
+        // Blocks of four rows read B's tail columns [jt, n) from a zero-padded copy made once per call: a masked load in
+        // the inner loop runs ~15x slower than a plain one (measured: a 45-wide product at 5 GFLOP/s, a 48-wide one at
+        // 85). The padded lanes compute zeros that are never stored; the valid lanes see the same operations in the
+        // same order as the masked loads of the single-row tail, so the values are bitwise the same.
+        float[] pb = jt < n && m >= 4 ? paddedTail(b, bo + jt, ldb, n - jt, k) : null;
         for (; i + 4 <= m; i += 4) {
             int j = 0;
             for (; j + 2 * VL <= n; j += 2 * VL) bc4x2(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
             for (; j + VL <= n; j += VL) bc4x1(i, j, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
-            if (j < n) bcTail4(i, j, n, k, a, ao, ai, ap, b, bo, ldb, c, co, ldc, acc);
+            if (j < n) bcTail4Padded(i, j, n, k, a, ao, ai, ap, pb, c, co, ldc, acc);
         }
         for (; i < m; i++) {
             int j = 0;
@@ -456,7 +447,7 @@ final class VectorKernels {
     }
 
     /**
-     * {@link #bcTail4} reading B's tail from {@link #paddedTail}, and C's partial rows staged through the buffer's last
+     * Four rows of columns [j, n), fewer than one vector (see {@link #bcTail}): B from {@link #paddedTail}, C staged through the buffer's last
      * vector: plain loads and stores only (masked ones measured far slower even where they need not be).
      */
     private static void bcTail4Padded(int i, int j, int n, int k, float[] a, int ao, int ai, int ap, float[] pb,
@@ -493,31 +484,6 @@ final class VectorKernels {
     private static void unstage(FloatVector v, float[] arr, int off, int valid, float[] buf, int at) {
         v.intoArray(buf, at);
         System.arraycopy(buf, at, arr, off, valid);
-    }
-
-    /** {@link #bcTail} for four rows at once: each masked row of B is loaded once for the four (same per-element order). */
-    private static void bcTail4(int i, int j, int n, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb,
-                                float[] c, int co, int ldc, boolean acc) {
-        VectorMask<Float> mask = tailMask(n - j);
-        int valid = n - j;
-        int c0 = co + i * ldc + j, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-        FloatVector s0 = acc ? loadPartial(c, c0, valid, mask) : FloatVector.zero(S);
-        FloatVector s1 = acc ? loadPartial(c, c1, valid, mask) : FloatVector.zero(S);
-        FloatVector s2 = acc ? loadPartial(c, c2, valid, mask) : FloatVector.zero(S);
-        FloatVector s3 = acc ? loadPartial(c, c3, valid, mask) : FloatVector.zero(S);
-        int ar0 = ao + i * ai, ar1 = ar0 + ai, ar2 = ar1 + ai, ar3 = ar2 + ai;
-        for (int p = 0; p < k; p++) {
-            FloatVector w = loadPartial(b, bo + p * ldb + j, valid, mask);
-            int pa = p * ap;
-            s0 = FloatVector.broadcast(S, a[ar0 + pa]).fma(w, s0);
-            s1 = FloatVector.broadcast(S, a[ar1 + pa]).fma(w, s1);
-            s2 = FloatVector.broadcast(S, a[ar2 + pa]).fma(w, s2);
-            s3 = FloatVector.broadcast(S, a[ar3 + pa]).fma(w, s3);
-        }
-        storePartial(s0, c, c0, valid, mask);
-        storePartial(s1, c, c1, valid, mask);
-        storePartial(s2, c, c2, valid, mask);
-        storePartial(s3, c, c3, valid, mask);
     }
 
     /** Columns [j, n), fewer than one vector: masked lanes, same per-element operation order as the full blocks. */

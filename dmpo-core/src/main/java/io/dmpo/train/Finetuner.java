@@ -324,13 +324,7 @@ public final class Finetuner {
     }
 
     private void putEval(Map<String, Object> m, Evaluator.Episodes r, long seed) {
-        m.put("eval_return", r.mean());
-        m.put("eval_return_stderr", r.stderr());
-        if (successReward) {
-            m.put("eval_success_rate", r.mean());
-            m.put("eval_success_rate_stderr", r.stderr());
-        }
+        r.record(m, successReward, seed);
         m.put("eval_returns", Arrays.stream(r.returns()).boxed().toList());
-        m.put("eval_seed", seed);
     }
 }

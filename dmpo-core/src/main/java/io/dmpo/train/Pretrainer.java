@@ -282,14 +282,8 @@ public final class Pretrainer {
     }
 
     private void putEval(Map<String, Object> m, Evaluator.Episodes r) {
-        m.put("eval_return", r.mean());
-        m.put("eval_return_stderr", r.stderr());
-        if (successReward) {
-            m.put("eval_success_rate", r.mean());
-            m.put("eval_success_rate_stderr", r.stderr());
-        }
+        r.record(m, successReward, cfg.eval().seed());
         m.put("eval_steps", cfg.evalSteps());
-        m.put("eval_seed", cfg.eval().seed());
     }
 
     private Map<String, Object> provenance() {

@@ -31,10 +31,11 @@ public record Grid(String name, List<Cell> cells) {
 
     /**
      * One run: its directory name, the Stage-1 config (absolute path), seed, {@code --set} overrides (the grid's
-     * {@code set}, then this cell's axis values), the evaluation and the optional fine-tuning (null when none).
+     * {@code set} with {@code threads=}, then this cell's axis values), the grid's engine thread count, the evaluation
+     * and the optional fine-tuning (null when none).
      */
-    public record Cell(String name, String config, long seed, List<String> sets, Map<String, String> axisValues, Eval eval,
-                       Finetune finetune) implements Serializable {}
+    public record Cell(String name, String config, long seed, List<String> sets, Map<String, String> axisValues, int threads,
+                       Eval eval, Finetune finetune) implements Serializable {}
 
     private static final Set<String> KEYS = Set.of("name", "configs", "tasks", "algorithms", "seeds", "axes", "set", "threads",
             "eval", "finetune");
@@ -148,7 +149,7 @@ public record Grid(String name, List<Cell> cells) {
                     List<String> sets = new ArrayList<>(common);
                     point.forEach((k, v) -> sets.add(k + "=" + v));
                     cells.add(new Cell(cellName, config.toString(), seed, List.copyOf(sets),
-                            java.util.Collections.unmodifiableMap(new LinkedHashMap<>(point)), eval, finetune));
+                            java.util.Collections.unmodifiableMap(new LinkedHashMap<>(point)), threads, eval, finetune));
                 }
             }
         }

@@ -92,7 +92,7 @@ public final class GridRun {
                 if (!Files.exists(dir.resolve("eval.json"))) {
                     command(List.of("eval", dir.toString(), "--steps", cell.eval().steps().stream().map(String::valueOf)
                                     .collect(java.util.stream.Collectors.joining(",")), "--episodes", Integer.toString(cell.eval().episodes()),
-                            "--envs", Integer.toString(cell.eval().envs()), "--threads", threadsOf(cell), "--json"));
+                            "--envs", Integer.toString(cell.eval().envs()), "--threads", Integer.toString(cell.threads()), "--json"));
                 }
                 Path ft = dir.resolve("finetune");
                 if (cell.finetune() != null && !Files.exists(ft.resolve("summary.json"))) {
@@ -141,16 +141,13 @@ public final class GridRun {
                 throw new CommandFailed("resume " + d, Main.BAD_INPUT, e.getMessage());
             }
             Object recorded = config.get("config") instanceof Map<?, ?> c ? ((Map<String, Object>) c).get("threads") : null;
-            if (recorded instanceof Number n && n.intValue() != Integer.parseInt(threadsOf(cell))) {
+            if (recorded instanceof Number n && n.intValue() != cell.threads()) {
                 throw new CommandFailed("resume " + d, Main.BAD_INPUT, d + " was started with threads " + n.intValue()
-                        + ", this grid runs every run with threads " + threadsOf(cell) + " (delete the run directory to redo it)");
+                        + ", this grid runs every run with threads " + cell.threads() + " (delete the run directory to redo it)");
             }
         }
     }
 
-    private static String threadsOf(Grid.Cell cell) {
-        return cell.sets().stream().filter(s -> s.startsWith("threads=")).reduce((a, b) -> b).orElse("threads=1").substring(8);
-    }
 
     private static void command(List<String> args) {
         StringWriter err = new StringWriter();

@@ -46,6 +46,7 @@ class GridTest {
         Grid.Cell c = g.cells().get(3);
         assertEquals(1, c.seed());
         assertEquals(List.of("train.epochs=3", "threads=2", "dispersive.weight=0.5"), c.sets());
+        assertEquals(2, c.threads());
         assertEquals(home.resolve("configs/hopper/meanflow-disp.yaml").toString(), c.config());
         assertEquals(List.of(1, 4), c.eval().steps());
         assertEquals(5, c.eval().episodes());
