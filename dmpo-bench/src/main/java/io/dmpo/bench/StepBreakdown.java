@@ -140,7 +140,7 @@ public final class StepBreakdown implements Runnable {
         List<Layer.Trace> traces = new ArrayList<>();
         Dual x = image;
         for (var e : body) {
-            Layer.Trace tr = e.getValue().trace(x);
+            Layer.Trace tr = traces.isEmpty() ? e.getValue().traceFromData(x) : e.getValue().trace(x); // pixels are data
             traces.add(tr);
             x = tr.output();
             clock.lap("encoder fwd: " + e.getKey());

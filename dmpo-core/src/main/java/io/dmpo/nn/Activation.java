@@ -24,12 +24,30 @@ public final class Activation implements Layer {
         Dual y = Dual.allocate(x.rows(), x.cols(), x.hasTangent());
         float[] deriv = derivOut != null ? derivOut : (x.hasTangent() ? new float[n] : null);
         Tensor xv = x.value(), yv = y.value();
-        Kernels.pointwise(fn, xv.data, xv.offset, yv.data, yv.offset, deriv, 0, n);
+        // split in whole vectors: every element takes the same vector (or final scalar-tail) path as on one thread
+        if (Parallel.threads() == 1 || (long) n * COST < Parallel.MIN_PARALLEL_WORK) { // batch 1: no lambda
+            Kernels.pointwise(fn, xv.data, xv.offset, yv.data, yv.offset, deriv, 0, n);
+        } else {
+            Parallel.forRange(n, Kernels.LANES, (long) n * COST, (from, to) ->
+                    Kernels.pointwise(fn, xv.data, xv.offset + from, yv.data, yv.offset + from, deriv, from, to - from));
+        }
         if (x.hasTangent()) {
             Tensor xt = x.tangent(), yt = y.tangent();
-            Kernels.multiply(deriv, 0, xt.data, xt.offset, yt.data, yt.offset, n, false);
+            multiply(deriv, xt.data, xt.offset, yt.data, yt.offset, n);
         }
         return y;
+    }
+
+    /** Multiply-add equivalents per element of the nonlinearity and its derivative (an erf or two exps): the split's gauge. */
+    private static final int COST = 16;
+
+    private static void multiply(float[] deriv, float[] g, int go, float[] out, int oo, int n) {
+        if (Parallel.threads() == 1 || n < Parallel.MIN_PARALLEL_WORK) {
+            Kernels.multiply(deriv, 0, g, go, out, oo, n, false);
+        } else {
+            Parallel.forRange(n, Kernels.LANES, n, (from, to) ->
+                    Kernels.multiply(deriv, from, g, go + from, out, oo + from, to - from, false));
+        }
     }
 
     @Override
@@ -39,7 +57,7 @@ public final class Activation implements Layer {
         return Trace.of(y, gy -> {
             Tensor.requireShape(gy, y.rows(), y.cols(), fn + " output gradient");
             Tensor gx = Tensor.zeros(gy.rows, gy.cols);
-            Kernels.multiply(deriv, 0, gy.data, gy.offset, gx.data, 0, gx.size(), false);
+            multiply(deriv, gy.data, gy.offset, gx.data, 0, gx.size());
             return gx;
         });
     }

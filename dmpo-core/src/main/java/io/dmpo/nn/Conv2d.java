@@ -1,6 +1,7 @@
 package io.dmpo.nn;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * 2-D convolution without padding, PyTorch's {@code nn.Conv2d(in, out, k, stride)}: weight {@code [out, in, k, k]},
@@ -12,9 +13,10 @@ import java.util.List;
  * matrix.
  *
  * <p>Computed as im2col + GEMM: {@code cols[p, (c, ki, kj)] = x[c, oy·s + ki, ox·s + kj]} for output position
- * {@code p = (oy, ox)}, then {@code y = W·colsᵀ} (CHW; the patch matrix is built transposed, {@code patch × positions},
- * so the product streams rows) or {@code y = cols·Wᵀ} (HWC). The map is linear in x, so the
- * tangent is the same product without bias. Backward recomputes cols from the kept input (no patch matrix is stored).
+ * {@code p = (oy, ox)}, then {@code y = cols·Wᵀ} by the broadcast kernel (transposed per image for CHW). The map is
+ * linear in x, so the tangent is the same product without bias. A trace keeps the patch matrices for backward, which
+ * works on groups of images at once (see {@link #backward}); the first layer on pixels skips its input gradient
+ * ({@link #traceFromData}).
  */
 public final class Conv2d implements Layer {
     public final int inChannels, outChannels, kernel, stride, inH, inW, outH, outW;
@@ -25,7 +27,8 @@ public final class Conv2d implements Layer {
     public final Param bias;
     private final int patch; // in·k·k
     private final int positions; // outH·outW
-    private final ThreadLocal<float[]> scratch;
+    private final ThreadLocal<float[]> scratch; // one image's patch matrix
+    private final ThreadLocal<float[]> tokens; // one image's output, token-major, before a CHW transpose
 
     public Conv2d(String name, int inChannels, int outChannels, int kernel, int stride, int inH, int inW,
                   boolean channelsLast) {
@@ -57,8 +60,9 @@ public final class Conv2d implements Layer {
         this.bias = new Param(name + ".bias", outChannels).initUniformFanIn((long) inChannels * kernel * kernel);
         this.patch = inChannels * kernel * kernel;
         this.positions = outH * outW;
-        int scratchSize = positions * patch;
+        int scratchSize = positions * patch, tokenSize = positions * outChannels;
         this.scratch = ThreadLocal.withInitial(() -> new float[scratchSize]);
+        this.tokens = ThreadLocal.withInitial(() -> new float[tokenSize]);
     }
 
     public int inputSize() {
@@ -105,149 +109,202 @@ public final class Conv2d implements Layer {
         for (int i = off, end = off + n; i < end; i++) v[i] = v[i] * a + b;
     }
 
-    /**
-     * colsT[(c, ki, kj) - from, p] = x[c, oy·s + ki, ox·s + kj] for patch rows [from, to): the transposed patch matrix
-     * ({@code patch × positions}), so that the CHW product W·colsT streams contiguous rows.
-     */
-    private void im2colT(float[] src, int so, int from, int to, float[] colsT, int co, float a, float b) {
-        int k = kernel, kk = k * k, hw = inH * inW;
-        for (int r = from; r < to; r++) {
-            int c = r / kk, ki = (r % kk) / k, kj = r % k;
-            int dst = co + (r - from) * positions;
-            int base = so + c * hw + ki * inW + kj;
-            for (int oy = 0; oy < outH; oy++) {
-                int row = base + oy * stride * inW;
-                if (stride == 1) {
-                    System.arraycopy(src, row, colsT, dst, outW);
-                    dst += outW;
-                } else {
-                    for (int ox = 0; ox < outW; ox++) colsT[dst++] = src[row + ox * stride];
-                }
-            }
-        }
-        if (a != 1f || b != 0f) affine(colsT, co, (to - from) * positions, a, b);
-    }
-
-    /** dx[image] += scatter of dcolsT (inverse of {@link #im2colT}). */
-    private void col2imT(float[] dcolsT, float[] dx, int xo) {
-        int k = kernel, kk = k * k, hw = inH * inW;
-        for (int r = 0; r < patch; r++) {
-            int c = r / kk, ki = (r % kk) / k, kj = r % k;
-            int src = r * positions;
-            int base = xo + c * hw + ki * inW + kj;
-            for (int oy = 0; oy < outH; oy++) {
-                int row = base + oy * stride * inW;
-                for (int ox = 0; ox < outW; ox++) dx[row + ox * stride] += dcolsT[src++];
-            }
-        }
-    }
-
     /** dx[image] += scatter of dcols (inverse of {@link #im2col}); positions [0, positions). */
-    private void col2im(float[] dcols, float[] dx, int xo) {
-        int k = kernel, hw = inH * inW;
-        for (int p = 0; p < positions; p++) {
-            int oy = p / outW, ox = p % outW;
-            int src = p * patch;
-            int base = xo + oy * stride * inW + ox * stride;
-            for (int c = 0; c < inChannels; c++) {
-                int cb = base + c * hw;
-                for (int ki = 0; ki < k; ki++) {
-                    int row = cb + ki * inW;
-                    for (int kj = 0; kj < k; kj++) dx[row + kj] += dcols[src++];
+    private void col2im(float[] dcols, int dcolsOff, float[] dx, int xo) {
+        int k = kernel, hw = inH * inW, kk = k * k;
+        // blocks of channels: the block's dx planes (16 × h·w floats) stay in L1 while every position adds into
+        // them, instead of each position touching a cache line in every one of the image's channel planes
+        for (int c0 = 0; c0 < inChannels; c0 += CHANNEL_BLOCK) {
+            int c1 = Math.min(inChannels, c0 + CHANNEL_BLOCK);
+            for (int p = 0; p < positions; p++) {
+                int oy = p / outW, ox = p % outW;
+                int src = dcolsOff + p * patch + c0 * kk;
+                int base = xo + oy * stride * inW + ox * stride;
+                for (int c = c0; c < c1; c++) {
+                    int cb = base + c * hw;
+                    for (int ki = 0; ki < k; ki++) {
+                        int row = cb + ki * inW;
+                        for (int kj = 0; kj < k; kj++) dx[row + kj] += dcols[src++];
+                    }
                 }
             }
         }
     }
 
-    /** One image: y[image] = conv(x[image]) (+ bias when {@code withBias}). {@code parallel}: split the GEMM. */
-    private void image(float[] x, int xo, float[] y, int yo, boolean withBias, boolean parallel) {
-        float[] cols = scratch.get();
+    private static final int CHANNEL_BLOCK = 16;
+
+    /**
+     * One image: im2col into cols[co ..] (token-major, [positions × patch]), then y = cols·Wᵀ (+ bias when
+     * {@code withBias}) by the broadcast kernel, written channels-last or, for CHW, transposed from a per-thread
+     * [positions × out] block. Either way each output is the fma chain over the patch in order, then + bias: the same
+     * value as W·colsᵀ. {@code parallel}: split the gather and the GEMM (batch 1).
+     */
+    private void image(float[] x, int xo, float[] cols, int co, float[] y, int yo, boolean withBias, boolean parallel, float[] wt) {
         float a = inScale, b = withBias ? inShift : 0f; // the tangent image gets the linear part only
         long copyWork = (long) positions * patch * 4;
+        if (parallel) Parallel.forRange(positions, 1, copyWork, (from, to) -> im2col(x, xo, from, to, cols, co + from * patch, a, b));
+        else im2col(x, xo, 0, positions, cols, co, a, b);
+        float[] dst = channelsLast ? y : tokens.get();
+        int dOff = channelsLast ? yo : 0;
+        if (parallel) Kernels.gemmNN(positions, outChannels, patch, cols, co, patch, wt, 0, outChannels, dst, dOff, outChannels, false);
+        else Kernels.gemmNNSerial(positions, outChannels, patch, cols, co, patch, wt, 0, outChannels, dst, dOff, outChannels, false);
         if (channelsLast) {
-            if (parallel) Parallel.forRange(positions, 1, copyWork, (from, to) -> im2col(x, xo, from, to, cols, from * patch, a, b));
-            else im2col(x, xo, 0, positions, cols, 0, a, b);
+            if (withBias && parallel) Kernels.addRowVector(y, yo, positions, outChannels, bias.value, 0);
+            else if (withBias) { // already on one of the forward's threads
+                for (int p = 0; p < positions; p++) {
+                    for (int o = 0; o < outChannels; o++) y[yo + p * outChannels + o] += bias.value[o];
+                }
+            }
         } else {
-            if (parallel) Parallel.forRange(patch, 1, copyWork, (from, to) -> im2colT(x, xo, from, to, cols, from * positions, a, b));
-            else im2colT(x, xo, 0, patch, cols, 0, a, b);
+            transposeTokens(dst, y, yo, withBias ? bias.value : null);
         }
-        if (channelsLast) {
-            if (parallel) Kernels.gemmNT(positions, outChannels, patch, cols, 0, patch, weight.value, 0, patch, y, yo, outChannels, false);
-            else Kernels.gemmNTSerial(positions, outChannels, patch, cols, 0, patch, weight.value, 0, patch, y, yo, outChannels, false);
-            if (withBias) Kernels.addRowVector(y, yo, positions, outChannels, bias.value, 0);
-        } else {
-            // y[o, p] = Σ_r W[o, r]·colsT[r, p]
-            if (parallel) Kernels.gemmNN(outChannels, positions, patch, weight.value, 0, patch, cols, 0, positions, y, yo, positions, false);
-            else Kernels.gemmNNSerial(outChannels, positions, patch, weight.value, 0, patch, cols, 0, positions, y, yo, positions, false);
-            if (withBias) {
-                for (int o = 0; o < outChannels; o++) {
-                    float bo = bias.value[o];
-                    int r = yo + o * positions;
-                    for (int p = 0; p < positions; p++) y[r + p] += bo;
+    }
+
+    /** y[o, p] = tok[p, o] (+ bias[o]) for one image, in 16×16 tiles. */
+    private void transposeTokens(float[] tok, float[] y, int yo, float[] bias) {
+        for (int p0 = 0; p0 < positions; p0 += TILE) {
+            int p1 = Math.min(positions, p0 + TILE);
+            for (int o0 = 0; o0 < outChannels; o0 += TILE) {
+                int o1 = Math.min(outChannels, o0 + TILE);
+                for (int o = o0; o < o1; o++) {
+                    int dst = yo + o * positions;
+                    float bo = bias != null ? bias[o] : 0f;
+                    if (bias != null) for (int p = p0; p < p1; p++) y[dst + p] = tok[p * outChannels + o] + bo;
+                    else for (int p = p0; p < p1; p++) y[dst + p] = tok[p * outChannels + o];
                 }
             }
         }
     }
+
+    private static final int TILE = 16;
 
     @Override
     public Dual forward(Dual x) {
+        return forward(x, null);
+    }
+
+    /** The forward; with {@code keptCols} non-null the value images' patch matrices are kept there for backward. */
+    private Dual forward(Dual x, float[] keptCols) {
         Tensor.requireCols(x.value(), inputSize(), weight.name + " input");
-        int b = x.rows(), out = outputSize(), in = inputSize();
+        int b = x.rows(), out = outputSize(), in = inputSize(), imagePatch = positions * patch;
         Dual y = Dual.allocate(b, out, x.hasTangent());
         int jobs = x.hasTangent() ? 2 * b : b;
         Tensor xv = x.value(), yv = y.value();
         Tensor xt = x.tangent(), yt = y.tangent();
+        float[] wt = transposedWeight();
         if (jobs == 1) {
-            image(xv.data, xv.offset, yv.data, yv.offset, true, true);
+            image(xv.data, xv.offset, keptCols != null ? keptCols : scratch.get(), 0, yv.data, yv.offset, true, true, wt);
         } else {
             // whole images per thread: each output element is still computed by one fixed instruction sequence
             Parallel.forRange(jobs, 1, (long) jobs * positions * patch * outChannels, (from, to) -> {
                 for (int j = from; j < to; j++) {
-                    if (j < b) image(xv.data, xv.offset + j * in, yv.data, yv.offset + j * out, true, false);
-                    else image(xt.data, xt.offset + (j - b) * in, yt.data, yt.offset + (j - b) * out, false, false);
+                    if (j < b) {
+                        float[] cols = keptCols != null ? keptCols : scratch.get();
+                        image(xv.data, xv.offset + j * in, cols, keptCols != null ? j * imagePatch : 0, yv.data, yv.offset + j * out, true, false, wt);
+                    } else {
+                        image(xt.data, xt.offset + (j - b) * in, scratch.get(), 0, yt.data, yt.offset + (j - b) * out, false, false, wt);
+                    }
                 }
             });
         }
         return y;
     }
 
+    /** Wᵀ [patch × out] (a copy per call: the weights change between steps). */
+    private float[] transposedWeight() {
+        float[] wt = new float[patch * outChannels];
+        Kernels.transpose(outChannels, patch, weight.value, 0, patch, wt, 0);
+        return wt;
+    }
+
     @Override
     public Trace trace(Dual x) {
-        Dual y = forward(x);
+        return trace(x, true);
+    }
+
+    /** The first layer of an image encoder: its input gradient (the gradient w.r.t. pixels) is never computed. */
+    @Override
+    public Trace traceFromData(Dual x) {
+        return trace(x, false);
+    }
+
+    private Trace trace(Dual x, boolean inputGradient) {
         Tensor input = x.value();
+        long keep = (long) input.rows * positions * patch;
+        float[] kept = keep <= keepLimit ? takeColsBuffer((int) keep) : null;
+        Dual y = forward(x, kept);
         return Trace.of(y, gy -> {
-            int b = input.rows, in = inputSize(), out = outputSize();
-            Tensor.requireShape(gy, b, out, weight.name + " output gradient");
-            Tensor gx = Tensor.zeros(b, in);
-            float[] cols = new float[positions * patch];
-            float[] dcols = new float[positions * patch];
-            for (int i = 0; i < b; i++) {
-                int g = gy.offset + i * out;
-                int xo = input.offset + i * in;
-                if (channelsLast) {
-                    im2col(input.data, xo, 0, positions, cols, 0, inScale, inShift);
-                    // gy[p, o]: dW = gyᵀ·cols, db = Σ_p gy, dcols = gy·W
-                    Kernels.gemmTN(outChannels, patch, positions, gy.data, g, outChannels, cols, 0, patch, weight.grad, 0, patch, true);
-                    Kernels.sumRows(gy.data, g, positions, outChannels, bias.grad, 0);
-                    Kernels.gemmNN(positions, patch, outChannels, gy.data, g, outChannels, weight.value, 0, patch, dcols, 0, patch, false);
-                    col2im(dcols, gx.data, i * in);
-                } else {
-                    // gy[o, p], colsT[r, p]: dW = gy·colsTᵀ, db = Σ_p gy, dcolsT = Wᵀ·gy
-                    im2colT(input.data, xo, 0, patch, cols, 0, inScale, inShift);
-                    Kernels.gemmNT(outChannels, patch, positions, gy.data, g, positions, cols, 0, positions, weight.grad, 0, patch, true);
-                    for (int o = 0; o < outChannels; o++) {
-                        float s = 0f;
-                        int r = g + o * positions;
-                        for (int p = 0; p < positions; p++) s += gy.data[r + p];
-                        bias.grad[o] += s;
-                    }
-                    Kernels.gemmTN(patch, positions, outChannels, weight.value, 0, patch, gy.data, g, positions, dcols, 0, positions, false);
-                    col2imT(dcols, gx.data, i * in);
-                }
-            }
-            if (inScale != 1f) affine(gx.data, 0, gx.size(), inScale, 0f);
+            Tensor.requireShape(gy, input.rows, outputSize(), weight.name + " output gradient");
+            Tensor gx = backward(input, gy, inputGradient, kept);
+            if (kept != null) spareCols.set(kept);
             return gx;
         });
+    }
+
+    /**
+     * A trace keeps its images' patch matrices (B·positions·patch floats: 71 MB for conv2 at batch 128) so that
+     * backward need not gather them again; above this many floats (256 MB) backward re-gathers them group by group.
+     * (Package-visible so that a test can take the re-gathering path on a small layer.)
+     */
+    static volatile long keepLimit = 64L << 20;
+
+    /** The last finished trace's patch buffer, reused by the next trace (a training step would allocate it anew). */
+    private final AtomicReference<float[]> spareCols = new AtomicReference<>();
+
+    private float[] takeColsBuffer(int n) {
+        float[] c = spareCols.getAndSet(null);
+        return c != null && c.length >= n ? c : new float[n];
+    }
+
+    /** Output rows per group of images in {@link #backward}: the group's patch matrix stays ~10 MB or less. */
+    private static final int GROUP_ROWS = 2048;
+
+    /**
+     * Backward a group of images at a time, from the kept patch matrices (or, above {@link #keepLimit}, the group's
+     * cols gathered again): dW += gyᵀ·cols over the group's positions (channels-last: one product over all of them;
+     * CHW: one per image, gy[o, p]·cols), db += Σ gy, and, when the input gradient is wanted, dcols = gy·W scattered
+     * back per image (col2im). dW is an fma chain over the positions in image order, independent of the group size.
+     */
+    private Tensor backward(Tensor input, Tensor gy, boolean inputGradient, float[] kept) {
+        int b = input.rows, in = inputSize(), out = outputSize(), imagePatch = positions * patch;
+        int group = Math.max(1, Math.min(b, GROUP_ROWS / positions));
+        Tensor gx = inputGradient ? Tensor.zeros(b, in) : null;
+        float[] cols = kept != null ? kept : new float[group * imagePatch];
+        float[] dcols = inputGradient ? new float[group * imagePatch] : null;
+        for (int g0 = 0; g0 < b; g0 += group) {
+            int first = g0, count = Math.min(group, b - g0), rows = count * positions;
+            int colsOff = kept != null ? first * imagePatch : 0;
+            if (kept == null) {
+                Parallel.forRange(count, 1, (long) count * imagePatch * 4, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        im2col(input.data, input.offset + (first + i) * in, 0, positions, cols, i * imagePatch, inScale, inShift);
+                    }
+                });
+            }
+            if (channelsLast) { // gy rows are the group's tokens: one product over all of them
+                int g = gy.offset + first * out;
+                Kernels.gemmTN(outChannels, patch, rows, gy.data, g, outChannels, cols, colsOff, patch, weight.grad, 0, patch, true);
+                Kernels.sumRows(gy.data, g, rows, outChannels, bias.grad, 0);
+                if (inputGradient) Kernels.gemmNN(rows, patch, outChannels, gy.data, g, outChannels, weight.value, 0, patch, dcols, 0, patch, false);
+            } else { // gy[o, p] per image: dW += gy·cols, dcols = gyᵀ·W (the same chains, no transpose of gy)
+                for (int i = 0; i < count; i++) {
+                    int g = gy.offset + (first + i) * out, c = colsOff + i * imagePatch;
+                    Kernels.gemmNN(outChannels, patch, positions, gy.data, g, positions, cols, c, patch, weight.grad, 0, patch, true);
+                    for (int o = 0; o < outChannels; o++) {
+                        float sum = 0f;
+                        for (int p = 0, r = g + o * positions; p < positions; p++) sum += gy.data[r + p];
+                        bias.grad[o] += sum;
+                    }
+                    if (inputGradient) Kernels.gemmTN(positions, patch, outChannels, gy.data, g, positions, weight.value, 0, patch, dcols, i * imagePatch, patch, false);
+                }
+            }
+            if (!inputGradient) continue;
+            Parallel.forRange(count, 1, (long) count * imagePatch, (from, to) -> {
+                for (int i = from; i < to; i++) col2im(dcols, i * imagePatch, gx.data, (first + i) * in);
+            });
+        }
+        if (inputGradient && inScale != 1f) affine(gx.data, 0, gx.size(), inScale, 0f);
+        return gx;
     }
 
     @Override

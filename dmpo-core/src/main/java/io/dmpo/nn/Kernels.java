@@ -126,17 +126,30 @@ public final class Kernels {
 
     /** Adds {@code bias[0..n)} to each of {@code rows} rows of length n. */
     public static void addRowVector(float[] y, int yo, int rows, int n, float[] bias, int bo) {
-        for (int r = 0; r < rows; r++) {
+        long work = (long) rows * n;
+        // the serial case is tested first so that batch-1 control allocates no lambda
+        if (Parallel.threads() == 1 || work < Parallel.MIN_PARALLEL_WORK) addRowVector(y, yo, 0, rows, n, bias, bo);
+        else Parallel.forRange(rows, 1, work, (from, to) -> addRowVector(y, yo, from, to, n, bias, bo));
+    }
+
+    private static void addRowVector(float[] y, int yo, int from, int to, int n, float[] bias, int bo) {
+        for (int r = from; r < to; r++) {
             int base = yo + r * n;
             for (int j = 0; j < n; j++) y[base + j] += bias[bo + j];
         }
     }
 
-    /** out[j] += Σ_r y[r, j] (bias gradients). */
+    /** out[j] += Σ_r y[r, j] (bias gradients); split over columns, so each sum runs over r in order on one thread. */
     public static void sumRows(float[] y, int yo, int rows, int n, float[] out, int oo) {
+        long work = (long) rows * n;
+        if (Parallel.threads() == 1 || work < Parallel.MIN_PARALLEL_WORK) sumRows(y, yo, rows, 0, n, n, out, oo);
+        else Parallel.forRange(n, LANES, work, (from, to) -> sumRows(y, yo, rows, from, to, n, out, oo));
+    }
+
+    private static void sumRows(float[] y, int yo, int rows, int from, int to, int n, float[] out, int oo) {
         for (int r = 0; r < rows; r++) {
             int base = yo + r * n;
-            for (int j = 0; j < n; j++) out[oo + j] += y[base + j];
+            for (int j = from; j < to; j++) out[oo + j] += y[base + j];
         }
     }
 

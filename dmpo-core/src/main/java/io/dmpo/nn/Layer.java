@@ -16,6 +16,19 @@ public interface Layer {
     /** Like {@link #forward} but remembers what {@link Trace#backward} needs. */
     Trace trace(Dual x);
 
+    /**
+     * {@link #trace} for an input that is data (observations, images): backward accumulates the parameter gradients
+     * and returns null, as nothing upstream needs dL/d(input). A layer whose input gradient is costly (a convolution
+     * on pixels: as many multiply-adds as its weight gradient) skips computing it; the default computes and drops it.
+     */
+    default Trace traceFromData(Dual x) {
+        Trace t = trace(x);
+        return Trace.of(t.output(), g -> {
+            t.backward(g);
+            return null;
+        });
+    }
+
     /** Parameters in a stable order, with their full checkpoint names ("head.l1.weight", ...). */
     List<Param> params();
 

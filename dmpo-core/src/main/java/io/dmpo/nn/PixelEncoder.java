@@ -79,10 +79,20 @@ public final class PixelEncoder implements Layer {
 
     @Override
     public Trace trace(Dual x) {
+        return trace(x, false);
+    }
+
+    /** Observations are data: the ViT's first convolution skips its input gradient and backward returns null. */
+    @Override
+    public Trace traceFromData(Dual x) {
+        return trace(x, true);
+    }
+
+    private Trace trace(Dual x, boolean fromData) {
         Tensor.requireCols(x.value(), inputSize(), "pixel observation");
         int img = vit.inputSize(), b = x.rows();
         Dual p = cols(x, img, prop);
-        Trace tv = vit.trace(cols(x, 0, img));
+        Trace tv = fromData ? vit.traceFromData(cols(x, 0, img)) : vit.trace(cols(x, 0, img));
         Dual feat = perSample(tv.output(), b);
         Trace ts = spatial.trace(Ops.concatCols(feat, p));
         Dual y = Ops.concatCols(ts.output(), p);
@@ -92,6 +102,7 @@ public final class PixelEncoder implements Layer {
             Tensor gs = ts.backward(Ops.columns(gy, 0, out));
             Tensor gFeat = Ops.columns(gs, 0, featCols).reshape(b * vit.tokens, vit.dim);
             Tensor gImg = tv.backward(gFeat);
+            if (fromData) return null;
             Tensor gx = Tensor.zeros(b, img + prop);
             for (int r = 0; r < b; r++) {
                 System.arraycopy(gImg.data, gImg.offset + r * img, gx.data, r * (img + prop), img);

@@ -27,9 +27,19 @@ public final class Sequential implements Layer {
 
     @Override
     public Trace trace(Dual x) {
+        return trace(x, false);
+    }
+
+    /** The first layer traced from data: the backward ends there, returning null. */
+    @Override
+    public Trace traceFromData(Dual x) {
+        return trace(x, true);
+    }
+
+    private Trace trace(Dual x, boolean fromData) {
         List<Trace> traces = new ArrayList<>(layers.size());
         for (Layer l : layers) {
-            Trace t = l.trace(x);
+            Trace t = fromData && traces.isEmpty() ? l.traceFromData(x) : l.trace(x);
             traces.add(t);
             x = t.output();
         }

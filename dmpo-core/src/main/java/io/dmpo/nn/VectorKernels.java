@@ -808,6 +808,22 @@ final class VectorKernels {
      */
     static void gemmBroadcastAWide(int m, int n, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb,
                                    float[] c, int co, int ldc, boolean acc) {
+        // A long k (a weight gradient sums over every row of the batch: k = 15,488 tokens) would stream all of B
+        // [k×n] from memory once per 6 rows of C; in blocks of kc rows B's block stays in L2 across them. Each block
+        // continues the accumulators from C (the kernels load C when acc), so every element is still the one fma chain
+        // over p in order: bitwise the same for every kc.
+        int kc = Math.max(16, K_BLOCK_FLOATS / Math.max(1, n));
+        for (int p0 = 0; p0 < k; p0 += kc) {
+            int kk = Math.min(kc, k - p0);
+            wideBlock(m, n, kk, a, ao + p0 * ap, ai, ap, b, bo + p0 * ldb, ldb, c, co, ldc, acc || p0 > 0);
+        }
+    }
+
+    /** Floats of B per k-block of {@link #gemmBroadcastAWide} (256 KB: within L2 on the Zen 3 and Zen 4 hosts). */
+    private static final int K_BLOCK_FLOATS = 64 * 1024;
+
+    private static void wideBlock(int m, int n, int k, float[] a, int ao, int ai, int ap, float[] b, int bo, int ldb,
+                                  float[] c, int co, int ldc, boolean acc) {
         int n3 = THREE_WIDE ? n / (3 * VL) * (3 * VL) : 0;
         int n2 = n3 + (n - n3) / (2 * VL) * (2 * VL);
         int m6 = m / 6 * 6;

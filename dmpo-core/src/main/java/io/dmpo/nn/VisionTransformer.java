@@ -69,6 +69,13 @@ public final class VisionTransformer implements Layer {
         return body.trace(x);
     }
 
+    /** The image is data: conv1's input gradient is never computed and backward returns null. */
+    @Override
+    public Trace traceFromData(Dual x) {
+        Tensor.requireCols(x.value(), inputSize(), "image");
+        return body.traceFromData(x);
+    }
+
     @Override
     public List<Param> params() {
         return body.params();

@@ -142,7 +142,7 @@ public final class MeanFlowActor {
      */
     public EncoderPass traceEncoder(Tensor obs) {
         Tensor.requireCols(obs, obsDim, "observation");
-        return new EncoderPass(encoder.trace(Dual.of(obs)));
+        return new EncoderPass(encoder.traceFromData(Dual.of(obs))); // observations are data: no input gradient
     }
 
     /** A head pass on an already traced embedding (see {@link #traceEncoder}). */

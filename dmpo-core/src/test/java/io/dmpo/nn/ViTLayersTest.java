@@ -165,6 +165,74 @@ class ViTLayersTest {
         }
     }
 
+    /**
+     * The training backward on batches of several image groups (one group holds ~2048 output positions): the weight and
+     * bias gradients against a direct sum in double; a trace from data (the first layer on pixels) returns no input
+     * gradient and the same parameter gradients bit for bit; re-gathering the patch matrices in backward (what a batch
+     * too large to keep them does) and 2 threads instead of 1 change no bit either.
+     */
+    @Test
+    void conv2dBatchBackwardPathsAgree() {
+        SplittableRandom rng = new SplittableRandom(13);
+        for (boolean last : new boolean[] {false, true}) {
+            Conv2d c = new Conv2d("c", 2, 5, 2, 2, 42, 40, last, 0.5f, -0.25f); // 21×20 = 420 positions: 4 images per group
+            randomize(c.params(), 7);
+            int b = 11;
+            Tensor x = GradCheck.random(rng, b, c.inputSize(), 1), gy = GradCheck.random(rng, b, c.outputSize(), 1);
+            float[][] reference = null;
+            Tensor referenceGx = null;
+            for (int variant = 0; variant < 4; variant++) {
+                Parallel.setThreads(variant == 3 ? 2 : 1);
+                long savedLimit = Conv2d.keepLimit;
+                if (variant == 2) Conv2d.keepLimit = 0;
+                try {
+                    for (Param p : c.params()) p.zeroGrad();
+                    Tensor gx = variant == 1 ? c.traceFromData(Dual.of(x)).backward(gy) : c.trace(Dual.of(x)).backward(gy);
+                    float[][] grads = {c.weight.grad.clone(), c.bias.grad.clone()};
+                    if (variant == 1) {
+                        assertEquals(null, gx, "a trace from data computes no input gradient");
+                    } else if (referenceGx == null) {
+                        referenceGx = gx;
+                    } else {
+                        assertArrayEquals(referenceGx.toArray(), gx.toArray(), (last ? "HWC" : "CHW") + " input gradient, variant " + variant);
+                    }
+                    if (reference == null) {
+                        reference = grads;
+                    } else {
+                        assertArrayEquals(reference[0], grads[0], (last ? "HWC" : "CHW") + " weight gradient, variant " + variant);
+                        assertArrayEquals(reference[1], grads[1], (last ? "HWC" : "CHW") + " bias gradient, variant " + variant);
+                    }
+                } finally {
+                    Conv2d.keepLimit = savedLimit;
+                }
+            }
+            // dW[o, ch, ki, kj] = Σ_images Σ_positions gy · (a·x + b); db[o] = Σ gy
+            for (int o = 0; o < c.outChannels; o++) {
+                double db = 0;
+                for (int r = 0; r < b; r++) {
+                    for (int p = 0; p < c.positions(); p++) db += gy.get(r, last ? p * c.outChannels + o : o * c.positions() + p);
+                }
+                assertEquals(db, reference[1][o], 1e-4 * (1 + Math.abs(db)), "bias gradient " + o);
+                for (int ch = 0; ch < c.inChannels; ch++) {
+                    for (int ki = 0; ki < c.kernel; ki++) {
+                        for (int kj = 0; kj < c.kernel; kj++) {
+                            double dw = 0;
+                            for (int r = 0; r < b; r++) {
+                                for (int p = 0; p < c.positions(); p++) {
+                                    int oy = p / c.outW, ox = p % c.outW;
+                                    double xv = c.inScale * x.get(r, (ch * c.inH + oy * c.stride + ki) * c.inW + ox * c.stride + kj) + c.inShift;
+                                    dw += gy.get(r, last ? p * c.outChannels + o : o * c.positions() + p) * xv;
+                                }
+                            }
+                            float got = reference[0][((o * c.inChannels + ch) * c.kernel + ki) * c.kernel + kj];
+                            assertEquals(dw, got, 1e-4 * (1 + Math.abs(dw)), "weight gradient " + o + "," + ch + "," + ki + "," + kj);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- LayerNorm
 
     @Test
@@ -481,8 +549,11 @@ class ViTLayersTest {
     @Test
     void wideBroadcastGemmIsBitwiseThePlainKernelAndMatchesScalar() {
         SplittableRandom rng = new SplittableRandom(25);
-        for (int trial = 0; trial < 30; trial++) {
-            int m = 1 + rng.nextInt(20), n = 1 + rng.nextInt(120), k = 1 + rng.nextInt(40);
+        for (int trial = 0; trial < 36; trial++) {
+            // the last trials have a long k, which the wide kernel runs in several k-blocks (kc = 64K floats / n)
+            boolean longK = trial >= 30;
+            int m = 1 + rng.nextInt(20), n = longK ? 100 + rng.nextInt(200) : 1 + rng.nextInt(120);
+            int k = longK ? 700 + rng.nextInt(1500) : 1 + rng.nextInt(40);
             boolean transA = rng.nextBoolean(), acc = rng.nextBoolean();
             int lda = (transA ? m : k) + rng.nextInt(3), ldb = n + rng.nextInt(3), ldc = n + rng.nextInt(3);
             int ai = transA ? 1 : lda, ap = transA ? lda : 1;

@@ -62,7 +62,7 @@ public final class Sweep {
                 .set("spark.task.cpus", "1")
                 .set("spark.executor.extraClassPath", System.getProperty("java.class.path"))
                 .set("spark.executor.extraJavaOptions", "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED "
-                        + "--sun-misc-unsafe-memory-access=allow -XX:+UseParallelGC -Ddmpo.home=" + home);
+                        + "--sun-misc-unsafe-memory-access=allow -XX:+UseG1GC -XX:G1HeapRegionSize=4m -Ddmpo.home=" + home); // as ./dmpo runs
         if (local) c.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
         return c;
     }
