@@ -87,6 +87,7 @@ public final class PretrainCommand implements Runnable {
             provenance.put("env", cfg.env());
             if (!cfg.obsKeys().isEmpty()) provenance.put("obs_keys", String.join(",", cfg.obsKeys()));
             if (!cfg.camera().isEmpty()) provenance.put("camera", cfg.camera());
+            if (cfg.network().pixel()) provenance.put("random_shift", Integer.toString(cfg.train().randomShift())); // pad, pixels
             provenance.put("git_commit", Provenance.gitCommit());
             Tasks.Setting setting = rollouts;
             boolean success = setting != null && setting.task().sparseSuccess();

@@ -35,6 +35,40 @@ class ConfigsTest {
         }
     }
 
+    /**
+     * The pixel configs observe as the release does: lift and can through the wrist camera (robomimic's
+     * robot0_eye_in_hand), square through agentview, each with random shift pad 4, the image first in obs_keys; the
+     * MP1 variants differ only in having no dispersive term.
+     */
+    @Test
+    void pixelConfigsUseTheReleasesCamerasAndShift() {
+        for (String task : List.of("lift", "can", "square")) {
+            String camera = task.equals("square") ? "agentview" : "wrist";
+            String imageKey = task.equals("square") ? "agentview_image" : "robot0_eye_in_hand_image";
+            PretrainConfig disp = null;
+            for (String variant : List.of("meanflow-disp-pixel", "meanflow-nodisp-pixel")) {
+                Path f = CONFIGS.resolve(task).resolve(variant + ".yaml");
+                PretrainConfig c = PretrainConfig.from(new ConfigMap(Configs.read(f, List.of()), f.toString()));
+                assertTrue(c.network().pixel(), f + " is a pixel policy");
+                assertEquals(camera, c.camera(), f + " camera");
+                assertEquals(imageKey, c.obsKeys().get(0), f + " image key");
+                assertEquals(task, c.env(), f + " env");
+                assertEquals(4, c.train().randomShift(), f + " random shift pad");
+                assertEquals("data/" + task + "-pixels.h5", c.data(), f + " data");
+                if (disp == null) {
+                    disp = c;
+                    assertTrue(c.resolved().get("dispersive") instanceof Map<?, ?> d && !"none".equals(d.get("kind")), f + " is dispersive");
+                } else {
+                    Map<String, Object> expected = new java.util.LinkedHashMap<>(disp.resolved());
+                    expected.remove("dispersive");
+                    Map<String, Object> mp1 = new java.util.LinkedHashMap<>(c.resolved());
+                    assertTrue(mp1.remove("dispersive") instanceof Map<?, ?> d && "none".equals(d.get("kind")), f + " has no dispersive term");
+                    assertEquals(expected, mp1, f + " differs from the dispersive config only in the dispersive term");
+                }
+            }
+        }
+    }
+
     @Test
     void aVariantIsItsBaseWithWhatItSets() {
         Map<String, Object> base = Configs.read(CONFIGS.resolve("hopper/finetune-dmpo.yaml"), List.of());

@@ -21,6 +21,8 @@ public final class MultiHeadSelfAttention implements Layer {
     public final Linear proj;
     private final float scale;
     private final ThreadLocal<float[]> scratch;
+    /** The last finished trace's softmax matrices (30 MB at batch 128), reused by the next trace. */
+    private final java.util.concurrent.atomic.AtomicReference<float[]> spareProbs = new java.util.concurrent.atomic.AtomicReference<>();
 
     /** Parameters {@code name.qkv.*} and {@code name.proj.*}. */
     public MultiHeadSelfAttention(String name, int dim, int heads, int tokens) {
@@ -75,12 +77,14 @@ public final class MultiHeadSelfAttention implements Layer {
                 int bi = task / heads, h = task % heads;
                 int q = a.offset + bi * n * ld + h * hd, k = q + d, v = q + 2 * d;
                 int out = yv.offset + bi * n * d + h * hd;
-                // S = q kᵀ (kᵀ materialized so the product streams rows), then P = softmax(scale·S)
+                // S = q kᵀ (kᵀ materialized so the product streams rows), then P = softmax(scale·S), computed where
+                // it is kept when backward needs it
+                float[] pa = probs != null ? probs : s;
+                int po = probs != null ? task * n * n : sO;
                 transposeBlock(a.data, k, ld, s, tO);
-                Kernels.gemmNNSerial(n, n, hd, a.data, q, ld, s, tO, n, s, sO, n, false);
-                Kernels.softmaxRows(n, n, scale, s, sO, n);
-                if (probs != null) System.arraycopy(s, sO, probs, task * n * n, n * n);
-                Kernels.gemmNNSerial(n, hd, n, s, sO, n, a.data, v, ld, yv.data, out, d, false);
+                Kernels.gemmNNSerial(n, n, hd, a.data, q, ld, s, tO, n, pa, po, n, false);
+                Kernels.softmaxRows(n, n, scale, pa, po, n);
+                Kernels.gemmNNSerial(n, hd, n, pa, po, n, a.data, v, ld, yv.data, out, d, false);
                 if (tan) {
                     int dq = at.offset + bi * n * ld + h * hd, dk = dq + d, dv = dq + 2 * d;
                     int dout = yt.offset + bi * n * d + h * hd;
@@ -89,10 +93,10 @@ public final class MultiHeadSelfAttention implements Layer {
                     Kernels.gemmNNSerial(n, n, hd, at.data, dq, ld, s, tO, n, s, dsO, n, false);
                     Kernels.gemmNNSerial(n, n, hd, a.data, q, ld, s, t2O, n, s, dsO, n, true);
                     // dP = P ⊙ (dS − Σ_j P dS)·scale
-                    softmaxJvp(s, sO, s, dsO, scale);
+                    softmaxJvp(pa, po, s, dsO, scale);
                     // dO = dP v + P dv
                     Kernels.gemmNNSerial(n, hd, n, s, dsO, n, a.data, v, ld, yt.data, dout, d, false);
-                    Kernels.gemmNNSerial(n, hd, n, s, sO, n, at.data, dv, ld, yt.data, dout, d, true);
+                    Kernels.gemmNNSerial(n, hd, n, pa, po, n, at.data, dv, ld, yt.data, dout, d, true);
                 }
             }
         });
@@ -122,7 +126,9 @@ public final class MultiHeadSelfAttention implements Layer {
         Trace tq = qkv.trace(x);
         Dual qkvOut = tq.output();
         int b = samples(x.value());
-        float[] probs = new float[b * heads * tokens * tokens];
+        float[] spare = spareProbs.getAndSet(null);
+        int need = b * heads * tokens * tokens;
+        float[] probs = spare != null && spare.length >= need ? spare : new float[need]; // every entry is written
         Dual y = Dual.allocate(x.rows(), dim, qkvOut.hasTangent());
         core(qkvOut, y, probs);
         Trace tp = proj.trace(y);
@@ -153,6 +159,7 @@ public final class MultiHeadSelfAttention implements Layer {
                     Kernels.gemmTNSerial(n, hd, n, s, gP, n, a.data, q, ld, gQkv.data, gk, ld, false);
                 }
             });
+            spareProbs.set(probs);
             return tq.backward(gQkv);
         });
     }

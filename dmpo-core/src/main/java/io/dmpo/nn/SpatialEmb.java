@@ -38,24 +38,39 @@ public final class SpatialEmb implements Layer {
     /** Per sample: rows c of [d, N + prop] = [f[:, c], prop]. */
     private void gather(Tensor x, Tensor f) {
         int w = tokens + prop, in = inputSize();
-        for (int s = 0; s < x.rows; s++) {
-            int xo = x.offset + s * in, fo = f.offset + s * dim * w;
-            for (int i = 0; i < tokens; i++) {
-                int xr = xo + i * dim;
-                for (int c = 0; c < dim; c++) f.data[fo + c * w + i] = x.data[xr + c];
+        bySample(x.rows, (from, to) -> {
+            for (int s = from; s < to; s++) {
+                int xo = x.offset + s * in, fo = f.offset + s * dim * w;
+                // 16-token blocks: the block's columns of f stay in cache while each token row is read once
+                for (int i0 = 0; i0 < tokens; i0 += 16) {
+                    int i1 = Math.min(tokens, i0 + 16);
+                    for (int c = 0; c < dim; c++) {
+                        int fr = fo + c * w;
+                        for (int i = i0; i < i1; i++) f.data[fr + i] = x.data[xo + i * dim + c];
+                    }
+                }
+                for (int c = 0; c < dim; c++) System.arraycopy(x.data, xo + tokens * dim, f.data, fo + c * w + tokens, prop);
             }
-            for (int c = 0; c < dim; c++) System.arraycopy(x.data, xo + tokens * dim, f.data, fo + c * w + tokens, prop);
-        }
+        });
+    }
+
+    /** Samples [0, b) split over the engine's threads (each sample's rows are its own), serial for small batches. */
+    private void bySample(int b, Parallel.RangeBody body) {
+        long work = (long) b * dim * (tokens + prop) * 2;
+        if (Parallel.threads() == 1 || work < Parallel.MIN_PARALLEL_WORK) body.run(0, b);
+        else Parallel.forRange(b, 1, work, body);
     }
 
     /** z[s, :] = Σ_c y[s·d + c, :] ⊙ W[c, :]. */
     private void channelSum(Tensor y, Tensor z) {
-        for (int s = 0; s < z.rows; s++) {
-            int zo = z.offset + s * out;
-            for (int c = 0; c < dim; c++) {
-                Kernels.multiply(y.data, y.offset + (s * dim + c) * out, weight.value, c * out, z.data, zo, out, c > 0);
+        bySample(z.rows, (from, to) -> {
+            for (int s = from; s < to; s++) {
+                int zo = z.offset + s * out;
+                for (int c = 0; c < dim; c++) {
+                    Kernels.multiply(y.data, y.offset + (s * dim + c) * out, weight.value, c * out, z.data, zo, out, c > 0);
+                }
             }
-        }
+        });
     }
 
     private Dual embed(Dual x, Sequential.Trace[] keep) {
@@ -108,25 +123,36 @@ public final class SpatialEmb implements Layer {
         return Trace.of(drop.output(), gOut -> {
             Tensor gz = drop.backward(gOut);
             Tensor gy = Tensor.zeros(b * dim, out);
-            for (int s = 0; s < b; s++) {
-                int zo = gz.offset + s * out;
-                for (int c = 0; c < dim; c++) {
-                    int r = (s * dim + c) * out;
-                    Kernels.multiply(gz.data, zo, weight.value, c * out, gy.data, r, out, false);
-                    Kernels.multiply(gz.data, zo, y.data, y.offset + r, weight.grad, c * out, out, true);
+            // split over channels: weight.grad[c] sums over the samples in order on one thread
+            Parallel.RangeBody channels = (from, to) -> {
+                for (int c = from; c < to; c++) {
+                    for (int s = 0; s < b; s++) {
+                        int zo = gz.offset + s * out, r = (s * dim + c) * out;
+                        Kernels.multiply(gz.data, zo, weight.value, c * out, gy.data, r, out, false);
+                        Kernels.multiply(gz.data, zo, y.data, y.offset + r, weight.grad, c * out, out, true);
+                    }
                 }
-            }
+            };
+            long work = (long) b * dim * out * 2;
+            if (Parallel.threads() == 1 || work < Parallel.MIN_PARALLEL_WORK) channels.run(0, dim);
+            else Parallel.forRange(dim, 1, work, channels);
             Tensor gf = pc.backward(gy);
             Tensor gx = Tensor.zeros(b, in);
-            for (int s = 0; s < b; s++) {
-                int xo = s * in, fo = gf.offset + s * dim * w;
-                for (int i = 0; i < tokens; i++) {
-                    for (int c = 0; c < dim; c++) gx.data[xo + i * dim + c] = gf.data[fo + c * w + i];
+            bySample(b, (from, to) -> {
+                for (int s = from; s < to; s++) {
+                    int xo = s * in, fo = gf.offset + s * dim * w;
+                    for (int i0 = 0; i0 < tokens; i0 += 16) {
+                        int i1 = Math.min(tokens, i0 + 16);
+                        for (int c = 0; c < dim; c++) {
+                            int fr = fo + c * w;
+                            for (int i = i0; i < i1; i++) gx.data[xo + i * dim + c] = gf.data[fr + i];
+                        }
+                    }
+                    for (int c = 0; c < dim; c++) {
+                        for (int j = 0; j < prop; j++) gx.data[xo + tokens * dim + j] += gf.data[fo + c * w + tokens + j];
+                    }
                 }
-                for (int c = 0; c < dim; c++) {
-                    for (int j = 0; j < prop; j++) gx.data[xo + tokens * dim + j] += gf.data[fo + c * w + tokens + j];
-                }
-            }
+            });
             return gx;
         });
     }
