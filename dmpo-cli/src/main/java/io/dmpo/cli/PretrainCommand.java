@@ -94,7 +94,7 @@ public final class PretrainCommand implements Runnable {
             Pretrainer.Result r = new Pretrainer(cfg, data, provenance, System.err, setting == null ? null : i -> setting.make(), success)
                     .run(dir, resume);
             if (!r.finished()) {
-                System.out.printf(Locale.ROOT, "pretrain %s: stopped by train.budget_minutes after epoch %d of %d (%.0f s); "
+                System.out.printf(Locale.ROOT, "pretrain %s: stopped by its session budget after epoch %d of %d (%.0f s); "
                         + "continue with: dmpo pretrain --resume --out %s%n", cfg.algorithm(), r.epochs(), cfg.train().epochs(), r.wallSeconds(), dir);
                 return;
             }

@@ -181,7 +181,7 @@ class PretrainCommandTest {
         assertEquals(0, run("pretrain", "--config", cfg.toString(), "--out", whole.toString()).code());
         var r = run("pretrain", "--config", cfg.toString(), "--out", split.toString(), "--set", "train.budget_minutes=1.0e-6");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("stopped by train.budget_minutes after epoch 1 of 3"), r.out());
+        assertTrue(r.out().contains("stopped by its session budget after epoch 1 of 3"), r.out());
         assertFalse(Files.exists(split.resolve("summary.json")), "an unfinished run has no summary");
         assertEquals("iter_000001", Files.readString(split.resolve("latest")).strip());
         r = run("pretrain", "--resume", "--out", split.toString());
@@ -195,6 +195,26 @@ class PretrainCommandTest {
         r = run("pretrain", "--config", cfg.toString(), "--set", "train.budget_minutes=-1", "--out", tmp.resolve("neg").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("train.budget_minutes must be >= 0"), r.err());
+        // the same by optimizer steps: a session of at most one epoch's updates (each epoch here is fewer), twice, then done
+        Path byUpdates = tmp.resolve("updates");
+        String perEpoch = Long.toString(stepsPerEpoch(whole));
+        r = run("pretrain", "--config", cfg.toString(), "--out", byUpdates.toString(), "--set", "train.budget_updates=" + perEpoch);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("stopped by its session budget after epoch 1 of 3"), r.out());
+        run("pretrain", "--resume", "--out", byUpdates.toString());
+        r = run("pretrain", "--resume", "--out", byUpdates.toString());
+        assertTrue(Files.exists(byUpdates.resolve("summary.json")), r.out() + r.err());
+        assertEquals(metricsWithoutTimes(whole), metricsWithoutTimes(byUpdates), "three sessions by updates = one");
+        r = run("pretrain", "--config", cfg.toString(), "--set", "train.budget_updates=-5", "--out", tmp.resolve("neg2").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("train.budget_updates must be >= 0"), r.err());
+    }
+
+    /** Optimizer steps per epoch of a finished run (its metrics' step count over its epochs). */
+    private static long stepsPerEpoch(Path run) throws Exception {
+        List<String> lines = Files.readAllLines(run.resolve("metrics.jsonl"));
+        Map<?, ?> first = (Map<?, ?>) Json.parse(lines.get(0));
+        return ((Number) first.get("step")).longValue();
     }
 
     @Test

@@ -149,7 +149,7 @@ public final class MainJob {
         Plan plan = Plan.of(budget, PretrainConfig.from(new ConfigMap(raw, pretrainSource)).train().epochs());
         // no rollouts while pre-training: the plan budgets epochs by the clock, and the job evaluates the policy itself
         PretrainConfig pc = PretrainConfig.from(new ConfigMap(ConfigMap.merge(raw, Map.of("train",
-                Map.of("epochs", plan.pretrainEpochs(), "warmup_epochs", plan.warmupEpochs(), "budget_minutes", 0), "eval", Map.of("episodes", 0))),
+                Map.of("epochs", plan.pretrainEpochs(), "warmup_epochs", plan.warmupEpochs(), "budget_minutes", 0, "budget_updates", 0), "eval", Map.of("episodes", 0))),
                 pretrainSource));
         Path dataPath = resolveData.apply(pc.data());
         Dataset data = Datasets.open(dataPath);

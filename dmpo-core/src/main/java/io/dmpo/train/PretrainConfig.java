@@ -24,11 +24,11 @@ public record PretrainConfig(String algorithm, String data, List<String> obsKeys
     /**
      * Optimization settings. Epochs are passes over the training windows (one window per transition).
      * {@code budgetMinutes} (0 = none) bounds one session: the run checkpoints and stops after the epoch that would
-     * overrun it, and {@code --resume} continues it exactly where it stopped (the schedule spans all epochs).
+     * overrun it; {@code budgetUpdates} (0 = none) does the same by optimizer steps (reproducible where minutes are not), and {@code --resume} continues it exactly where it stopped (the schedule spans all epochs).
      */
     public record Train(int epochs, int batchSize, double lr, double lrMin, double warmupEpochs, double weightDecay,
                         double emaDecay, double maxGradNorm, double valFraction, int valBatches, int checkpointEvery,
-                        int randomShift, double budgetMinutes) {}
+                        int randomShift, double budgetMinutes, long budgetUpdates) {}
 
     /**
      * Rollouts at every checkpoint ({@code episodes} 0 = none): the checkpoint's score becomes the noise-free mean
@@ -103,7 +103,7 @@ public record PretrainConfig(String algorithm, String data, List<String> obsKeys
                 t.number("lr_min", 1e-4), t.number("warmup_epochs", 5), t.number("weight_decay", 1e-6),
                 t.number("ema_decay", 0.995), t.number("max_grad_norm", 1.0), t.number("val_fraction", 0.05),
                 t.integer("val_batches", 8), t.integer("checkpoint_every", 1), t.integer("random_shift", net.pixel() ? 4 : 0),
-                t.number("budget_minutes", 0));
+                t.number("budget_minutes", 0), t.longInteger("budget_updates", 0));
         ConfigMap ev = c.section("eval");
         Eval eval = new Eval(ev.integer("episodes", 0), ev.integer("envs", 10), ev.longInteger("seed", 2_000_000));
         ConfigMap f = c.section("flow");
@@ -129,6 +129,7 @@ public record PretrainConfig(String algorithm, String data, List<String> obsKeys
         check(train.emaDecay() >= 0 && train.emaDecay() < 1, "train.ema_decay must be in [0, 1)");
         check(train.valFraction() >= 0 && train.valFraction() < 1, "train.val_fraction must be in [0, 1)");
         check(train.budgetMinutes() >= 0 && Double.isFinite(train.budgetMinutes()), "train.budget_minutes must be >= 0 (0 = no limit)");
+        check(train.budgetUpdates() >= 0, "train.budget_updates must be >= 0 (0 = no limit)");
         check(train.randomShift() >= 0 && (train.randomShift() == 0 || net.pixel()), "train.random_shift must be >= 0 (pixel networks only)");
         check(eval.episodes() >= 0 && eval.envs() >= 1, "eval.episodes must be >= 0 and eval.envs >= 1");
         check(!eval.on() || !(env.isEmpty() || env.equals("none")), "eval.episodes needs the env to roll out in (env: none)");

@@ -215,7 +215,8 @@ public final class Pretrainer {
             double valLoss = valWindows == null ? sLoss / perEpoch : validate(averaged, valWindows, tc);
             double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
             // stop this session at the last epoch that fits the budget: checkpoint it so --resume continues from here
-            boolean outOfBudget = budgetSeconds > 0 && epoch < tc.epochs() && bar.elapsed() + epochSeconds > budgetSeconds;
+            boolean outOfBudget = epoch < tc.epochs() && ((budgetSeconds > 0 && bar.elapsed() + epochSeconds > budgetSeconds)
+                    || (tc.budgetUpdates() > 0 && (epoch - startEpoch + 1L) * perEpoch > tc.budgetUpdates()));
             boolean checkpoint = epoch % tc.checkpointEvery() == 0 || epoch == tc.epochs() || outOfBudget;
             FlowPolicy policy = new FlowPolicy(spec, averaged, obsNorm, actNorm);
             Evaluator.Episodes rollouts = checkpoint && cfg.eval().on()
@@ -260,8 +261,8 @@ public final class Pretrainer {
         if (run.best().isPresent()) copyBestPolicy(run); // also repairs a copy a kill after publish left stale
         var best = run.best().orElseThrow(() -> new IllegalStateException("no checkpoint was published"));
         if (stoppedAt > 0) { // unfinished: no summary.json, so every tool takes the run for one to resume
-            log.printf(Locale.ROOT, "dmpo pretrain: budget of %.1f min reached after epoch %d of %d; continue with --resume --out %s%n",
-                    tc.budgetMinutes(), stoppedAt, tc.epochs(), dir);
+            log.printf(Locale.ROOT, "dmpo pretrain: session budget (%s) reached after epoch %d of %d; continue with --resume --out %s%n",
+                    budgetText(tc), stoppedAt, tc.epochs(), dir);
             return new Result(dir.resolve(POLICY), Double.NaN, cfg.eval().on() ? run.bestScore() : Double.NaN, best.iteration(), stoppedAt,
                     (System.nanoTime() - t0) / 1e9, false);
         }
@@ -332,6 +333,14 @@ public final class Pretrainer {
                     noise, false).flow();
         }
         return s / tc.valBatches();
+    }
+
+    /** The session budget as the config states it ("train.budget_minutes 30", "train.budget_updates 5000", or both). */
+    static String budgetText(PretrainConfig.Train tc) {
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        if (tc.budgetMinutes() > 0) parts.add("train.budget_minutes " + tc.budgetMinutes());
+        if (tc.budgetUpdates() > 0) parts.add("train.budget_updates " + tc.budgetUpdates());
+        return String.join(", ", parts);
     }
 
     private static void copyBestPolicy(RunDirectory run) throws IOException {
