@@ -9,6 +9,7 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,19 +38,32 @@ final class LearningCurveReport {
         return "dmpo-finetune".equals(kind) || "dmpo-expert".equals(kind);
     }
 
-    static Curve read(Path run) throws IOException {
+    /**
+     * A pre-training run whose checkpoints were scored by rollouts (the {@code eval:} section) and that has no
+     * {@code dmpo eval} sweep: its curve is the checkpoints' success rate (return) against optimizer updates.
+     */
+    static boolean pretrainingCurve(Path run, Object kind) throws IOException {
+        if (!"dmpo-pretrain".equals(kind) || Files.exists(run.resolve("eval.json"))) return false;
+        return RunDirectory.readLines(run.resolve(RunDirectory.METRICS)).stream().anyMatch(m -> m.get("eval_return") instanceof Number);
+    }
+
+    /**
+     * One run's evaluation points. Fine-tuning and PPO: x = env steps, time = rollout + update seconds (evaluations
+     * excluded, the same for every method). Pre-training ({@code pretraining}): x = optimizer updates, time = the
+     * epochs' seconds (their checkpoint rollouts included).
+     */
+    static Curve read(Path run, boolean pretraining) throws IOException {
         String name = run.toAbsolutePath().normalize().getFileName().toString();
         String method = name.replaceAll("-s\\d+$", "");
         TreeMap<Integer, double[]> pts = new TreeMap<>();
         double seconds = 0;
         boolean success = false;
         for (Map<String, Object> m : RunDirectory.readLines(run.resolve(RunDirectory.METRICS))) {
-            // training time only (rollout + update), the same for every method: evaluations are excluded
-            seconds += num(m.get("rollout_seconds")) + num(m.get("update_seconds"));
+            seconds += pretraining ? num(m.get("epoch_seconds")) : num(m.get("rollout_seconds")) + num(m.get("update_seconds"));
             if (m.containsKey("eval_success_rate")) success = true;
             if (m.get("eval_return") instanceof Number r) {
                 int it = ((Number) m.get("iteration")).intValue();
-                pts.put(it, new double[] {num(m.getOrDefault("env_steps", 0)), seconds, r.doubleValue()});
+                pts.put(it, new double[] {num(m.getOrDefault(pretraining ? "step" : "env_steps", 0)), seconds, r.doubleValue()});
             }
         }
         return new Curve(method, pts, success);
@@ -59,7 +73,7 @@ final class LearningCurveReport {
         return o instanceof Number n ? n.doubleValue() : 0;
     }
 
-    static void write(List<Curve> curves, Path dir, List<Path> runs) throws IOException {
+    static void write(List<Curve> curves, Path dir, List<Path> runs, boolean pretraining) throws IOException {
         Map<String, List<Curve>> by = new LinkedHashMap<>();
         for (Curve c : curves) by.computeIfAbsent(c.method(), k -> new ArrayList<>()).add(c);
         boolean success = !curves.isEmpty() && curves.stream().allMatch(Curve::success);
@@ -67,13 +81,15 @@ final class LearningCurveReport {
             throw new UserError("give runs of sparse-success tasks (success rates) or of return tasks, not both", 2);
         }
         String measure = success ? "success rate" : "return";
-        XYChart vsSteps = chart("Noise-free evaluation " + measure + " vs env steps (mean over seeds)", "env steps", measure);
+        String xName = pretraining ? "updates" : "env steps";
+        XYChart vsSteps = chart("Noise-free evaluation " + measure + " vs " + xName + " (mean over seeds)", xName, measure);
         XYChart vsWall = chart("Noise-free evaluation " + measure + " vs training wall time (mean over seeds)", "wall time (s)", measure);
         double[] thresholds = success ? new double[] {0.5, 0.7, 0.9, 0.95} : new double[] {1500, 2000, 2500, 3000};
         String v = success ? "%.3f" : "%.0f"; // how a value of the measure is written
-        StringBuilder b = new StringBuilder("# Stage 2: fine-tuning learning curves\n\n");
+        StringBuilder b = new StringBuilder(pretraining ? "# Stage 1: pre-training curves (checkpoints scored by rollouts)\n\n"
+                : "# Stage 2: fine-tuning learning curves\n\n");
         b.append("Made by `dmpo report` at commit ").append(Provenance.gitCommit()).append(" from ").append(runs.size()).append(" runs.\n\n");
-        b.append("| method | seeds | start | final (± stderr) | best | env steps | wall (s) |");
+        b.append("| method | seeds | start | final (± stderr) | best | ").append(xName).append(" | wall (s) |");
         for (double t : thresholds) b.append(String.format(Locale.ROOT, " wall to " + v + " (s) |", t));
         b.append("\n|---|---|---|---|---|---|---|").append("---|".repeat(thresholds.length)).append("\n");
         for (var e : by.entrySet()) {
@@ -116,10 +132,14 @@ final class LearningCurveReport {
             }
             b.append("\n");
         }
-        b.append("\n`start` is the first evaluation (iteration 0 = the pre-trained policy for fine-tuning runs); `final` the last; "
+        b.append(pretraining
+                ? "\n`start` is the first scored checkpoint, `final` the last; `updates` optimizer steps; wall time counts the epochs "
+                + "with their checkpoint rollouts; `wall to R` the mean time of the seeds that reached R (how many, of all).\n\n"
+                : "\n`start` is the first evaluation (iteration 0 = the pre-trained policy for fine-tuning runs); `final` the last; "
                 + "`wall to R` the mean training time of the seeds that reached R (how many, of all).\n\n");
-        b.append("![" + measure + " vs env steps](curves_env_steps.png)\n\n![" + measure + " vs wall time](curves_wall.png)\n");
-        ReportCommand.png(dir.resolve("curves_env_steps.png"), vsSteps);
+        String stepsPng = pretraining ? "curves_updates.png" : "curves_env_steps.png";
+        b.append("![" + measure + " vs " + xName + "](" + stepsPng + ")\n\n![" + measure + " vs wall time](curves_wall.png)\n");
+        ReportCommand.png(dir.resolve(stepsPng), vsSteps);
         ReportCommand.png(dir.resolve("curves_wall.png"), vsWall);
         AtomicFiles.writeString(dir.resolve("summary.md"), b.toString());
     }

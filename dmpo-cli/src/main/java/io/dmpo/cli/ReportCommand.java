@@ -31,14 +31,17 @@ import java.util.TreeMap;
 
 /**
  * {@code dmpo report}: the Stage-1 table (method × K, mean ± standard error over seeds; the paper's Table 3) and plots
- * from pre-training run directories that {@code dmpo eval} has evaluated.
+ * from pre-training run directories that {@code dmpo eval} has evaluated; learning curves ({@link LearningCurveReport})
+ * for fine-tuning and PPO runs, and for pre-training runs whose checkpoints were scored by rollouts.
  */
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = "Summarize evaluated pre-training runs: summary.md (return per method and K, mean ± stderr over seeds; "
                 + "latency; embedding diagnostics; the issue's targets) and PNG plots (return vs K, latency vs return, loss "
-                + "curves, effective rank).")
+                + "curves, effective rank); for fine-tuning/PPO runs, learning curves vs env steps and wall time; for "
+                + "pre-training runs scored by checkpoint rollouts and not swept by 'dmpo eval', success (return) vs updates.")
 public final class ReportCommand implements Runnable {
-    @Parameters(paramLabel = "<run dir>", arity = "1..*", description = "pretrain run directories, each with eval.json")
+    @Parameters(paramLabel = "<run dir>", arity = "1..*", description = "run directories: pretrain runs with eval.json, "
+            + "pretrain runs with checkpoint rollouts, or finetune/expert runs")
     List<Path> runs;
     @Option(names = "--out", description = "report directory (default: <parent of the first run>/report)")
     Path out;
@@ -120,24 +123,29 @@ public final class ReportCommand implements Runnable {
     /** Fine-tuning and PPO runs get learning curves instead of the Stage-1 sweep table; mixing both is an error. */
     private boolean learningCurves() {
         List<LearningCurveReport.Curve> curves = new ArrayList<>();
-        int stage2 = 0;
+        int stage2 = 0, pretraining = 0;
         for (Path r : runs) {
             Object kind;
             try {
                 kind = RunDirectory.readConfig(r).get("kind");
+                if (LearningCurveReport.pretrainingCurve(r, kind)) pretraining++;
             } catch (io.dmpo.run.RunException e) {
                 throw new UserError(e.getMessage(), 2);
+            } catch (IOException e) {
+                throw new UserError(r + ": " + AtomicFiles.describe(e), 2);
             }
             if (LearningCurveReport.handles(String.valueOf(kind))) stage2++;
         }
-        if (stage2 == 0) return false;
-        if (stage2 != runs.size()) throw new UserError("give either pretrain runs or finetune/expert runs, not both", 2);
+        // pre-training runs scored by checkpoint rollouts and never swept by 'dmpo eval': their curves vs updates
+        boolean pre = pretraining == runs.size();
+        if (stage2 == 0 && !pre) return false;
+        if (stage2 != runs.size() && !pre) throw new UserError("give either pretrain runs or finetune/expert runs, not both", 2);
         Path dir = out != null ? out : runs.get(0).toAbsolutePath().normalize().getParent().resolve("report");
         if (Files.exists(dir) && !Files.isDirectory(dir)) throw new UserError(dir + ": exists and is not a directory", 2);
         try {
-            for (Path r : runs) curves.add(LearningCurveReport.read(r));
+            for (Path r : runs) curves.add(LearningCurveReport.read(r, pre));
             Files.createDirectories(dir);
-            LearningCurveReport.write(curves, dir, runs);
+            LearningCurveReport.write(curves, dir, runs, pre);
         } catch (io.dmpo.run.RunException e) {
             throw new UserError(e.getMessage(), 2);
         } catch (IOException e) {

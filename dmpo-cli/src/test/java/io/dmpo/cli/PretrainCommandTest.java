@@ -151,6 +151,15 @@ class PretrainCommandTest {
         assertEquals(((Number) best.get("iteration")).longValue(), ((Number) summary.get("best_epoch")).longValue());
         assertEquals(((Number) best.get("val_loss")).doubleValue(), ((Number) summary.get("best_val_loss")).doubleValue());
         assertEquals(2_000_000L, ((Number) best.get("eval_seed")).longValue(), "chosen on start states apart from dmpo eval's default");
+        // dmpo report: a run scored by checkpoint rollouts (no eval.json) gets its score-vs-updates curve
+        var rep = run("report", dir.toString(), "--out", tmp.resolve("curve").toString());
+        assertEquals(0, rep.code(), rep.err());
+        String md = Files.readString(tmp.resolve("curve/summary.md"));
+        assertTrue(md.startsWith("# Stage 1: pre-training curves"), md);
+        long lastStep = ((Number) ((Map<String, Object>) Json.parse(Files.readAllLines(dir.resolve("metrics.jsonl")).getLast())).get("step")).longValue();
+        double bestScore = ((Number) best.get("score")).doubleValue();
+        assertTrue(md.contains(String.format(java.util.Locale.ROOT, " | %.0f | %d |", bestScore, lastStep)), md);
+        assertTrue(Files.size(tmp.resolve("curve/curves_updates.png")) > 0);
         var e = run("eval", dir.resolve("policy.safetensors").toString(), "--steps", "1", "--episodes", "3", "--seed",
                 String.valueOf(best.get("eval_seed")), "--json");
         assertEquals(0, e.code(), e.err());
