@@ -128,7 +128,8 @@ public final class MultiHeadSelfAttention implements Layer {
         int b = samples(x.value());
         float[] spare = spareProbs.getAndSet(null);
         int need = b * heads * tokens * tokens;
-        float[] probs = spare != null && spare.length >= need ? spare : new float[need]; // every entry is written
+        // every entry is written; the slack keeps the last row's masked softmax tail inside the array
+        float[] probs = spare != null && spare.length >= need + Kernels.SLACK ? spare : Kernels.buffer(need);
         Dual y = Dual.allocate(x.rows(), dim, qkvOut.hasTangent());
         core(qkvOut, y, probs);
         Trace tp = proj.trace(y);
