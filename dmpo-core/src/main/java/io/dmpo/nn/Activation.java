@@ -25,7 +25,7 @@ public final class Activation implements Layer {
         float[] deriv = derivOut != null ? derivOut : (x.hasTangent() ? new float[n] : null);
         Tensor xv = x.value(), yv = y.value();
         // split in whole vectors: every element takes the same vector (or final scalar-tail) path as on one thread
-        if (Parallel.threads() == 1 || (long) n * COST < Parallel.MIN_PARALLEL_WORK) { // batch 1: no lambda
+        if (Parallel.serial((long) n * COST)) { // batch 1: no lambda
             Kernels.pointwise(fn, xv.data, xv.offset, yv.data, yv.offset, deriv, 0, n);
         } else {
             Parallel.forRange(n, Kernels.LANES, (long) n * COST, (from, to) ->
@@ -42,7 +42,7 @@ public final class Activation implements Layer {
     private static final int COST = 16;
 
     private static void multiply(float[] deriv, float[] g, int go, float[] out, int oo, int n) {
-        if (Parallel.threads() == 1 || n < Parallel.MIN_PARALLEL_WORK) {
+        if (Parallel.serial(n)) {
             Kernels.multiply(deriv, 0, g, go, out, oo, n, false);
         } else {
             Parallel.forRange(n, Kernels.LANES, n, (from, to) ->

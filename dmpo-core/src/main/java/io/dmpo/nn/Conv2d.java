@@ -1,7 +1,6 @@
 package io.dmpo.nn;
 
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * 2-D convolution without padding, PyTorch's {@code nn.Conv2d(in, out, k, stride)}: weight {@code [out, in, k, k]},
@@ -231,12 +230,12 @@ public final class Conv2d implements Layer {
     private Trace trace(Dual x, boolean inputGradient) {
         Tensor input = x.value();
         long keep = (long) input.rows * positions * patch;
-        float[] kept = keep <= keepLimit ? takeColsBuffer((int) keep) : null;
+        float[] kept = keep <= keepLimit ? colsBuffer.take((int) keep) : null;
         Dual y = forward(x, kept);
         return Trace.of(y, gy -> {
             Tensor.requireShape(gy, input.rows, outputSize(), weight.name + " output gradient");
             Tensor gx = backward(input, gy, inputGradient, kept);
-            if (kept != null) spareCols.set(kept);
+            if (kept != null) colsBuffer.give(kept);
             return gx;
         });
     }
@@ -248,13 +247,8 @@ public final class Conv2d implements Layer {
      */
     static volatile long keepLimit = 64L << 20;
 
-    /** The last finished trace's patch buffer, reused by the next trace (a training step would allocate it anew). */
-    private final AtomicReference<float[]> spareCols = new AtomicReference<>();
-
-    private float[] takeColsBuffer(int n) {
-        float[] c = spareCols.getAndSet(null);
-        return c != null && c.length >= n ? c : new float[n];
-    }
+    /** A trace's patch matrices, reused by the next trace. */
+    private final SpareBuffer colsBuffer = new SpareBuffer();
 
     /** Output rows per group of images in {@link #backward}: the group's patch matrix stays ~10 MB or less. */
     private static final int GROUP_ROWS = 2048;

@@ -128,7 +128,7 @@ public final class Kernels {
     public static void addRowVector(float[] y, int yo, int rows, int n, float[] bias, int bo) {
         long work = (long) rows * n;
         // the serial case is tested first so that batch-1 control allocates no lambda
-        if (Parallel.threads() == 1 || work < Parallel.MIN_PARALLEL_WORK) addRowVector(y, yo, 0, rows, n, bias, bo);
+        if (Parallel.serial(work)) addRowVector(y, yo, 0, rows, n, bias, bo);
         else Parallel.forRange(rows, 1, work, (from, to) -> addRowVector(y, yo, from, to, n, bias, bo));
     }
 
@@ -142,7 +142,7 @@ public final class Kernels {
     /** out[j] += Σ_r y[r, j] (bias gradients); split over columns, so each sum runs over r in order on one thread. */
     public static void sumRows(float[] y, int yo, int rows, int n, float[] out, int oo) {
         long work = (long) rows * n;
-        if (Parallel.threads() == 1 || work < Parallel.MIN_PARALLEL_WORK) sumRows(y, yo, rows, 0, n, n, out, oo);
+        if (Parallel.serial(work)) sumRows(y, yo, rows, 0, n, n, out, oo);
         else Parallel.forRange(n, LANES, work, (from, to) -> sumRows(y, yo, rows, from, to, n, out, oo));
     }
 

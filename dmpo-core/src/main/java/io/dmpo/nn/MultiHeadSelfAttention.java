@@ -21,8 +21,8 @@ public final class MultiHeadSelfAttention implements Layer {
     public final Linear proj;
     private final float scale;
     private final ThreadLocal<float[]> scratch;
-    /** The last finished trace's softmax matrices (30 MB at batch 128), reused by the next trace. */
-    private final java.util.concurrent.atomic.AtomicReference<float[]> spareProbs = new java.util.concurrent.atomic.AtomicReference<>();
+    /** The softmax matrices of a trace (30 MB at batch 128), reused by the next one. */
+    private final SpareBuffer probsBuffer = new SpareBuffer();
 
     /** Parameters {@code name.qkv.*} and {@code name.proj.*}. */
     public MultiHeadSelfAttention(String name, int dim, int heads, int tokens) {
@@ -126,10 +126,7 @@ public final class MultiHeadSelfAttention implements Layer {
         Trace tq = qkv.trace(x);
         Dual qkvOut = tq.output();
         int b = samples(x.value());
-        float[] spare = spareProbs.getAndSet(null);
-        int need = b * heads * tokens * tokens;
-        // every entry is written; the slack keeps the last row's masked softmax tail inside the array
-        float[] probs = spare != null && spare.length >= need + Kernels.SLACK ? spare : Kernels.buffer(need);
+        float[] probs = probsBuffer.take(b * heads * tokens * tokens); // every entry is written by the forward
         Dual y = Dual.allocate(x.rows(), dim, qkvOut.hasTangent());
         core(qkvOut, y, probs);
         Trace tp = proj.trace(y);
@@ -160,7 +157,7 @@ public final class MultiHeadSelfAttention implements Layer {
                     Kernels.gemmTNSerial(n, hd, n, s, gP, n, a.data, q, ld, gQkv.data, gk, ld, false);
                 }
             });
-            spareProbs.set(probs);
+            probsBuffer.give(probs);
             return tq.backward(gQkv);
         });
     }

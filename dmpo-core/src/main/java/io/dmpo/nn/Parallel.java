@@ -164,6 +164,14 @@ public final class Parallel {
         for (ForkJoinTask<?> task : tasks) task.join();
     }
 
+    /**
+     * Whether a job of {@code work} multiply-adds stays on the calling thread ({@link #forRange} would run it there);
+     * callers test it first where building the job's lambda would allocate on an allocation-free path (batch 1).
+     */
+    public static boolean serial(long work) {
+        return threads == 1 || work < MIN_PARALLEL_WORK;
+    }
+
     /** A body over the half-open range [from, to). */
     @FunctionalInterface
     public interface RangeBody {

@@ -57,7 +57,7 @@ public final class SpatialEmb implements Layer {
     /** Samples [0, b) split over the engine's threads (each sample's rows are its own), serial for small batches. */
     private void bySample(int b, Parallel.RangeBody body) {
         long work = (long) b * dim * (tokens + prop) * 2;
-        if (Parallel.threads() == 1 || work < Parallel.MIN_PARALLEL_WORK) body.run(0, b);
+        if (Parallel.serial(work)) body.run(0, b);
         else Parallel.forRange(b, 1, work, body);
     }
 
@@ -134,7 +134,7 @@ public final class SpatialEmb implements Layer {
                 }
             };
             long work = (long) b * dim * out * 2;
-            if (Parallel.threads() == 1 || work < Parallel.MIN_PARALLEL_WORK) channels.run(0, dim);
+            if (Parallel.serial(work)) channels.run(0, dim);
             else Parallel.forRange(dim, 1, work, channels);
             Tensor gf = pc.backward(gy);
             Tensor gx = Tensor.zeros(b, in);
