@@ -70,6 +70,10 @@ public final class FinetuneCommand implements Runnable {
         FlowPolicy policy = loadPolicy(initFile);
         Tasks.Setting setting = EnvCommand.userErrors(() -> Tasks.forPolicy(policy, cfg.env(), initFile.toString()));
         Tasks.Task task = setting.task();
+        if (cfg.successReward() != io.dmpo.env.SuccessReward.FIRST && !task.sparseSuccess()) {
+            throw new UserError(source + ": success_reward " + cfg.successReward().key() + " applies to the manipulation tasks; '"
+                    + task.name() + "' has a dense reward", 2);
+        }
         Map<String, Object> provenance = new LinkedHashMap<>();
         try {
             provenance.put("init", initFile.toString());
@@ -77,7 +81,7 @@ public final class FinetuneCommand implements Runnable {
             provenance.put("env", task.name());
             if (setting.camera().pixels()) provenance.put("camera", setting.camera().name());
             provenance.put("git_commit", Provenance.gitCommit());
-            Finetuner.Result r = new Finetuner(cfg, policy, i -> setting.make(), provenance, System.err, task.sparseSuccess()).run(dir, resume);
+            Finetuner.Result r = new Finetuner(cfg, policy, setting::make, provenance, System.err, task.sparseSuccess()).run(dir, resume);
             System.out.printf(Locale.ROOT, task.sparseSuccess()
                             ? "finetune %s K=%d: noise-free success rate %.3f -> %.3f (best %.3f) after %d iterations, %d env steps, %.0f s%s -> %s%n"
                             : "finetune %s K=%d: noise-free eval return %.1f -> %.1f (best %.1f) after %d iterations, "

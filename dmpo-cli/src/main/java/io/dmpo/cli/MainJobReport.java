@@ -48,7 +48,8 @@ final class MainJobReport {
                 x.add(steps);
                 y.add(r.doubleValue());
             }
-            if (m.get("episode_return") instanceof Number r && Double.isFinite(r.doubleValue())) {
+            // a success task's training curve is its rollouts' success rate (its return may count solved steps)
+            if (m.get(success ? "episode_success" : "episode_return") instanceof Number r && Double.isFinite(r.doubleValue())) {
                 tx.add(steps);
                 ty.add(r.doubleValue());
             }

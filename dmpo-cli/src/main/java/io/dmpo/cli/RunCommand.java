@@ -62,7 +62,7 @@ public final class RunCommand implements Runnable {
             }
             MainJob job = new MainJob(new MainJob.Settings(t.name(), t.sparseSuccess(), seed, threads, episodes, budgetMinutes),
                     Configs.read(preCfg, List.of()), preCfg.toString(), Configs.read(ftCfg, List.of()), ftCfg.toString(),
-                    PretrainCommand::resolveData, i -> t.make(), t.observation(io.dmpo.mujoco.Camera.NONE).dim(), t.actDim(), System.err);
+                    PretrainCommand::resolveData, r -> t.make(io.dmpo.mujoco.Camera.NONE, r), t.observation(io.dmpo.mujoco.Camera.NONE).dim(), t.actDim(), System.err);
             MainJob.Result r = job.run(dir);
             MainJobReport.write(dir, t.name(), r);
             print(t.name(), dir, r);

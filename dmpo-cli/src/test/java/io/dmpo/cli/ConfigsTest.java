@@ -82,6 +82,18 @@ class ConfigsTest {
     }
 
     @Test
+    void successRewardIsFirstUnlessSetAndNamesItsChoices() {
+        Map<String, Object> base = Configs.read(CONFIGS.resolve("hopper/finetune-dmpo.yaml"), List.of());
+        assertEquals(io.dmpo.env.SuccessReward.FIRST, FinetuneConfig.from(new ConfigMap(base, "base")).successReward());
+        FinetuneConfig every = FinetuneConfig.from(new ConfigMap(ConfigMap.merge(base, Map.of("success_reward", "every_step")), "every"));
+        assertEquals(io.dmpo.env.SuccessReward.EVERY_STEP, every.successReward());
+        assertEquals("every_step", every.resolved().get("success_reward"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> FinetuneConfig.from(new ConfigMap(ConfigMap.merge(base, Map.of("success_reward", "dense")), "bad")));
+        assertEquals("success_reward must be first or every_step, got 'dense'", e.getMessage());
+    }
+
+    @Test
     void extendsErrorsAreOneLineNamingTheFile(@TempDir Path tmp) throws Exception {
         Files.writeString(tmp.resolve("a.yaml"), "extends: b.yaml\nseed: 1\n");
         Files.writeString(tmp.resolve("b.yaml"), "extends: a.yaml\nseed: 2\n");

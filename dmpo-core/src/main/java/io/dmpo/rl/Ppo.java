@@ -27,8 +27,11 @@ import java.util.SplittableRandom;
  * asserts |ρ − 1| ≤ 1e-6. The difference to the log-probabilities reported while sampling is a diagnostic.
  */
 public final class Ppo {
-    /** Diagnostics of one iteration. Episode returns are raw env returns of episodes finished during the rollout. */
-    public record Stats(int iteration, long envSteps, int episodes, double episodeReturn, double episodeLength,
+    /**
+     * Diagnostics of one iteration. Episode returns are raw env returns of episodes finished during the rollout;
+     * {@code episodeSuccess} is the fraction of them with a positive return (a sparse-success task's success rate).
+     */
+    public record Stats(int iteration, long envSteps, int episodes, double episodeReturn, double episodeSuccess, double episodeLength,
                         double policyLoss, double valueLoss, double entropy, double approxKl, double clipFraction,
                         double explainedVariance, double firstRatioDeviation, double sampleLogProbDrift,
                         double actorLr, double criticLr, double gradNorm, int minibatches, boolean klStopped,
@@ -263,9 +266,10 @@ public final class Ppo {
             }
         }
         List<VectorEnv.Episode> eps = envs.drainEpisodes();
-        double epRet = Double.NaN, epLen = Double.NaN;
+        double epRet = Double.NaN, epSuccess = Double.NaN, epLen = Double.NaN;
         if (!eps.isEmpty()) {
             epRet = eps.stream().mapToDouble(VectorEnv.Episode::ret).average().orElse(Double.NaN);
+            epSuccess = eps.stream().filter(e -> e.ret() > 0).count() / (double) eps.size();
             epLen = eps.stream().mapToDouble(VectorEnv.Episode::length).average().orElse(Double.NaN);
         }
         Gae.Result gae = Gae.compute(T, n, bRew, bVal, bNextVal, bTerm, bDone, cfg.gamma, cfg.gaeLambda);
@@ -273,7 +277,7 @@ public final class Ppo {
         Update u = update(gae, actorLr, criticLr);
         long t2 = System.nanoTime();
         iteration++;
-        return new Stats(iteration, envSteps, eps.size(), epRet, epLen, u.policyLoss, u.valueLoss, u.entropy, u.approxKl,
+        return new Stats(iteration, envSteps, eps.size(), epRet, epSuccess, epLen, u.policyLoss, u.valueLoss, u.entropy, u.approxKl,
                 u.clipFraction, explainedVariance(bVal, gae.returns()), u.firstRatioDev, u.drift, actorLr, criticLr,
                 u.gradNorm, u.minibatches, u.klStopped, u.extraLoss, envs.instabilities() - instabilitiesBefore,
                 (t1 - t0) / 1e9, (t2 - t1) / 1e9);

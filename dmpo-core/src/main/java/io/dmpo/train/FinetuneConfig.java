@@ -1,5 +1,6 @@
 package io.dmpo.train;
 
+import io.dmpo.env.SuccessReward;
 import io.dmpo.rl.BehaviorCloning;
 import io.dmpo.rl.NoisyChainPolicy;
 import io.dmpo.rl.PpoConfig;
@@ -9,13 +10,13 @@ import java.util.Map;
 
 /**
  * Stage-2 settings (docs/algorithms.md: "Stage 2", "Reference defaults"), read strictly from a config file ({@link ConfigMap}). Sections: top level
- * ({@code init}, env, seed, threads, envs, iterations, budget_minutes), {@code chain} (K and the noise network),
+ * ({@code init}, env, seed, threads, envs, iterations, budget_minutes, success_reward), {@code chain} (K and the noise network),
  * {@code critic}, {@code ppo}, {@code bc} and {@code eval}. PPO's rollout length counts policy decisions (action
  * chunks) per env; γ applies per chunk. Defaults are configs/hopper/finetune-dmpo.yaml's (the release's settings
  * scaled to 2 cores, see that file).
  */
 public record FinetuneConfig(String init, String env, long seed, int threads, int envs, int iterations, double budgetMinutes,
-                             int chainSteps, NoisyChainPolicy.Noise noise, NoisyChainPolicy.Normalization normalization,
+                             SuccessReward successReward, int chainSteps, NoisyChainPolicy.Noise noise, NoisyChainPolicy.Normalization normalization,
                              int[] criticHidden, PpoConfig ppo, BehaviorCloning.Schedule bc, int evalEvery, int evalEpisodes,
                              Map<String, Object> resolved) {
 
@@ -47,6 +48,8 @@ public record FinetuneConfig(String init, String env, long seed, int threads, in
         long seed = c.longInteger("seed", 0);
         int threads = c.integer("threads", 2), envs = c.integer("envs", 10), iterations = c.integer("iterations", 500);
         double budget = c.number("budget_minutes", 0);
+        // how a sparse-success task pays the training envs' reward (evaluations count successes either way)
+        SuccessReward successReward = SuccessReward.of(c.string("success_reward", SuccessReward.FIRST.key()));
         ConfigMap ch = c.section("chain");
         int steps = ch.integer("steps", 1);
         NoisyChainPolicy.Noise noise = new NoisyChainPolicy.Noise(ch.number("sigma_min", 0.05), ch.number("sigma_max", 0.12),
@@ -79,7 +82,7 @@ public record FinetuneConfig(String init, String env, long seed, int threads, in
         } catch (IllegalArgumentException ex) {
             throw new IllegalArgumentException("ppo: " + ex.getMessage());
         }
-        return new FinetuneConfig(init, env, seed, threads, envs, iterations, budget, steps, noise, normalization, critic, ppo,
+        return new FinetuneConfig(init, env, seed, threads, envs, iterations, budget, successReward, steps, noise, normalization, critic, ppo,
                 bc, evalEvery, evalEpisodes, c.resolved());
     }
 

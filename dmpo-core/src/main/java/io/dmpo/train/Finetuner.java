@@ -2,6 +2,7 @@ package io.dmpo.train;
 
 import io.dmpo.env.ActionChunking;
 import io.dmpo.env.Env;
+import io.dmpo.env.SuccessReward;
 import io.dmpo.env.VectorEnv;
 import io.dmpo.eval.Evaluator;
 import io.dmpo.io.AtomicFiles;
@@ -32,7 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.IntFunction;
+import java.util.function.Function;
 
 /**
  * Stage-2 fine-tuning (docs/algorithms.md, "Stage 2"): the pre-trained flow policy becomes a {@link NoisyChainPolicy} of K steps, a fresh
@@ -60,24 +61,26 @@ public final class Finetuner {
 
     private final FinetuneConfig cfg;
     private final FlowPolicy init;
-    private final IntFunction<? extends Env> makeEnv;
+    private final Function<SuccessReward, ? extends Env> makeEnv;
     private final Map<String, Object> provenance;
     private final PrintStream log;
     private final boolean successReward;
 
     /** As below, for a task whose reward is not a sparse success. */
-    public Finetuner(FinetuneConfig cfg, FlowPolicy init, IntFunction<? extends Env> makeEnv, Map<String, Object> provenance,
+    public Finetuner(FinetuneConfig cfg, FlowPolicy init, Function<SuccessReward, ? extends Env> makeEnv, Map<String, Object> provenance,
                      PrintStream log) {
         this(cfg, init, makeEnv, provenance, log, false);
     }
 
     /**
      * {@code init}: the pre-trained policy (its actor is copied; the copy is trained, the original is the frozen BC
-     * reference); {@code makeEnv}: the task's env, one per index (wrapped here in action chunking);
-     * {@code successReward}: the task's reward is a sparse success (1 on success, which ends the episode), so every
-     * evaluation also records its success rate ± stderr ({@code eval_success_rate}: the mean return).
+     * reference); {@code makeEnv}: a new env of the task paying the given reward — the training envs (wrapped here in
+     * action chunking) pay the config's {@code success_reward}, the evaluation envs {@link SuccessReward#FIRST};
+     * {@code successReward}: the task's reward is a sparse success, so every evaluation also records its success rate
+     * ± stderr ({@code eval_success_rate}: the mean return of its first-success episodes) and every iteration the
+     * fraction of its finished rollout episodes that succeeded.
      */
-    public Finetuner(FinetuneConfig cfg, FlowPolicy init, IntFunction<? extends Env> makeEnv, Map<String, Object> provenance,
+    public Finetuner(FinetuneConfig cfg, FlowPolicy init, Function<SuccessReward, ? extends Env> makeEnv, Map<String, Object> provenance,
                      PrintStream log, boolean successReward) {
         this.successReward = successReward;
         if (init.spec().condSteps() != 1) throw new IllegalArgumentException("fine-tuning supports cond_steps 1, the policy has " + init.spec().condSteps());
@@ -98,7 +101,7 @@ public final class Finetuner {
 
     private Env chunked(int i) {
         FlowPolicy.Spec s = init.spec();
-        return new ActionChunking(makeEnv.apply(i), s.horizon(), s.actSteps());
+        return new ActionChunking(makeEnv.apply(cfg.successReward()), s.horizon(), s.actSteps());
     }
 
     public Result run(Path dir, boolean resume) throws IOException {
@@ -115,7 +118,8 @@ public final class Finetuner {
         int threads = Math.min(cfg.threads(), cfg.envs());
         List<Env> evalEnvs = new ArrayList<>();
         try (VectorEnv envs = VectorEnv.of(cfg.envs(), threads, this::chunked)) {
-            for (int i = 0; i < cfg.evalEpisodes(); i++) evalEnvs.add(makeEnv.apply(i)); // the evaluator executes the chunks
+            // the evaluator executes the chunks; first-success envs end a solved episode early and count the same successes
+            for (int i = 0; i < cfg.evalEpisodes(); i++) evalEnvs.add(makeEnv.apply(SuccessReward.FIRST));
             io.dmpo.env.ObservationSpec envObs = envs.env(0).observationSpec();
             if (!envObs.equals(spec.observation()) || envs.actDim() != chain.actDim()) {
                 throw new IllegalArgumentException(String.format(Locale.ROOT, "the policy (observation %s, chunk %d) does not fit env '%s' "
@@ -212,9 +216,9 @@ public final class Finetuner {
                     });
                     run.retain(KEPT_CHECKPOINTS);
                 }
-                if (s.episodes() > 0) lastReturn = s.episodeReturn();
+                if (s.episodes() > 0) lastReturn = successReward ? s.episodeSuccess() : s.episodeReturn();
                 bar.update(s.iteration(), String.format(Locale.ROOT,
-                        successReward ? "%.2fM steps | ret %7.3f | success %5.3f | kl %.4f clip %.3f ev %.2f | σ %.3f | bc %.4f"
+                        successReward ? "%.2fM steps | train success %5.3f | eval %5.3f | kl %.4f clip %.3f ev %.2f | σ %.3f | bc %.4f"
                                 : "%.2fM steps | ret %7.1f | eval %7.1f | kl %.4f clip %.3f ev %.2f | σ %.3f | bc %.4f",
                         s.envSteps() / 1e6, lastReturn, lastEval, s.approxKl(), s.clipFraction(), s.explainedVariance(),
                         sigma[0], s.extraLoss()), evalNow);

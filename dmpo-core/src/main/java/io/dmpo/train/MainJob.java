@@ -3,6 +3,7 @@ package io.dmpo.train;
 import io.dmpo.data.Dataset;
 import io.dmpo.data.Datasets;
 import io.dmpo.env.Env;
+import io.dmpo.env.SuccessReward;
 import io.dmpo.eval.Evaluator;
 import io.dmpo.io.AtomicFiles;
 import io.dmpo.io.Json;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.function.IntFunction;
 
 /**
  * The whole method end to end on one task inside a wall-clock budget (what {@code dmpo run} runs): pre-train with the
@@ -117,17 +117,17 @@ public final class MainJob {
     private final Map<String, Object> pretrainConfig, finetuneConfig;
     private final String pretrainSource, finetuneSource;
     private final Function<String, Path> resolveData;
-    private final IntFunction<? extends Env> makeEnv;
+    private final Function<SuccessReward, ? extends Env> makeEnv;
     private final int obsDim, actDim;
     private final PrintStream log;
 
     /**
      * {@code pretrainConfig} / {@code finetuneConfig}: the task's Stage-1 and Stage-2 configs as read (their seed,
      * threads, epochs and budget are set here from the settings and the plan); {@code resolveData}: where a config's
-     * {@code data} path lies; {@code makeEnv}: the task's state env (observations of {@code obsDim}, actions of {@code actDim}).
+     * {@code data} path lies; {@code makeEnv}: the task's state env paying the given reward (observations of {@code obsDim}, actions of {@code actDim}).
      */
     public MainJob(Settings settings, Map<String, Object> pretrainConfig, String pretrainSource, Map<String, Object> finetuneConfig,
-                   String finetuneSource, Function<String, Path> resolveData, IntFunction<? extends Env> makeEnv, int obsDim,
+                   String finetuneSource, Function<String, Path> resolveData, Function<SuccessReward, ? extends Env> makeEnv, int obsDim,
                    int actDim, PrintStream log) {
         this.settings = settings;
         this.pretrainConfig = pretrainConfig;
@@ -173,12 +173,12 @@ public final class MainJob {
         AtomicFiles.writeString(dir.resolve("run.json"), Json.write(record) + "\n");
         log.printf(Locale.ROOT, "dmpo run: %s, budget %.1f min: pre-training %d epochs, then fine-tuning at K = 1 until the budget%n",
                 settings.task(), settings.budgetMinutes(), plan.pretrainEpochs());
-        Pretrainer.Result pre = new Pretrainer(pc, data, prov, log, makeEnv, settings.successReward()).run(dir.resolve("pretrain"), false);
+        Pretrainer.Result pre = new Pretrainer(pc, data, prov, log, i -> makeEnv.apply(SuccessReward.FIRST), settings.successReward()).run(dir.resolve("pretrain"), false);
         FlowPolicy pretrained = PolicyFile.load(pre.policy());
 
         List<Env> envs = new ArrayList<>();
         try {
-            for (int i = 0; i < EVAL_ENVS; i++) envs.add(makeEnv.apply(i));
+            for (int i = 0; i < EVAL_ENVS; i++) envs.add(makeEnv.apply(SuccessReward.FIRST));
             Map<Integer, Evaluator.Episodes> before = new LinkedHashMap<>();
             Map<Integer, Double> latency = new LinkedHashMap<>();
             double[][] history = {envs.get(0).reset(EVAL_SEED)};

@@ -4,6 +4,7 @@ import io.dmpo.env.ObservationSpec;
 
 import io.dmpo.env.Env;
 import io.dmpo.env.StepResult;
+import io.dmpo.env.SuccessReward;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,7 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Robot-arm manipulation with RoboMimic's semantics on our own arm ({@code tasks/arm/scene.xml}): a 7-d
  * end-effector action through {@link ArmController} at 20 Hz (25 physics steps of 2 ms), a sparse reward of 1 on
- * success, success ends the episode, horizon {@link ArmTask#horizon}. Observations, by {@link Camera}:
+ * success, success ends the episode, horizon {@link ArmTask#horizon} — or, with {@link SuccessReward#EVERY_STEP},
+ * robosuite's reward: 1 at every solved step, the episode running to its horizon. Observations, by {@link Camera}:
  * <ul>
  *   <li>state (no camera): object 10 (position 3, quaternion 4 (w, x, y, z), object − end-effector 3) then
  *       proprioception 9 → 19 values;</li>
@@ -40,10 +42,17 @@ public final class ArmEnv implements Env {
     private final int cameraId, objectBody, handBody, gripSite, objectQpos, fingerLeft, fingerRight;
     private SplittableRandom rng;
     private int elapsed;
+    private final SuccessReward reward;
     private boolean needsReset = true, success;
 
+    /** An env paying {@link SuccessReward#FIRST}: 1 on success, which ends the episode. */
     public ArmEnv(ArmTask task, Camera camera) {
+        this(task, camera, SuccessReward.FIRST);
+    }
+
+    public ArmEnv(ArmTask task, Camera camera, SuccessReward reward) {
         this.task = task;
+        this.reward = java.util.Objects.requireNonNull(reward, "reward");
         this.camera = camera;
         this.model = model(task);
         this.data = model.makeData();
@@ -181,9 +190,10 @@ public final class ArmEnv implements Env {
         data.forward(false); // positions of the new state, for the observation, the image and the success test
         elapsed++;
         success = task.succeeded(this);
-        boolean truncated = !success && elapsed >= task.horizon;
-        if (success || truncated) needsReset = true;
-        return new StepResult(observe(), success ? 1.0 : 0.0, success, truncated);
+        boolean terminated = success && reward == SuccessReward.FIRST;
+        boolean truncated = !terminated && elapsed >= task.horizon;
+        if (terminated || truncated) needsReset = true;
+        return new StepResult(observe(), success ? 1.0 : 0.0, terminated, truncated);
     }
 
     /** The observation of the current state (see the class comment). */

@@ -2,6 +2,7 @@ package io.dmpo.mujoco;
 
 import io.dmpo.env.Env;
 import io.dmpo.env.ObservationSpec;
+import io.dmpo.env.SuccessReward;
 import io.dmpo.policy.FlowPolicy;
 
 import java.nio.file.Path;
@@ -107,6 +108,19 @@ public final class Tasks {
             return maker.apply(camera);
         }
 
+        /**
+         * A new env paying {@code reward}; {@link SuccessReward#EVERY_STEP} exists for the sparse-success
+         * (manipulation) tasks only.
+         */
+        public Env make(Camera camera, SuccessReward reward) {
+            if (reward == SuccessReward.FIRST) return make(camera);
+            if (kind != Kind.MANIPULATION) {
+                throw new IllegalArgumentException("success_reward " + reward.key() + " applies to the manipulation tasks; '" + name
+                        + "' has a dense reward");
+            }
+            return new ArmEnv(ArmTask.of(name), camera, reward);
+        }
+
         /** A new env with state observations. */
         public Env make() {
             return make(Camera.NONE);
@@ -131,6 +145,10 @@ public final class Tasks {
     public record Setting(Task task, Camera camera) {
         public Env make() {
             return task.make(camera);
+        }
+
+        public Env make(SuccessReward reward) {
+            return task.make(camera, reward);
         }
 
         public ObservationSpec observation() {

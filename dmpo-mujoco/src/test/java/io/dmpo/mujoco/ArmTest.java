@@ -1,6 +1,7 @@
 package io.dmpo.mujoco;
 
 import io.dmpo.env.StepResult;
+import io.dmpo.env.SuccessReward;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -200,6 +201,51 @@ class ArmTest {
             }
             assertTrue(wins >= episodes - 1, task.id + ": demonstrator succeeded " + wins + "/" + episodes);
         }
+    }
+
+    /**
+     * robosuite's reward ({@link SuccessReward#EVERY_STEP}): the same trajectory as the first-success env up to its
+     * first success, which pays 1 there without ending the episode; it then pays 1 at every solved step and is
+     * truncated at the horizon exactly. Locomotion tasks (dense rewards) refuse it.
+     */
+    @Test
+    void everyStepRewardRunsASolvedEpisodeToItsHorizon() {
+        ArmTask task = ArmTask.LIFT;
+        try (ArmEnv first = new ArmEnv(task, Camera.NONE); ArmEnv every = new ArmEnv(task, Camera.NONE, SuccessReward.EVERY_STEP)) {
+            assertArrayEquals(first.reset(101), every.reset(101));
+            ScriptedDemonstrator a = new ScriptedDemonstrator(first, 0.1, 1), b = new ScriptedDemonstrator(every, 0.1, 1);
+            a.start();
+            b.start();
+            StepResult ra, rb;
+            int steps = 0;
+            do {
+                ra = first.step(a.act());
+                rb = every.step(b.act());
+                steps++;
+                assertArrayEquals(ra.obs(), rb.obs(), "step " + steps);
+                assertEquals(ra.reward(), rb.reward(), "step " + steps);
+            } while (!ra.terminated() && !ra.truncated());
+            assertTrue(ra.terminated(), "the demonstrator lifts the cube");
+            assertEquals(1.0, rb.reward());
+            assertFalse(rb.terminated() || rb.truncated(), "a success does not end an every-step episode");
+            double solvedSteps = 1;
+            while (!rb.done()) {
+                rb = every.step(b.act());
+                steps++;
+                assertTrue(rb.reward() == 0 || rb.reward() == 1, "reward " + rb.reward());
+                assertEquals(every.success() ? 1.0 : 0.0, rb.reward());
+                assertFalse(rb.terminated(), "never terminal");
+                solvedSteps += rb.reward();
+            }
+            assertEquals(task.horizon, steps, "truncated at the horizon");
+            assertTrue(rb.truncated());
+            assertTrue(solvedSteps > 10, "the lifted cube stays solved: " + solvedSteps + " solved steps");
+            StepResult end = rb;
+            assertThrows(IllegalStateException.class, () -> every.step(new double[ArmEnv.ACT_DIM]), "reset after " + end);
+        }
+        Tasks.Task hopper = Tasks.of("hopper");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> hopper.make(Camera.NONE, SuccessReward.EVERY_STEP));
+        assertTrue(e.getMessage().contains("manipulation"), e.getMessage());
     }
 
     static double distance(double[] a, double[] b) {
