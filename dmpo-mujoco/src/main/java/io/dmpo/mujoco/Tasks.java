@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -37,10 +38,10 @@ public final class Tasks {
         private final String name;
         private final Kind kind;
         private final String resource; // the locomotion model's resource, else null
-        private final Function<Camera, Env> maker;
+        private final BiFunction<Camera, SuccessReward, Env> maker;
         private volatile Facts facts;
 
-        private Task(String name, Kind kind, String resource, Function<Camera, Env> maker) {
+        private Task(String name, Kind kind, String resource, BiFunction<Camera, SuccessReward, Env> maker) {
             this.name = name;
             this.kind = kind;
             this.resource = resource;
@@ -56,7 +57,7 @@ public final class Tasks {
         private Facts facts() {
             Facts f = facts;
             if (f == null) {
-                try (Env env = maker.apply(Camera.NONE)) {
+                try (Env env = maker.apply(Camera.NONE, SuccessReward.FIRST)) {
                     f = new Facts(env.obsDim(), env.actDim(), env.dt(), env.maxEpisodeSteps());
                 }
                 facts = f;
@@ -105,7 +106,7 @@ public final class Tasks {
 
         /** A new env observing through {@code camera} ({@link Camera#NONE}: state observations). */
         public Env make(Camera camera) {
-            return maker.apply(camera);
+            return make(camera, SuccessReward.FIRST);
         }
 
         /**
@@ -113,12 +114,11 @@ public final class Tasks {
          * (manipulation) tasks only.
          */
         public Env make(Camera camera, SuccessReward reward) {
-            if (reward == SuccessReward.FIRST) return make(camera);
-            if (kind != Kind.MANIPULATION) {
+            if (reward != SuccessReward.FIRST && kind != Kind.MANIPULATION) {
                 throw new IllegalArgumentException("success_reward " + reward.key() + " applies to the manipulation tasks; '" + name
                         + "' has a dense reward");
             }
-            return new ArmEnv(ArmTask.of(name), camera, reward);
+            return maker.apply(camera, reward);
         }
 
         /** A new env with state observations. */
@@ -185,11 +185,11 @@ public final class Tasks {
     }
 
     private static Task locomotion(String name, String resource, Function<MjModel, MujocoEnv> factory) {
-        return new Task(name, Kind.LOCOMOTION, resource, camera -> withCamera(factory.apply(model(name)), camera));
+        return new Task(name, Kind.LOCOMOTION, resource, (camera, reward) -> withCamera(factory.apply(model(name)), camera));
     }
 
     private static Task manipulation(ArmTask arm) {
-        return new Task(arm.id, Kind.MANIPULATION, null, camera -> new ArmEnv(arm, camera));
+        return new Task(arm.id, Kind.MANIPULATION, null, (camera, reward) -> new ArmEnv(arm, camera, reward));
     }
 
     private static final List<Task> REGISTERED = List.of(
@@ -239,7 +239,7 @@ public final class Tasks {
             Task t = ROBOTS.get(key);
             if (t == null) {
                 model(spec); // compile now: a bad MJCF is an error here, not at the first env
-                t = new Task(spec, Kind.MJCF, null, camera -> withCamera(new MjcfEnv(spec, model(spec), mjcfFrameSkip), camera));
+                t = new Task(spec, Kind.MJCF, null, (camera, reward) -> withCamera(new MjcfEnv(spec, model(spec), mjcfFrameSkip), camera));
                 ROBOTS.put(key, t);
             }
             return t;
