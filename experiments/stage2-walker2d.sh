@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
-# Stage 2 on Walker2d (issue 9): no Walker2d data is bundled, so this makes it with the existing commands, then
-# pre-trains MeanFlow+dispersive and compares DMPO K = 1 fine-tuning with Gaussian PPO from scratch at the same env steps.
-#   1. the demonstrator (skipped when runs/expert-walker2d-s1 exists): ./dmpo expert --env walker2d --seed 1
-#   2. data/walker2d-medium.h5: 100k transitions sampled from its checkpoint iter_000140 (deterministic eval 3236;
-#      a 20k scout sampled 1627 ± 739 = 37 % of the best checkpoint's 4373, like Hopper's 35 %)
+# Stage 2 on Walker2d: pre-trains MeanFlow+dispersive on the bundled data/walker2d-medium.h5 and compares DMPO K = 1
+# fine-tuning with Gaussian PPO from scratch at the same env steps.
+#   1.-2. the data, when missing: experiments/locomotion-data.sh walker2d (the demonstrator and its checkpoint iter_000140)
 #   3. pre-training (configs/walker2d/meanflow-disp.yaml), 4. fine-tuning (configs/walker2d/finetune-dmpo.yaml:
 #      the Hopper settings) and Gaussian PPO, then the report.
 # Resumable like stage2-hopper.sh.   DMPO=<launcher> SEEDS="0" ITERATIONS=500 experiments/stage2-walker2d.sh [OUT]
@@ -16,13 +14,7 @@ iterations="${ITERATIONS:-500}"
 expert="${EXPERT:-runs/expert-walker2d-s1}"
 mkdir -p "$out"
 start=$(date +%s)
-if [ ! -f "$expert/checkpoints/iter_000140/state.json" ]; then
-  if [ -f "$expert/config.json" ]; then "$dmpo" expert --env walker2d --resume --out "$expert"; else "$dmpo" expert --env walker2d --seed 1 --out "$expert"; fi
-fi
-if [ ! -f data/walker2d-medium.h5 ]; then
-  "$dmpo" collect --policy "$expert" --env walker2d --checkpoint iter_000140 --quality medium --transitions 100000 \
-    --seed 0 --no-next-observations --out data/walker2d-medium.h5
-fi
+[ -f data/walker2d-medium.h5 ] || DMPO="$dmpo" EXPERT="$expert" experiments/locomotion-data.sh walker2d
 for seed in $seeds; do
   pre="$out/pretrain-meanflow-disp-s$seed"
   if [ ! -f "$pre/summary.json" ]; then
