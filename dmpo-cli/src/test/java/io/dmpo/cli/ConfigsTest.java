@@ -81,6 +81,28 @@ class ConfigsTest {
         assertFalse(k5.containsKey(Configs.EXTENDS));
     }
 
+    /**
+     * The Stage-1 rows of the other locomotion tasks are Hopper's settings on each task's own medium data
+     * (docs/results.md, "Locomotion data"): a change to a Hopper config reaches every task, and nothing else differs.
+     */
+    @Test
+    void locomotionStage1ConfigsAreHoppersOnTheirOwnData() {
+        for (String task : List.of("walker2d", "ant", "humanoid")) {
+            for (String algorithm : List.of("meanflow-disp", "meanflow", "reflow", "shortcut")) {
+                Path f = CONFIGS.resolve(task).resolve(algorithm + ".yaml");
+                PretrainConfig c = PretrainConfig.from(new ConfigMap(Configs.read(f, List.of()), f.toString()));
+                Path hopperFile = CONFIGS.resolve("hopper").resolve(algorithm + ".yaml");
+                PretrainConfig hopper = PretrainConfig.from(new ConfigMap(Configs.read(hopperFile, List.of()), hopperFile.toString()));
+                assertEquals(task, c.env(), f + " env");
+                assertEquals("data/" + task + "-medium.h5", c.data(), f + " data");
+                Map<String, Object> expected = new java.util.LinkedHashMap<>(hopper.resolved());
+                expected.put("env", task);
+                expected.put("data", "data/" + task + "-medium.h5");
+                assertEquals(expected, c.resolved(), f + " differs from " + hopperFile + " only in env and data");
+            }
+        }
+    }
+
     @Test
     void successRewardIsFirstUnlessSetAndNamesItsChoices() {
         Map<String, Object> base = Configs.read(CONFIGS.resolve("hopper/finetune-dmpo.yaml"), List.of());
