@@ -30,12 +30,21 @@ public final class Ppo {
     /**
      * Diagnostics of one iteration. Episode returns are raw env returns of episodes finished during the rollout;
      * {@code episodeSuccess} is the fraction of them with a positive return (a sparse-success task's success rate).
+     * {@code approxKl} averages the minibatches that ran (each measured before its step, so the first is 0);
+     * {@code stopKl} is the KL of the minibatch that ended the update early ({@code klStopped}; NaN when none did),
+     * without which an update stopped after its first minibatch would read as KL 0.
      */
     public record Stats(int iteration, long envSteps, int episodes, double episodeReturn, double episodeSuccess, double episodeLength,
                         double policyLoss, double valueLoss, double entropy, double approxKl, double clipFraction,
                         double explainedVariance, double firstRatioDeviation, double sampleLogProbDrift,
-                        double actorLr, double criticLr, double gradNorm, int minibatches, boolean klStopped,
+                        double actorLr, double criticLr, double gradNorm, int minibatches, boolean klStopped, double stopKl,
                         double extraLoss, int instabilities, double rolloutSeconds, double updateSeconds) {
+        /** The progress lines' KL: the mean, and where the KL stop ended the update, the KL that did and after how many minibatches. */
+        public String klText() {
+            return klStopped ? String.format(java.util.Locale.ROOT, "kl %.4f (stop %.4f after %d mb)", approxKl, stopKl, minibatches)
+                    : String.format(java.util.Locale.ROOT, "kl %.4f", approxKl);
+        }
+
         /** Every field under its snake_case name ({@code envSteps} → {@code env_steps}), in declaration order (a metrics line). */
         public java.util.Map<String, Object> toMap() {
             java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
@@ -279,13 +288,13 @@ public final class Ppo {
         iteration++;
         return new Stats(iteration, envSteps, eps.size(), epRet, epSuccess, epLen, u.policyLoss, u.valueLoss, u.entropy, u.approxKl,
                 u.clipFraction, explainedVariance(bVal, gae.returns()), u.firstRatioDev, u.drift, actorLr, criticLr,
-                u.gradNorm, u.minibatches, u.klStopped, u.extraLoss, envs.instabilities() - instabilitiesBefore,
+                u.gradNorm, u.minibatches, u.klStopped, u.stopKl, u.extraLoss, envs.instabilities() - instabilitiesBefore,
                 (t1 - t0) / 1e9, (t2 - t1) / 1e9);
     }
 
     private record Update(double policyLoss, double valueLoss, double entropy, double approxKl, double clipFraction,
                           double firstRatioDev, double drift, double gradNorm, int minibatches, boolean klStopped,
-                          double extraLoss) {}
+                          double stopKl, double extraLoss) {}
 
     private Update update(Gae.Result gae, double actorLr, double criticLr) {
         int len = bLogp.length, mb = cfg.minibatchSize;
@@ -307,6 +316,7 @@ public final class Ppo {
         double sPg = 0, sV = 0, sEnt = 0, sKl = 0, sClip = 0, sNorm = 0, sExtra = 0, firstDev = Double.NaN;
         int count = 0;
         boolean stop = false;
+        double stopKl = Double.NaN;
         for (int epoch = 0; epoch < cfg.epochs && !stop; epoch++) {
             for (int k = len - 1; k > 0; k--) { // Fisher–Yates
                 int j = rng.nextInt(k + 1);
@@ -339,6 +349,7 @@ public final class Ppo {
                 }
                 if (cfg.targetKl > 0 && L.approxKl() > cfg.targetKl) { // stops the rest of the update, all epochs
                     stop = true;
+                    stopKl = L.approxKl();
                     break;
                 }
                 Schedules.zeroGrad(allParams);
@@ -366,7 +377,7 @@ public final class Ppo {
             }
         }
         int c = Math.max(1, count);
-        return new Update(sPg / c, sV / c, sEnt / c, sKl / c, sClip / c, firstDev, drift, sNorm / c, count, stop, sExtra / c);
+        return new Update(sPg / c, sV / c, sEnt / c, sKl / c, sClip / c, firstDev, drift, sNorm / c, count, stop, stopKl, sExtra / c);
     }
 
     static void normalizeInPlace(float[] x) {

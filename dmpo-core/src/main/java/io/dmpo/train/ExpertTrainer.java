@@ -126,8 +126,8 @@ public final class ExpertTrainer {
                     if (s.episodes() > 0) lastReturn = s.episodeReturn();
                     long done = s.iteration() - run.startIteration();
                     bar.update(s.iteration(), String.format(Locale.ROOT,
-                            "%.2fM steps | ret %7.1f | eval %7.1f (best %7.1f) | kl %.4f clip %.3f ev %.2f | %.0f sps",
-                            s.envSteps() / 1e6, lastReturn, lastEval, run.bestScore(), s.approxKl(), s.clipFraction(),
+                            "%.2fM steps | ret %7.1f | eval %7.1f (best %7.1f) | %s clip %.3f ev %.2f | %.0f sps",
+                            s.envSteps() / 1e6, lastReturn, lastEval, run.bestScore(), s.klText(), s.clipFraction(),
                             s.explainedVariance(), done * (double) perIter / Math.max(1e-9, bar.elapsed())), evalNow);
                 }
             } catch (TrainingDiverged e) {

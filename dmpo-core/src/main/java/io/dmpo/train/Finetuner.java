@@ -218,9 +218,9 @@ public final class Finetuner {
                 }
                 if (s.episodes() > 0) lastReturn = successReward ? s.episodeSuccess() : s.episodeReturn();
                 bar.update(s.iteration(), String.format(Locale.ROOT,
-                        successReward ? "%.2fM steps | train success %5.3f | eval %5.3f | kl %.4f clip %.3f ev %.2f | σ %.3f | bc %.4f"
-                                : "%.2fM steps | ret %7.1f | eval %7.1f | kl %.4f clip %.3f ev %.2f | σ %.3f | bc %.4f",
-                        s.envSteps() / 1e6, lastReturn, lastEval, s.approxKl(), s.clipFraction(), s.explainedVariance(),
+                        successReward ? "%.2fM steps | train success %5.3f | eval %5.3f | %s clip %.3f ev %.2f | σ %.3f | bc %.4f"
+                                : "%.2fM steps | ret %7.1f | eval %7.1f | %s clip %.3f ev %.2f | σ %.3f | bc %.4f",
+                        s.envSteps() / 1e6, lastReturn, lastEval, s.klText(), s.clipFraction(), s.explainedVariance(),
                         sigma[0], s.extraLoss()), evalNow);
                 if (last && s.iteration() < cfg.iterations()) {
                     stoppedByBudget = true;

@@ -89,10 +89,14 @@ class PpoTest {
             assertEquals(32, calls[0]);
             assertEquals(0.5, full.extraLoss(), 1e-12);
             assertTrue(!full.klStopped());
+            assertTrue(Double.isNaN(full.stopKl()), "no stop, no stop KL");
             cfg.targetKl = 1e-12; // the first minibatch has KL 0; any later one exceeds this: stop everything
             Ppo.Stats stopped = ppo.iterate();
             assertTrue(stopped.klStopped());
             assertEquals(1, stopped.minibatches(), "the stop ends all remaining epochs, not just one");
+            assertEquals(0, stopped.approxKl(), "the mean covers the minibatches that ran: the first, at KL 0");
+            assertTrue(stopped.stopKl() > cfg.targetKl, "the KL that stopped the update is reported: " + stopped.stopKl());
+            assertTrue(stopped.klText().contains("stop") && stopped.klText().contains("after 1 mb"), stopped.klText());
         }
     }
 
