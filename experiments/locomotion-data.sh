@@ -40,7 +40,8 @@ if [ -z "$checkpoint" ]; then
     scout="$expert/scout/$c.h5"
     [ -f "$scout" ] || "$dmpo" collect --policy "$expert" --env "$task" --checkpoint "$c" --quality medium \
       --transitions 20000 --seed 0 --no-next-observations --out "$scout" >/dev/null
-    fraction=$("$dmpo" dataset info "$scout" --json | grep -o '"fraction_of_expert_eval":[-0-9.eE+]*' | cut -d: -f2)
+    fraction=$("$dmpo" dataset info "$scout" --json | grep -o '"fraction_of_expert_eval":[-0-9.eE+]*' | cut -d: -f2 || true)
+    [ -n "$fraction" ] || { echo "locomotion-data: $scout records no fraction_of_expert_eval (delete it to scout again)" >&2; exit 1; }
     echo "   scout $c: sampled return / best evaluation = $fraction"
     if awk -v f="$fraction" 'BEGIN { exit !(f >= 1 / 3) }'; then checkpoint="$c"; break; fi
   done
