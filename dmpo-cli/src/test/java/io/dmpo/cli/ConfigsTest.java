@@ -103,6 +103,47 @@ class ConfigsTest {
         }
     }
 
+    /**
+     * A locomotion task's Stage-2 variants (K = 5, ReinFlow K = 4) change the task's own DMPO fine-tuning config
+     * exactly as Hopper's variants change Hopper's (experiments/stage2-locomotion.sh compares the same methods on
+     * every task), and each task's DMPO config runs on that task.
+     */
+    @Test
+    void locomotionStage2VariantsDifferFromTheirTasksDmpoAsHoppersDo() {
+        FinetuneConfig hopperBase = finetune(CONFIGS.resolve("hopper/finetune-dmpo.yaml"));
+        for (String task : List.of("walker2d", "ant", "humanoid")) {
+            FinetuneConfig base = finetune(CONFIGS.resolve(task).resolve("finetune-dmpo.yaml"));
+            assertEquals(task, base.resolved().get("env"), task + " finetune-dmpo env");
+            for (String variant : List.of("finetune-dmpo-k5", "finetune-reinflow-k4")) {
+                Map<String, Object> hopperDelta = delta(hopperBase.resolved(), finetune(CONFIGS.resolve("hopper").resolve(variant + ".yaml")).resolved());
+                Map<String, Object> delta = delta(base.resolved(), finetune(CONFIGS.resolve(task).resolve(variant + ".yaml")).resolved());
+                assertFalse(hopperDelta.isEmpty(), variant);
+                assertEquals(hopperDelta, delta, task + "/" + variant + " changes its base as hopper/" + variant + " does");
+            }
+        }
+    }
+
+    private static FinetuneConfig finetune(Path f) {
+        return FinetuneConfig.from(new ConfigMap(Configs.read(f, List.of()), f.toString()));
+    }
+
+    /** The leaves of {@code variant} that differ from {@code base}, as dotted key → value. */
+    private static Map<String, Object> delta(Map<String, Object> base, Map<String, Object> variant) {
+        Map<String, Object> out = new java.util.TreeMap<>();
+        flatten("", base, variant, out);
+        return out;
+    }
+
+    private static void flatten(String prefix, Map<?, ?> base, Map<?, ?> variant, Map<String, Object> out) {
+        java.util.Set<Object> keys = new java.util.LinkedHashSet<>(base.keySet());
+        keys.addAll(variant.keySet());
+        for (Object k : keys) {
+            Object b = base.get(k), v = variant.get(k);
+            if (b instanceof Map<?, ?> bm && v instanceof Map<?, ?> vm) flatten(prefix + k + ".", bm, vm, out);
+            else if (!java.util.Objects.equals(b, v)) out.put(prefix + k, v);
+        }
+    }
+
     @Test
     void successRewardIsFirstUnlessSetAndNamesItsChoices() {
         Map<String, Object> base = Configs.read(CONFIGS.resolve("hopper/finetune-dmpo.yaml"), List.of());

@@ -3,9 +3,15 @@ package io.dmpo.sweep;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.dmpo.cli.Configs;
+import io.dmpo.train.ConfigMap;
+import io.dmpo.train.FinetuneConfig;
+import io.dmpo.train.PretrainConfig;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -76,6 +82,31 @@ class GridTest {
         for (String[] c : cases) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Grid.read(grid(c[0]), home), c[0]);
             assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
+        }
+    }
+
+    /**
+     * Every bundled grid (experiments/*.yaml with a grid's keys) expands, and every cell's config with the cell's
+     * assignments reads strictly — a typo in an axis key or value fails here, not an hour into a sweep.
+     */
+    @Test
+    void everyBundledGridsCellsReadAsConfigs() throws Exception {
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        List<Path> grids;
+        try (Stream<Path> s = Files.list(repo.resolve("experiments"))) {
+            grids = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+        }
+        assertTrue(grids.size() >= 5, grids.toString());
+        for (Path file : grids) {
+            Grid g = Grid.read(file, repo);
+            assertFalse(g.cells().isEmpty(), file.toString());
+            for (Grid.Cell c : g.cells()) {
+                String where = file.getFileName() + " " + c.name();
+                PretrainConfig.from(new ConfigMap(Configs.read(Path.of(c.config()), c.sets()), where));
+                if (c.finetune() != null) {
+                    FinetuneConfig.from(new ConfigMap(Configs.read(repo.resolve(c.finetune().config()), c.finetune().sets()), where + " finetune"));
+                }
+            }
         }
     }
 }
