@@ -46,6 +46,30 @@ public final class Dispersive {
         public boolean active() {
             return kind != Kind.NONE && weight > 0;
         }
+
+        /** The configs' reference setting (docs/algorithms.md, "Stage 1 losses"): InfoNCE-L2, λ 0.5, τ 0.5, distances / D. */
+        public boolean isReference() {
+            return kind == Kind.INFONCE_L2 && weight == 0.5 && temperature == 0.5 && divideByDim;
+        }
+
+        /**
+         * The form and the parameters it uses, for report rows ({@code InfoNCE-L2 λ0.1 τ0.5}, {@code hinge λ0.9 m1},
+         * {@code covariance λ0.5}); InfoNCE-L2 without the division by D ends in {@code /τ}.
+         */
+        public String describe() {
+            String w = " λ" + compact(weight);
+            return switch (kind) {
+                case NONE -> "none";
+                case INFONCE_L2 -> "InfoNCE-L2" + w + " τ" + compact(temperature) + (divideByDim ? "" : " /τ");
+                case INFONCE_COSINE -> "InfoNCE-cosine" + w + " τ" + compact(temperature);
+                case HINGE -> "hinge" + w + " m" + compact(margin);
+                case COVARIANCE -> "covariance" + w;
+            };
+        }
+
+        private static String compact(double v) {
+            return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+        }
     }
 
     /** The loss value and dL/dh ([B, D], unweighted by λ). */

@@ -18,14 +18,19 @@ public interface FlowObjective {
     /** The dispersive regularizer (inactive: none). */
     Dispersive.Options dispersive();
 
-    /** The method's label in reports and tables: the algorithm, and whether dispersion is on. */
+    /**
+     * The method's label in reports and tables: the algorithm, and whether dispersion is on — "+disp" for the
+     * reference dispersive setting, else the form and its parameters ("MeanFlow+hinge λ0.9 m1"), so a study over
+     * forms and weights gets one row per setting.
+     */
     default String label() {
-        boolean disp = dispersive().active();
+        Dispersive.Options d = dispersive();
+        String disp = !d.active() ? "" : d.isReference() ? "+disp" : "+" + d.describe();
         return switch (name()) {
-            case "meanflow" -> disp ? "MeanFlow+disp (DMPO)" : "MeanFlow (MP1)";
-            case "reflow" -> disp ? "ReFlow+disp" : "ReFlow";
-            case "shortcut" -> disp ? "ShortCut+disp" : "ShortCut";
-            default -> name() + (disp ? "+disp" : "");
+            case "meanflow" -> disp.isEmpty() ? "MeanFlow (MP1)" : disp.equals("+disp") ? "MeanFlow+disp (DMPO)" : "MeanFlow" + disp;
+            case "reflow" -> "ReFlow" + disp;
+            case "shortcut" -> "ShortCut" + disp;
+            default -> name() + disp;
         };
     }
 

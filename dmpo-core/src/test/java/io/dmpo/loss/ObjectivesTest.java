@@ -178,4 +178,24 @@ class ObjectivesTest {
         double scale = Math.max(1e-4, Math.max(Math.abs(analytic), Math.abs(numeric)));
         assertTrue(Math.abs(analytic - numeric) <= 1e-2 * scale, what + ": analytic " + analytic + " vs numeric " + numeric);
     }
+
+    /** Report rows: the reference dispersion reads "+disp", any other setting names its form and parameters. */
+    @Test
+    void labelsNameTheDispersiveSettingUnlessItIsTheReference() {
+        java.util.function.BiFunction<String, Dispersive.Options, String> label = (name, d) -> new FlowObjective() {
+            public String name() { return name; }
+            public Dispersive.Options dispersive() { return d; }
+            public Terms apply(MeanFlowActor a, Tensor o, Tensor x, SplittableRandom r, boolean b) { throw new AssertionError(); }
+        }.label();
+        Dispersive.Options reference = new Dispersive.Options(Dispersive.Kind.INFONCE_L2, 0.5, 0.5, 1, true);
+        assertEquals("MeanFlow+disp (DMPO)", label.apply("meanflow", reference));
+        assertEquals("MeanFlow (MP1)", label.apply("meanflow", Dispersive.Options.OFF));
+        assertEquals("MeanFlow (MP1)", label.apply("meanflow", new Dispersive.Options(Dispersive.Kind.HINGE, 0, 0.5, 1, true)));
+        assertEquals("ReFlow+disp", label.apply("reflow", reference));
+        assertEquals("MeanFlow+InfoNCE-L2 λ0.1 τ0.5", label.apply("meanflow", new Dispersive.Options(Dispersive.Kind.INFONCE_L2, 0.1, 0.5, 1, true)));
+        assertEquals("MeanFlow+InfoNCE-L2 λ0.5 τ0.5 /τ", label.apply("meanflow", new Dispersive.Options(Dispersive.Kind.INFONCE_L2, 0.5, 0.5, 1, false)));
+        assertEquals("MeanFlow+InfoNCE-cosine λ0.9 τ0.25", label.apply("meanflow", new Dispersive.Options(Dispersive.Kind.INFONCE_COSINE, 0.9, 0.25, 1, true)));
+        assertEquals("ShortCut+hinge λ0.5 m2", label.apply("shortcut", new Dispersive.Options(Dispersive.Kind.HINGE, 0.5, 0.5, 2, true)));
+        assertEquals("MeanFlow+covariance λ1", label.apply("meanflow", new Dispersive.Options(Dispersive.Kind.COVARIANCE, 1.0, 0.5, 1, true)));
+    }
 }
