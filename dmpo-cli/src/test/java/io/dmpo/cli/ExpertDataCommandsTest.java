@@ -70,6 +70,13 @@ class ExpertDataCommandsTest {
         assertEquals(0, r.code(), r.err());
         assertEquals(4, metrics(c).size());
         assertEquals(List.of(1.0, 2.0, 3.0, 4.0), metrics(c).stream().map(m -> ((Number) m.get("iteration")).doubleValue()).toList());
+        // resuming a finished run trains nothing and keeps its summary (the last evaluation is the recorded one)
+        String summary = Files.readString(c.resolve("summary.json"));
+        assertTrue(((Number) json(summary).get("last_eval_return")).doubleValue() > 0, summary);
+        r = run(expert(c, 2048, "--resume"));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(4, metrics(c).size());
+        assertEquals(summary, Files.readString(c.resolve("summary.json")));
 
         Path h5 = tmp.resolve("d.h5");
         r = run("collect", "--policy", a.toString(), "--env", "hopper", "--transitions", "300", "--quality", "expert", "--out", h5.toString());

@@ -106,7 +106,10 @@ public final class ExpertTrainer {
                     cfg.env(), cfg.envs(), cfg.ppo().rolloutSteps, totalIters, Nets.paramCount(policy.params()),
                     Nets.paramCount(critic.params()), dir);
             Progress bar = new Progress(totalIters, ppo.iteration(), log);
-            double lastEval = Double.NaN, lastReturn = Double.NaN;
+            // a resumed run's last evaluation so far is the recorded one (resuming a finished run evaluates nothing)
+            double lastEval = run.evals().stream().reduce((x, y) -> y)
+                    .map(e -> ((Number) e.getOrDefault("eval_return", Double.NaN)).doubleValue()).orElse(Double.NaN);
+            double lastReturn = Double.NaN;
             long evalSeed = cfg.seed() + EVAL_SEED_OFFSET;
             try {
                 while (ppo.iteration() < totalIters) {
