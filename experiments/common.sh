@@ -13,3 +13,13 @@ pretrain_once() {
     "$dmpo" pretrain --config "$config" --seed "$seed" --out "$run"
   fi
 }
+
+# Gaussian-PPO (dmpo expert) flags a task needs beyond CleanRL's settings, for its demonstrator and for the
+# from-scratch baseline alike. Humanoid: with CleanRL's settings the evaluation stalls at ~600-760 while each update's
+# KL grows past 2; a KL stop at 0.05 and an initial σ of e^-1 (Humanoid's action box is ±0.4) learn it
+# (docs/results.md, "Locomotion data").
+expert_flags() {
+  case "$1" in
+    humanoid) echo "--target-kl 0.05 --log-std-init -1" ;;
+  esac
+}

@@ -5,7 +5,7 @@
 #   dmpo-k5        the same policy as a K = 5 chain                                       (finetune-dmpo-k5.yaml)
 #   dmpo-k1-nobc   DMPO without BC regularization (the paper's App. A.3.2 ablation)        (finetune-dmpo-nobc.yaml)
 #   reinflow-k4    ReinFlow-style: the ReFlow policy as a K = 4 chain, no BC               (finetune-reinflow-k4.yaml)
-#   gaussian-ppo   Gaussian PPO from scratch (dmpo expert, 8 envs) at the same env steps
+#   gaussian-ppo   Gaussian PPO from scratch (dmpo expert, 8 envs; the demonstrator's settings) at the same env steps
 # Pre-trained policies come from the task's Stage-1 grid (`./dmpo sweep --grid experiments/stage1-TASK.yaml`, run
 # directories TASK-<config>-s<seed> under runs/sweep-stage1-TASK); a missing one is pre-trained here from
 # configs/TASK/<config>.yaml. The data file must exist (experiments/locomotion-data.sh TASK).
@@ -53,7 +53,7 @@ for seed in $seeds; do     # seed-major: a partial run still compares every meth
     case "$method" in
       gaussian-ppo)
         if [ -f "$run/config.json" ]; then "$dmpo" expert --env "$task" --resume --out "$run" --steps $(( iterations * 2000 )); else
-          "$dmpo" expert --env "$task" --seed "$seed" --steps $(( iterations * 2000 )) --envs 8 --threads 2 --eval-every 10 --eval-episodes 10 --out "$run"; fi ;;
+          "$dmpo" expert --env "$task" --seed "$seed" --steps $(( iterations * 2000 )) --envs 8 --threads 2 --eval-every 10 --eval-episodes 10 $(expert_flags "$task") --out "$run"; fi ;;
       *)
         case "$method" in
           reinflow-k4) init=$(pretrained reflow "$seed"); cfg=finetune-reinflow-k4 ;;
