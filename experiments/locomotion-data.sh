@@ -11,14 +11,10 @@ cd "$(dirname "$0")/.."
 task="${1:?usage: experiments/locomotion-data.sh TASK}"
 dmpo="${DMPO:-./dmpo}"
 case "$task" in
-  hopper|walker2d|halfcheetah|ant) expert_flags=() ;;
-  # Humanoid with CleanRL's settings stalls: eval ~600-760 through 2.6M env steps while each update's KL grew to 2.8
-  # (clip fraction 0.88), the known plateau of that PPO on Humanoid. A KL stop at 0.05 and an initial σ of e^-1
-  # (the unit-σ Gaussian is 2.5x wider than Humanoid's ±0.4 action box) evaluated 6107 at 1.9M env steps
-  # (docs/results.md, "Locomotion data").
-  humanoid) expert_flags=(--target-kl 0.05 --log-std-init -1) ;;
+  hopper|walker2d|halfcheetah|ant|humanoid) ;;
   *) echo "locomotion-data: '$task' is not a locomotion task (hopper, walker2d, halfcheetah, ant, humanoid)" >&2; exit 2 ;;
 esac
+source experiments/common.sh # expert_flags: what a task's Gaussian PPO needs beyond CleanRL's settings (Humanoid)
 steps="${STEPS:-3000000}"
 expert="${EXPERT:-runs/expert-$task-s1}"
 data="data/$task-medium.h5"
@@ -30,7 +26,7 @@ else
   if [ -f "$expert/config.json" ]; then
     "$dmpo" expert --env "$task" --resume --steps "$steps" --out "$expert"
   else
-    "$dmpo" expert --env "$task" --steps "$steps" --envs 8 --threads 1 --seed 1 "${expert_flags[@]}" --out "$expert"
+    "$dmpo" expert --env "$task" --steps "$steps" --envs 8 --threads 1 --seed 1 $(expert_flags "$task") --out "$expert"
   fi
 
   # The checkpoint: a deterministic evaluation overstates what the Gaussian's samples earn (Walker2d: 3236 vs 1627), so
