@@ -68,4 +68,21 @@ class EvalReportCommandTest {
         r = run("report", tmp.resolve("runs").toString());
         assertEquals(2, r.code());
     }
+
+    /** The targets' DMPO-vs-ReFlow line: a ratio for a positive ReFlow return, the two returns when it is not. */
+    @Test
+    void reflowTargetNeedsNoRatioToANegativeReturn() {
+        java.util.function.BiFunction<Double, Double, String> targets = (dmpo, reflow) -> ReportCommand.targets(
+                new io.dmpo.eval.SweepSummary(List.of(summaryRun("MeanFlow+disp (DMPO)", dmpo), summaryRun("ReFlow", reflow))), Map.of(), 1);
+        assertTrue(targets.apply(1200.0, 800.0).contains("- DMPO 1-step / ReFlow 1-step = 1.50 (target ≥ 1.2): met"));
+        assertTrue(targets.apply(900.0, 800.0).contains("= 1.13 (target ≥ 1.2): missed"));
+        String negative = targets.apply(1456.0, -191.0);
+        assertTrue(negative.contains("- DMPO 1-step 1456 vs ReFlow 1-step -191 (target ≥ 1.2×; no ratio to a non-positive return): met"), negative);
+        assertTrue(targets.apply(-300.0, -191.0).contains("): missed"));
+    }
+
+    private static io.dmpo.eval.SweepSummary.Run summaryRun(String method, double ret) {
+        return io.dmpo.eval.SweepSummary.fromEval(method, 0, Map.of("results",
+                List.of(Map.of("steps", 1, "return_mean", ret, "latency_us", 50.0)), "effective_rank", 10.0));
+    }
 }
