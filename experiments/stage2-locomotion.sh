@@ -28,15 +28,22 @@ iterations="${ITERATIONS:-500}"
 methods="${METHODS:-dmpo-k1 dmpo-k5 reinflow-k4 gaussian-ppo}"
 pre="${PRETRAINED:-runs/sweep-stage1-$task}"
 source experiments/common.sh
-for method in $methods; do # every config is checked before hours of runs start
-  case "$method" in
-    gaussian-ppo) ;;
-    dmpo-k1) [ -f "configs/$task/finetune-dmpo.yaml" ] || { echo "stage2-locomotion: no configs/$task/finetune-dmpo.yaml" >&2; exit 2; } ;;
-    dmpo-k5|dmpo-k1-nobc|reinflow-k4)
-      cfg="finetune-${method/dmpo-k1-nobc/dmpo-nobc}"
-      [ -f "configs/$task/$cfg.yaml" ] || { echo "stage2-locomotion: no configs/$task/$cfg.yaml for method $method" >&2; exit 2; } ;;
-    *) echo "stage2-locomotion: unknown method '$method' (dmpo-k1, dmpo-k5, dmpo-k1-nobc, reinflow-k4, gaussian-ppo)" >&2; exit 2 ;;
+# A fine-tuning method's Stage-1 config and its fine-tuning config (gaussian-ppo trains from scratch: neither).
+method_configs() {
+  case "$1" in
+    dmpo-k1) echo "meanflow-disp finetune-dmpo" ;;
+    dmpo-k5) echo "meanflow-disp finetune-dmpo-k5" ;;
+    dmpo-k1-nobc) echo "meanflow-disp finetune-dmpo-nobc" ;;
+    reinflow-k4) echo "reflow finetune-reinflow-k4" ;;
+    gaussian-ppo) echo "" ;;
+    *) echo "stage2-locomotion: unknown method '$1' (dmpo-k1, dmpo-k5, dmpo-k1-nobc, reinflow-k4, gaussian-ppo)" >&2; return 2 ;;
   esac
+}
+for method in $methods; do # every config is checked before hours of runs start
+  configs=$(method_configs "$method") || exit 2
+  for cfg in $configs; do
+    [ -f "configs/$task/$cfg.yaml" ] || { echo "stage2-locomotion: no configs/$task/$cfg.yaml for method $method" >&2; exit 2; }
+  done
 done
 mkdir -p "$out"
 start=$(date +%s)
@@ -55,12 +62,8 @@ for seed in $seeds; do     # seed-major: a partial run still compares every meth
         if [ -f "$run/config.json" ]; then "$dmpo" expert --env "$task" --resume --out "$run" --steps $(( iterations * 2000 )); else
           "$dmpo" expert --env "$task" --seed "$seed" --steps $(( iterations * 2000 )) --envs 8 --threads 2 --eval-every 10 --eval-episodes 10 $(expert_flags "$task") --out "$run"; fi ;;
       *)
-        case "$method" in
-          reinflow-k4) init=$(pretrained reflow "$seed"); cfg=finetune-reinflow-k4 ;;
-          dmpo-k5) init=$(pretrained meanflow-disp "$seed"); cfg=finetune-dmpo-k5 ;;
-          dmpo-k1-nobc) init=$(pretrained meanflow-disp "$seed"); cfg=finetune-dmpo-nobc ;;
-          *) init=$(pretrained meanflow-disp "$seed"); cfg=finetune-dmpo ;;
-        esac
+        read -r stage1 cfg <<< "$(method_configs "$method")"
+        init=$(pretrained "$stage1" "$seed")
         if [ -f "$run/config.json" ]; then "$dmpo" finetune --resume --out "$run"; else
           "$dmpo" finetune --config "configs/$task/$cfg.yaml" --init "$init" --seed "$seed" --set iterations="$iterations" --out "$run"; fi ;;
     esac

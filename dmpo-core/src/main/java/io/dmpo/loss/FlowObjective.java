@@ -25,9 +25,10 @@ public interface FlowObjective {
      */
     default String label() {
         Dispersive.Options d = dispersive();
-        String disp = !d.active() ? "" : d.isReference() ? "+disp" : "+" + d.describe();
+        boolean reference = d.active() && d.isReference();
+        String disp = !d.active() ? "" : reference ? "+disp" : "+" + d.describe();
         return switch (name()) {
-            case "meanflow" -> disp.isEmpty() ? "MeanFlow (MP1)" : disp.equals("+disp") ? "MeanFlow+disp (DMPO)" : "MeanFlow" + disp;
+            case "meanflow" -> !d.active() ? "MeanFlow (MP1)" : reference ? "MeanFlow+disp (DMPO)" : "MeanFlow" + disp;
             case "reflow" -> "ReFlow" + disp;
             case "shortcut" -> "ShortCut" + disp;
             default -> name() + disp;
