@@ -22,11 +22,31 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 public class ArmFailures {
-    /** What one episode's object did, step by step; {@link #verdict} names the outcome. */
-    interface Trace {
-        void observe(ArmEnv env);
-        String describe(ArmEnv env);
-        String verdict(ArmEnv env);
+    /** What one episode's object did, step by step; {@link #verdict} names the outcome of a failed episode. */
+    abstract static class Trace {
+        final double z0;
+        double maxZ;
+
+        Trace(ArmEnv env) {
+            z0 = env.objectPosition()[2];
+            maxZ = z0;
+        }
+
+        /** Called after every env step. */
+        final void observe(ArmEnv env) {
+            double[] p = env.objectPosition();
+            maxZ = Math.max(maxZ, p[2]);
+            track(env, p);
+        }
+
+        /** Whether the object has been raised 3 cm above where it started (tipping over raises a can by ~1 cm). */
+        final boolean lifted() {
+            return maxZ >= z0 + 0.03;
+        }
+
+        abstract void track(ArmEnv env, double[] objectPosition);
+        abstract String describe(ArmEnv env);
+        abstract String verdict(ArmEnv env);
     }
 
     public static void main(String[] args) throws Exception {
@@ -67,23 +87,19 @@ public class ArmFailures {
         return Math.toDegrees(Math.acos(Math.max(-1, Math.min(1, zz))));
     }
 
-    static final class CanTrace implements Trace {
-        final double z0;
-        double maxZ, closestOverBin = Double.POSITIVE_INFINITY;
+    static final class CanTrace extends Trace {
+        double closestOverBin = Double.POSITIVE_INFINITY;
         int steps, tippedAt = -1;
         double[] handWhenTipped;
 
         CanTrace(ArmEnv env) {
-            z0 = env.objectPosition()[2];
-            maxZ = z0;
+            super(env);
         }
 
-        public void observe(ArmEnv env) {
-            double[] p = env.objectPosition();
-            maxZ = Math.max(maxZ, p[2]);
+        void track(ArmEnv env, double[] p) {
             if (p[2] > ArmTask.BIN_RIM) closestOverBin = Math.min(closestOverBin, Math.hypot(p[0] - ArmTask.BIN_X, p[1] - ArmTask.BIN_Y));
             steps++;
-            if (tippedAt < 0 && maxZ < z0 + 0.03 && tiltDegrees(env.objectQuaternion()) > 30) {
+            if (tippedAt < 0 && !lifted() && tiltDegrees(env.objectQuaternion()) > 30) {
                 // knocked over before any lift: where the grip point was, relative to the can's centre
                 tippedAt = steps;
                 double[] g = env.gripPosition();
@@ -96,16 +112,16 @@ public class ArmFailures {
             return Math.abs(p[0] - ArmTask.BIN_X) < ArmTask.BIN_INNER && Math.abs(p[1] - ArmTask.BIN_Y) < ArmTask.BIN_INNER;
         }
 
-        public String verdict(ArmEnv env) {
+        String verdict(ArmEnv env) {
             double[] p = env.objectPosition();
-            if (maxZ < z0 + 0.03) return "never lifted";
+            if (!lifted()) return "never lifted";
             if (withinBinWalls(p)) return "over the bin, not lowered";
             if (p[2] < 0) return "dropped off the table";
             if (closestOverBin < ArmTask.BIN_INNER) return "reached the bin, ended outside";
             return "dropped before the bin";
         }
 
-        public String describe(ArmEnv env) {
+        String describe(ArmEnv env) {
             double[] p = env.objectPosition();
             String tipped = tippedAt < 0 ? "" : String.format("; knocked over at step %d, grip point at (%+.3f, %+.3f, %+.3f) m from the can's centre, fingers %.3f m open",
                     tippedAt, handWhenTipped[0], handWhenTipped[1], handWhenTipped[2], handWhenTipped[3]);
@@ -114,18 +130,14 @@ public class ArmFailures {
         }
     }
 
-    static final class SquareTrace implements Trace {
-        final double z0;
-        double maxZ, closest = Double.POSITIVE_INFINITY, yawError;
+    static final class SquareTrace extends Trace {
+        double closest = Double.POSITIVE_INFINITY, yawError;
 
         SquareTrace(ArmEnv env) {
-            z0 = env.objectPosition()[2];
-            maxZ = z0;
+            super(env);
         }
 
-        public void observe(ArmEnv env) {
-            double[] p = env.objectPosition();
-            maxZ = Math.max(maxZ, p[2]);
+        void track(ArmEnv env, double[] p) {
             double off = Math.hypot(p[0] - ArmTask.PEG_X, p[1] - ArmTask.PEG_Y);
             if (p[2] < z0 + 0.12 && off < closest) {
                 closest = off;
@@ -136,14 +148,14 @@ public class ArmFailures {
             }
         }
 
-        public String verdict(ArmEnv env) {
-            if (maxZ < z0 + 0.03) return "never lifted";
+        String verdict(ArmEnv env) {
+            if (!lifted()) return "never lifted";
             if (closest > 0.025) return "carried, never near the axis";
             if (Math.abs(yawError) > 15) return "near the axis, turned";
             return "centred and aligned, jammed";
         }
 
-        public String describe(ArmEnv env) {
+        String describe(ArmEnv env) {
             double[] p = env.objectPosition();
             return String.format("closest to the axis %.3f m (yaw error %5.1f°), nut ends at (%.3f, %.3f, %.3f)",
                     closest, yawError, p[0], p[1], p[2]);
