@@ -3,8 +3,8 @@
 // by what happened to the object.
 //   can:    lifted?, highest point, closest approach to the bin centre while carried above the rim, the can's tilt at
 //           the end, where it ended (in the bin's walls, on the table, on the floor); a can knocked over before it was
-//           lifted (tilt > 30°) also gets the step and where the grip point was relative to the can then and the
-//           fingers' opening.
+//           lifted (tilt > 30°) also gets the step at which it started to tip (tilt > 5°), where the grip point was
+//           relative to the can then and the fingers' opening.
 //   square: lifted?, how close the nut's centre came to the peg's axis below the carrying height, the nut's yaw error
 //           against the peg's square there, where it ended.
 //   ./dmpo env list > /dev/null   # builds the CLI once
@@ -89,8 +89,9 @@ public class ArmFailures {
 
     static final class CanTrace extends Trace {
         double closestOverBin = Double.POSITIVE_INFINITY;
-        int steps, tippedAt = -1;
-        double[] handWhenTipped;
+        int steps, tiltStartedAt = -1;
+        double[] handWhenTiltStarted;
+        boolean knockedOver;
 
         CanTrace(ArmEnv env) {
             super(env);
@@ -99,13 +100,16 @@ public class ArmFailures {
         void track(ArmEnv env, double[] p) {
             if (p[2] > ArmTask.BIN_RIM) closestOverBin = Math.min(closestOverBin, Math.hypot(p[0] - ArmTask.BIN_X, p[1] - ArmTask.BIN_Y));
             steps++;
-            if (tippedAt < 0 && !lifted() && tiltDegrees(env.objectQuaternion()) > 30) {
-                // knocked over before any lift: where the grip point was, relative to the can's centre
-                tippedAt = steps;
+            if (lifted()) return;
+            double tilt = tiltDegrees(env.objectQuaternion());
+            if (tiltStartedAt < 0 && tilt > 5) {
+                // the can starts to tip before any lift: where the grip point was, relative to the can's centre
+                tiltStartedAt = steps;
                 double[] g = env.gripPosition();
                 double[] f = env.fingers();
-                handWhenTipped = new double[] {g[0] - p[0], g[1] - p[1], g[2] - p[2], f[0] + f[1]};
+                handWhenTiltStarted = new double[] {g[0] - p[0], g[1] - p[1], g[2] - p[2], f[0] + f[1]};
             }
+            if (tilt > 30) knockedOver = true;
         }
 
         boolean withinBinWalls(double[] p) {
@@ -123,8 +127,8 @@ public class ArmFailures {
 
         String describe(ArmEnv env) {
             double[] p = env.objectPosition();
-            String tipped = tippedAt < 0 ? "" : String.format("; knocked over at step %d, grip point at (%+.3f, %+.3f, %+.3f) m from the can's centre, fingers %.3f m open",
-                    tippedAt, handWhenTipped[0], handWhenTipped[1], handWhenTipped[2], handWhenTipped[3]);
+            String tipped = !knockedOver ? "" : String.format("; knocked over, its tilt passed 5° at step %d with the grip point at (%+.3f, %+.3f, %+.3f) m from the can's centre, fingers %.3f m open",
+                    tiltStartedAt, handWhenTiltStarted[0], handWhenTiltStarted[1], handWhenTiltStarted[2], handWhenTiltStarted[3]);
             return String.format("highest %.3f m, closest to the bin centre above its rim %.3f m, ends at (%.3f, %.3f, %.3f) tilted %4.0f°%s",
                     maxZ, closestOverBin, p[0], p[1], p[2], tiltDegrees(env.objectQuaternion()), tipped);
         }

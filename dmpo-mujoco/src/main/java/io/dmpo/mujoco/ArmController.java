@@ -3,7 +3,12 @@ package io.dmpo.mujoco;
 /**
  * robomimic-style end-effector control of the 7-joint arm through its joint-position servos. An action is 7 values in
  * [-1, 1] (values outside are clipped): end-effector translation (× {@link #POSITION_SCALE} m), rotation as an axis-angle vector in the world frame
- * (× {@link #ROTATION_SCALE} rad), and the gripper (-1 open … +1 closed). Each control step turns the 6-d pose delta
+ * (× {@link #ROTATION_SCALE} rad), and the gripper: its sign moves the fingers' command toward closed (+) or open (−)
+ * by {@link #GRIPPER_SPEED} per 2 ms physics step, as robosuite's Panda gripper does ({@code current_action += speed ·
+ * sign(action)} at every substep: 0.25 per 50 ms env step, fully open to fully closed in 8 steps); 0 holds. A policy
+ * therefore needs only the gripper action's sign to be right: mapped linearly, a grip command sagging from +1 to +0.5
+ * while carrying half-opened the fingers and dropped the can (docs/results.md, "Can: where the one-step policy
+ * fails"). Each control step turns the 6-d pose delta
  * into joint deltas by damped least squares,
  * <pre>  dq = Jᵀ (J Jᵀ + λ² I)⁻¹ e  +  (I − Jᵀ (J Jᵀ + λ² I)⁻¹ J) · k (q_home − q),</pre>
  * the second term pulling the arm's redundant (null-space) motion toward its home posture, and sets the servo targets
@@ -19,6 +24,8 @@ public final class ArmController {
     static final double DAMPING = 0.05;
     /** Null-space pull toward the home posture per control step. */
     static final double NULL_SPACE_GAIN = 0.1;
+    /** Change of the gripper command (−1 open … +1 closed) per physics step, in the direction of the action's sign (robosuite's Panda gripper speed). */
+    public static final double GRIPPER_SPEED = 0.01;
     /** Finger opening of the open gripper (each finger, metres). */
     public static final double FINGER_OPEN = 0.04;
     /** Home joint configuration: gripper pointing down, 0.2 m above the table in front of the base. */
@@ -34,6 +41,9 @@ public final class ArmController {
     private final double[] q = new double[JOINTS], dq = new double[JOINTS], pull = new double[JOINTS],
             back = new double[JOINTS], jPull = new double[6];
 
+    /** The fingers' command, −1 open … +1 closed: integrated from the actions' signs, reopened by {@link #reset}. */
+    private double gripper = -1;
+
     ArmController(MjModel model, MjData data) {
         this.model = model;
         this.data = data;
@@ -48,8 +58,21 @@ public final class ArmController {
         }
     }
 
-    /** Sets the servo targets and compensation forces for one control step of {@code action} (7 values in [-1, 1]). */
-    void apply(double[] action) {
+    /** Opens the gripper's command, as at the start of an episode. */
+    void reset() {
+        gripper = -1;
+    }
+
+    /** The fingers' command, −1 open … +1 closed. */
+    double gripperCommand() {
+        return gripper;
+    }
+
+    /**
+     * Sets the servo targets and compensation forces for one control step of {@code action} (7 values in [-1, 1]) that
+     * the physics then advances by {@code physicsSteps}.
+     */
+    void apply(double[] action, int physicsSteps) {
         for (int j = 0; j < JOINTS; j++) q[j] = data.qpos.getAtIndex(MuJoCo.F64, j);
         data.jacobianSite(site, jacp, jacr);
         for (int r = 0; r < 3; r++) {
@@ -74,8 +97,8 @@ public final class ArmController {
             double target = q[j] + dq[j] + pull[j] - back[j];
             data.ctrl.setAtIndex(MuJoCo.F64, j, Math.max(low[j], Math.min(high[j], target)));
         }
-        double g = Math.max(-1, Math.min(1, action[6]));
-        double finger = FINGER_OPEN * (1 - g) / 2;
+        gripper = Math.max(-1, Math.min(1, gripper + GRIPPER_SPEED * physicsSteps * Math.signum(action[6])));
+        double finger = FINGER_OPEN * (1 - gripper) / 2;
         data.ctrl.setAtIndex(MuJoCo.F64, JOINTS, finger);
         data.ctrl.setAtIndex(MuJoCo.F64, JOINTS + 1, finger);
         for (int j = 0; j < JOINTS; j++) data.qfrcApplied.setAtIndex(MuJoCo.F64, j, data.qfrcBias.getAtIndex(MuJoCo.F64, j));

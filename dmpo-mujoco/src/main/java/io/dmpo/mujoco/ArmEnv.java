@@ -158,6 +158,7 @@ public final class ArmEnv implements Env {
         data.qpos.setAtIndex(MuJoCo.F64, fingerRight, ArmController.FINGER_OPEN);
         data.ctrl.setAtIndex(MuJoCo.F64, ArmController.JOINTS, ArmController.FINGER_OPEN);
         data.ctrl.setAtIndex(MuJoCo.F64, ArmController.JOINTS + 1, ArmController.FINGER_OPEN);
+        controller.reset();
         double[] pose = task.samplePose(rng);
         for (int i = 0; i < 7; i++) data.qpos.setAtIndex(MuJoCo.F64, objectQpos + i, pose[i]);
         data.forward(false);
@@ -176,7 +177,7 @@ public final class ArmEnv implements Env {
         for (int i = 0; i < ACT_DIM; i++) {
             if (!Double.isFinite(action[i])) throw new IllegalArgumentException(task.id + ": action[" + i + "] is " + action[i]);
         }
-        controller.apply(action);
+        controller.apply(action, PHYSICS_STEPS_PER_ACTION);
         try {
             data.step(PHYSICS_STEPS_PER_ACTION, false);
         } catch (MujocoException e) {
@@ -254,7 +255,7 @@ public final class ArmEnv implements Env {
             if (!Double.isFinite(action[i])) throw new IllegalArgumentException(task.id + ": action[" + i + "] is " + action[i]);
         }
         if (physicsSteps < 1) throw new IllegalArgumentException(task.id + ": physics steps must be >= 1, got " + physicsSteps);
-        controller.apply(action);
+        controller.apply(action, physicsSteps);
         try {
             data.step(physicsSteps, false);
         } catch (MujocoException e) {

@@ -30,6 +30,39 @@ class ArmTest {
         }
     }
 
+    /** The fingers' servo target the controller set at the last step. */
+    private static double fingerTarget(ArmEnv env) {
+        return env.data().ctrl.getAtIndex(MuJoCo.F64, ArmController.JOINTS);
+    }
+
+    private static double[] gripperAction(double g) {
+        return new double[] {0, 0, 0, 0, 0, 0, g};
+    }
+
+    @Test
+    void gripperFollowsTheSignOfItsActionAsRobosuitesPandaGripperDoes() {
+        double open = ArmController.FINGER_OPEN, perStep = ArmController.GRIPPER_SPEED * ArmEnv.PHYSICS_STEPS_PER_ACTION;
+        assertEquals(0.25, perStep, 1e-12); // robosuite: 0.01 per 2 ms substep, 25 substeps per 50 ms step
+        try (ArmEnv env = new ArmEnv(ArmTask.LIFT, Camera.NONE)) {
+            env.reset(3);
+            for (int s = 1; s <= 4; s++) { // a small positive action closes as fast as +1: only its sign counts
+                env.step(gripperAction(0.1));
+                assertEquals(open * (1 - (-1 + s * perStep)) / 2, fingerTarget(env), 1e-12, "step " + s);
+            }
+            env.step(gripperAction(0));
+            assertEquals(open / 2, fingerTarget(env), 1e-12, "0 holds the command");
+            env.step(gripperAction(-0.01));
+            assertEquals(open * (1 - (-perStep)) / 2, fingerTarget(env), 1e-12, "a negative action opens");
+            for (int s = 0; s < 12; s++) env.step(gripperAction(1));
+            assertEquals(0, fingerTarget(env), 1e-12, "fully closed, and no further");
+            env.reset(3);
+            env.step(gripperAction(0));
+            assertEquals(open, fingerTarget(env), 1e-12, "reset reopens the command");
+            env.applyAction(gripperAction(1), 5);
+            assertEquals(open * (1 - (-1 + 5 * ArmController.GRIPPER_SPEED)) / 2, fingerTarget(env), 1e-12, "per physics step");
+        }
+    }
+
     @Test
     void controllerReachesATargetPose() {
         try (ArmEnv env = new ArmEnv(ArmTask.LIFT, Camera.NONE)) {
