@@ -63,11 +63,6 @@ public final class ArmController {
         gripper = -1;
     }
 
-    /** The fingers' command, −1 open … +1 closed. */
-    double gripperCommand() {
-        return gripper;
-    }
-
     /**
      * Sets the servo targets and compensation forces for one control step of {@code action} (7 values in [-1, 1]) that
      * the physics then advances by {@code physicsSteps}.
