@@ -16,6 +16,7 @@ import io.dmpo.mujoco.Camera;
 import io.dmpo.policy.FlowPolicy;
 import io.dmpo.policy.PolicyFile;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -49,12 +50,26 @@ public class ArmFailures {
         abstract String verdict(ArmEnv env);
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (IllegalArgumentException | IOException e) { // bad arguments or policy file: one line, not a stack trace
+            System.err.println("ArmFailures: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    static void run(String[] args) throws IOException {
         if (args.length < 2) throw new IllegalArgumentException("usage: ArmFailures <can|square> <policy.safetensors> [episodes]");
         ArmTask task = ArmTask.of(args[0]);
         if (task == null || task == ArmTask.LIFT) throw new IllegalArgumentException("task must be can or square, got " + args[0]);
         FlowPolicy policy = PolicyFile.load(Path.of(args[1]));
+        Object trainedOn = policy.spec().provenance().get("env"); // can and square observations have the same layout
+        if (trainedOn != null && !trainedOn.toString().equals(task.id)) {
+            throw new IllegalArgumentException(args[1] + " was trained on " + trainedOn + ", not " + task.id);
+        }
         int episodes = args.length > 2 ? Integer.parseInt(args[2]) : 30;
+        if (episodes < 1) throw new IllegalArgumentException("episodes must be >= 1, got " + episodes);
         Map<String, Integer> outcomes = new TreeMap<>();
         try (ArmEnv env = new ArmEnv(task, Camera.NONE)) {
             for (int e = 0; e < episodes; e++) {
