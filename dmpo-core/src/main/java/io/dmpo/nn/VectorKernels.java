@@ -180,30 +180,51 @@ final class VectorKernels {
     private static final float ROUND_MAGIC = 12582912f; // 1.5·2^23: adding and subtracting it rounds to an integer
 
     /**
-     * e^x from basic lane operations only (Cody–Waite reduction, Cephes' degree-6 polynomial, ~1 ulp; inputs clamped to
-     * [−87.3, 88]). The Vector API's EXP/TANH are not used because their compiled (SVML) and interpreted results differ
-     * in the last bit, which would make a training run depend on when the JIT compiled it.
+     * a[off, off + n) ← e^a, n a multiple of VL: e^x from basic lane operations only (Cody–Waite reduction, Cephes'
+     * degree-6 polynomial, ~1 ulp; inputs clamped to [−87.3, 88]). The Vector API's EXP/TANH are not used because their
+     * compiled (SVML) and interpreted results differ in the last bit, which would make a training run depend on when the
+     * JIT compiled it.
+     *
+     * <p>Why over an array and not as a {@code FloatVector → FloatVector} helper: C2 declined to inline such a helper
+     * (185 bytes of bytecode) into its larger callers ("callee is too large", "already compiled into a medium
+     * method"), and a vector handed to a method that is not inlined is boxed on the heap — the pointwise GELU allocated
+     * 12 bytes per element for it and ran several times slower. Callers therefore write exp's argument to memory (a
+     * per-thread block in L1, {@link #scratch}), call this once per block, and read the result back: a call per block
+     * of floats instead of one per vector, with nothing boxed whatever the JIT decides.
      */
-    static FloatVector exp(FloatVector x) {
-        x = x.max(-87.3f).min(88f);
-        FloatVector n = x.mul(LOG2E).add(ROUND_MAGIC).sub(ROUND_MAGIC);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = r.fma(FloatVector.broadcast(S, 1.9875691500e-4f), FloatVector.broadcast(S, 1.3981999507e-3f));
-        p = p.fma(r, FloatVector.broadcast(S, 8.3334519073e-3f));
-        p = p.fma(r, FloatVector.broadcast(S, 4.1665795894e-2f));
-        p = p.fma(r, FloatVector.broadcast(S, 1.6666665459e-1f));
-        p = p.fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
-        p = p.fma(r.mul(r), r).add(1f);
-        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        return p.mul(bits.reinterpretAsFloats());
+    static void expInPlace(float[] a, int off, int n) {
+        FloatVector c1 = FloatVector.broadcast(S, 1.9875691500e-4f), c2 = FloatVector.broadcast(S, 1.3981999507e-3f),
+                c3 = FloatVector.broadcast(S, 8.3334519073e-3f), c4 = FloatVector.broadcast(S, 4.1665795894e-2f),
+                c5 = FloatVector.broadcast(S, 1.6666665459e-1f), c6 = FloatVector.broadcast(S, 5.0000001201e-1f),
+                hi = FloatVector.broadcast(S, -LN2_HI), lo = FloatVector.broadcast(S, -LN2_LO);
+        for (int i = 0; i < n; i += VL) {
+            FloatVector x = FloatVector.fromArray(S, a, off + i).max(-87.3f).min(88f);
+            FloatVector k = x.mul(LOG2E).add(ROUND_MAGIC).sub(ROUND_MAGIC);
+            FloatVector r = k.fma(hi, x);
+            r = k.fma(lo, r);
+            FloatVector p = r.fma(c1, c2);
+            p = p.fma(r, c3);
+            p = p.fma(r, c4);
+            p = p.fma(r, c5);
+            p = p.fma(r, c6);
+            p = p.fma(r.mul(r), r).add(1f);
+            IntVector bits = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+            p.mul(bits.reinterpretAsFloats()).intoArray(a, off + i);
+        }
     }
 
-    /** tanh(x) = sign(x)·(1 − 2/(e^{2|x|} + 1)), from {@link #exp} (absolute error ~1e-7). */
-    static FloatVector tanh(FloatVector x) {
-        FloatVector a = x.abs();
-        FloatVector t = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(exp(a.add(a)).add(1f)));
-        return t.blend(t.neg(), x.compare(VectorOperators.LT, 0f));
+    /** Floats per block of {@link #expInPlace}'s callers: a multiple of every vector length, a few KB (L1). */
+    static final int EXP_BLOCK = 256;
+    private static final ThreadLocal<float[]> EXP_SCRATCH = ThreadLocal.withInitial(() -> new float[3 * EXP_BLOCK]);
+
+    /** A per-thread buffer of at least {@code n} floats (contents undefined; no allocation once it has grown). */
+    private static float[] scratch(int n) {
+        float[] s = EXP_SCRATCH.get();
+        if (s.length < n) {
+            s = new float[n];
+            EXP_SCRATCH.set(s);
+        }
+        return s;
     }
 
     private static void store(float[] c, int idx, float s, boolean acc) {
@@ -654,77 +675,126 @@ final class VectorKernels {
     private static final float INV_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));
 
     static void pointwise(Pointwise f, float[] x, int xo, float[] y, int yo, float[] d, int dOff, int n) {
-        int i = 0, bound = S.loopBound(n);
-        boolean wantDeriv = d != null;
+        int bound = S.loopBound(n);
         switch (f) {
-            case RELU -> {
-                for (; i < bound; i += VL) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    VectorMask<Float> pos = v.compare(VectorOperators.GT, 0f);
-                    if (wantDeriv) FloatVector.zero(S).blend(1f, pos).intoArray(d, dOff + i);
-                    v.max(0f).intoArray(y, yo + i);
-                }
-            }
-            case MISH -> {
-                for (; i < bound; i += VL) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    // tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2); x is capped where the ratio is 1 in float
-                    FloatVector e = exp(v.min(20f));
-                    FloatVector nn = e.mul(e.add(2f));
-                    FloatVector tsp = nn.div(nn.add(2f));
-                    if (wantDeriv) {
-                        FloatVector sig = e.div(e.add(1f));
-                        tsp.add(v.mul(tsp.mul(tsp).neg().add(1f)).mul(sig)).intoArray(d, dOff + i);
-                    }
-                    v.mul(tsp).intoArray(y, yo + i);
-                }
-            }
-            case GELU -> {
-                for (; i < bound; i += VL) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    FloatVector u = v.mul(INV_SQRT2);
-                    FloatVector z = u.abs();
-                    FloatVector t = FloatVector.broadcast(S, 1f).div(z.mul(0.5f).add(1f));
-                    FloatVector poly = t.mul(0.17087277f).add(-0.82215223f);
-                    poly = t.mul(poly).add(1.48851587f);
-                    poly = t.mul(poly).add(-1.13520398f);
-                    poly = t.mul(poly).add(0.27886807f);
-                    poly = t.mul(poly).add(-0.18628806f);
-                    poly = t.mul(poly).add(0.09678418f);
-                    poly = t.mul(poly).add(0.37409196f);
-                    poly = t.mul(poly).add(1.00002368f);
-                    poly = t.mul(poly).add(-1.26551223f);
-                    FloatVector erfc = t.mul(exp(z.mul(z).neg().add(poly)));
-                    FloatVector erfAbs = erfc.neg().add(1f);
-                    FloatVector erf = erfAbs.blend(erfAbs.neg(), u.compare(VectorOperators.LT, 0f));
-                    FloatVector half1pErf = erf.add(1f).mul(0.5f);
-                    if (wantDeriv) {
-                        FloatVector pdf = exp(v.mul(v).mul(-0.5f)).mul(INV_SQRT_2PI);
-                        half1pErf.add(v.mul(pdf)).intoArray(d, dOff + i);
-                    }
-                    v.mul(half1pErf).intoArray(y, yo + i);
-                }
-            }
-            case SILU -> {
-                for (; i < bound; i += VL) {
-                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
-                    FloatVector s = FloatVector.broadcast(S, 1f).div(exp(v.neg()).add(1f));
-                    if (wantDeriv) s.mul(v.mul(s.neg().add(1f)).add(1f)).intoArray(d, dOff + i);
-                    v.mul(s).intoArray(y, yo + i);
-                }
-            }
-            case TANH -> {
-                for (; i < bound; i += VL) {
-                    FloatVector v = tanh(FloatVector.fromArray(S, x, xo + i));
-                    if (wantDeriv) v.mul(v).neg().add(1f).intoArray(d, dOff + i);
-                    v.intoArray(y, yo + i);
-                }
-            }
+            case RELU -> reluVectors(x, xo, y, yo, d, dOff, bound);
+            case MISH -> mishVectors(x, xo, y, yo, d, dOff, bound);
+            case GELU -> geluVectors(x, xo, y, yo, d, dOff, bound);
+            case SILU -> siluVectors(x, xo, y, yo, d, dOff, bound);
+            case TANH -> tanhVectors(x, xo, y, yo, d, dOff, bound);
         }
-        for (; i < n; i++) {
+        boolean wantDeriv = d != null;
+        for (int i = bound; i < n; i++) {
             double v = x[xo + i];
             if (wantDeriv) d[dOff + i] = (float) f.derivative(v);
             y[yo + i] = (float) f.value(v);
+        }
+    }
+
+    // The pointwise functions over n elements, n a multiple of VL; d (the derivative) may be null. The ones built on
+    // e^x run in blocks of EXP_BLOCK: exp's argument to scratch, expInPlace, then the rest (see expInPlace for why).
+
+    private static void reluVectors(float[] x, int xo, float[] y, int yo, float[] d, int dOff, int n) {
+        for (int i = 0; i < n; i += VL) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            VectorMask<Float> pos = v.compare(VectorOperators.GT, 0f);
+            if (d != null) FloatVector.zero(S).blend(1f, pos).intoArray(d, dOff + i);
+            v.max(0f).intoArray(y, yo + i);
+        }
+    }
+
+    private static void mishVectors(float[] x, int xo, float[] y, int yo, float[] d, int dOff, int n) {
+        float[] e = scratch(EXP_BLOCK);
+        for (int b = 0; b < n; b += EXP_BLOCK) {
+            int len = Math.min(EXP_BLOCK, n - b);
+            // tanh(softplus(x)) = m / (m + 2) with m = e^x (e^x + 2); x is capped where the ratio is 1 in float
+            for (int j = 0; j < len; j += VL) FloatVector.fromArray(S, x, xo + b + j).min(20f).intoArray(e, j);
+            expInPlace(e, 0, len);
+            for (int j = 0; j < len; j += VL) {
+                FloatVector v = FloatVector.fromArray(S, x, xo + b + j), ev = FloatVector.fromArray(S, e, j);
+                FloatVector m = ev.mul(ev.add(2f));
+                FloatVector tsp = m.div(m.add(2f));
+                if (d != null) {
+                    FloatVector sig = ev.div(ev.add(1f));
+                    tsp.add(v.mul(tsp.mul(tsp).neg().add(1f)).mul(sig)).intoArray(d, dOff + b + j);
+                }
+                v.mul(tsp).intoArray(y, yo + b + j);
+            }
+        }
+    }
+
+    /** GELU(x) = x·½(1 + erf(x/√2)), erf by Numerical Recipes' erfc polynomial (fractional error &lt; 1.2e-7). */
+    private static void geluVectors(float[] x, int xo, float[] y, int yo, float[] d, int dOff, int n) {
+        float[] s = scratch(3 * EXP_BLOCK);
+        int ts = EXP_BLOCK, ps = 2 * EXP_BLOCK; // s: [erfc's exp argument | t | the density's exp argument]
+        for (int b = 0; b < n; b += EXP_BLOCK) {
+            int len = Math.min(EXP_BLOCK, n - b);
+            for (int j = 0; j < len; j += VL) {
+                FloatVector v = FloatVector.fromArray(S, x, xo + b + j);
+                FloatVector z = v.mul(INV_SQRT2).abs();
+                FloatVector t = FloatVector.broadcast(S, 1f).div(z.mul(0.5f).add(1f));
+                FloatVector poly = t.mul(0.17087277f).add(-0.82215223f);
+                poly = t.mul(poly).add(1.48851587f);
+                poly = t.mul(poly).add(-1.13520398f);
+                poly = t.mul(poly).add(0.27886807f);
+                poly = t.mul(poly).add(-0.18628806f);
+                poly = t.mul(poly).add(0.09678418f);
+                poly = t.mul(poly).add(0.37409196f);
+                poly = t.mul(poly).add(1.00002368f);
+                poly = t.mul(poly).add(-1.26551223f);
+                z.mul(z).neg().add(poly).intoArray(s, j);
+                t.intoArray(s, ts + j);
+                if (d != null) v.mul(v).mul(-0.5f).intoArray(s, ps + j);
+            }
+            expInPlace(s, 0, len);
+            if (d != null) expInPlace(s, ps, len);
+            for (int j = 0; j < len; j += VL) {
+                FloatVector v = FloatVector.fromArray(S, x, xo + b + j);
+                FloatVector erfc = FloatVector.fromArray(S, s, ts + j).mul(FloatVector.fromArray(S, s, j));
+                FloatVector erfAbs = erfc.neg().add(1f);
+                FloatVector erf = erfAbs.blend(erfAbs.neg(), v.mul(INV_SQRT2).compare(VectorOperators.LT, 0f));
+                FloatVector half1pErf = erf.add(1f).mul(0.5f);
+                if (d != null) {
+                    FloatVector pdf = FloatVector.fromArray(S, s, ps + j).mul(INV_SQRT_2PI);
+                    half1pErf.add(v.mul(pdf)).intoArray(d, dOff + b + j);
+                }
+                v.mul(half1pErf).intoArray(y, yo + b + j);
+            }
+        }
+    }
+
+    private static void siluVectors(float[] x, int xo, float[] y, int yo, float[] d, int dOff, int n) {
+        float[] e = scratch(EXP_BLOCK);
+        for (int b = 0; b < n; b += EXP_BLOCK) {
+            int len = Math.min(EXP_BLOCK, n - b);
+            for (int j = 0; j < len; j += VL) FloatVector.fromArray(S, x, xo + b + j).neg().intoArray(e, j);
+            expInPlace(e, 0, len);
+            for (int j = 0; j < len; j += VL) {
+                FloatVector v = FloatVector.fromArray(S, x, xo + b + j);
+                FloatVector sg = FloatVector.broadcast(S, 1f).div(FloatVector.fromArray(S, e, j).add(1f));
+                if (d != null) sg.mul(v.mul(sg.neg().add(1f)).add(1f)).intoArray(d, dOff + b + j);
+                v.mul(sg).intoArray(y, yo + b + j);
+            }
+        }
+    }
+
+    /** tanh(x) = sign(x)·(1 − 2/(e^{2|x|} + 1)) (absolute error ~1e-7). */
+    private static void tanhVectors(float[] x, int xo, float[] y, int yo, float[] d, int dOff, int n) {
+        float[] e = scratch(EXP_BLOCK);
+        for (int b = 0; b < n; b += EXP_BLOCK) {
+            int len = Math.min(EXP_BLOCK, n - b);
+            for (int j = 0; j < len; j += VL) {
+                FloatVector a = FloatVector.fromArray(S, x, xo + b + j).abs();
+                a.add(a).intoArray(e, j);
+            }
+            expInPlace(e, 0, len);
+            for (int j = 0; j < len; j += VL) {
+                FloatVector xv = FloatVector.fromArray(S, x, xo + b + j);
+                FloatVector t = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(FloatVector.fromArray(S, e, j).add(1f)));
+                FloatVector v = t.blend(t.neg(), xv.compare(VectorOperators.LT, 0f));
+                if (d != null) v.mul(v).neg().add(1f).intoArray(d, dOff + b + j);
+                v.intoArray(y, yo + b + j);
+            }
         }
     }
 
@@ -734,34 +804,32 @@ final class VectorKernels {
     }
 
     static void softmaxRows(int rows, int n, float scale, float[] x, int xo, int ld) {
-        int bound = S.loopBound(n);
-        VectorMask<Float> tail = tailMask(n - bound);
-        boolean hasTail = bound < n;
+        int bound = S.loopBound(n), valid = n - bound;
+        // The tail (fewer than VL elements) goes through a one-vector scratch with plain loads and stores: masked ops
+        // whose masks cross a method boundary the JIT did not inline are boxed (measured: ~480 bytes per row).
+        float[] e = valid > 0 ? scratch(VL) : null;
         for (int r = 0; r < rows; r++) {
-            int base = xo + r * ld;
-            // the tail is a masked vector whose unset lanes are −∞ (max) and excluded from the sum
+            int base = xo + r * ld, tb = base + bound;
             FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            int j = 0;
-            for (; j < bound; j += VL) m = m.max(FloatVector.fromArray(S, x, base + j).mul(scale));
-            if (hasTail) {
-                FloatVector t = loadPartial(x, base + bound, n - bound, tail).mul(scale);
-                m = m.max(FloatVector.broadcast(S, Float.NEGATIVE_INFINITY).blend(t, tail));
-            }
-            float mx = max(m);
+            for (int j = 0; j < bound; j += VL) m = m.max(FloatVector.fromArray(S, x, base + j).mul(scale));
+            float mx = max(m); // max is exact, so folding the tail in afterwards gives the same value
+            for (int l = 0; l < valid; l++) mx = Math.max(mx, x[tb + l] * scale);
+            for (int j = 0; j < bound; j += VL) FloatVector.fromArray(S, x, base + j).mul(scale).sub(mx).intoArray(x, base + j);
+            expInPlace(x, base, bound);
             FloatVector acc = FloatVector.zero(S);
-            for (j = 0; j < bound; j += VL) {
-                FloatVector e = exp(FloatVector.fromArray(S, x, base + j).mul(scale).sub(mx));
-                e.intoArray(x, base + j);
-                acc = acc.add(e);
-            }
-            if (hasTail) {
-                FloatVector e = exp(loadPartial(x, base + bound, n - bound, tail).mul(scale).sub(mx));
-                storePartial(e, x, base + bound, n - bound, tail);
-                acc = acc.add(e, tail);
+            for (int j = 0; j < bound; j += VL) acc = acc.add(FloatVector.fromArray(S, x, base + j));
+            if (valid > 0) {
+                for (int l = 0; l < VL; l++) e[l] = l < valid ? x[tb + l] * scale - mx : 0f;
+                expInPlace(e, 0, VL);
+                for (int l = 0; l < VL; l++) {
+                    if (l < valid) x[tb + l] = e[l];
+                    else e[l] = 0f; // adds nothing to the sum below
+                }
+                acc = acc.add(FloatVector.fromArray(S, e, 0));
             }
             float inv = 1f / sum(acc);
-            for (j = 0; j < bound; j += VL) FloatVector.fromArray(S, x, base + j).mul(inv).intoArray(x, base + j);
-            if (hasTail) storePartial(loadPartial(x, base + bound, n - bound, tail).mul(inv), x, base + bound, n - bound, tail);
+            for (int j = 0; j < bound; j += VL) FloatVector.fromArray(S, x, base + j).mul(inv).intoArray(x, base + j);
+            for (int l = 0; l < valid; l++) x[tb + l] *= inv;
         }
     }
 
@@ -1040,41 +1108,28 @@ final class VectorKernels {
 
     /**
      * Epilogue over rows r &lt; rows, columns [c0, c1) (multiples of VL) of y (row stride ld): y ← act(y + bias[r])
-     * (act 0: none, 1: ReLU, 2: GELU as in {@link #pointwise}), then, when {@code res} is non-null, y ← res + y.
+     * (act 0: none, 1: ReLU, 2: GELU as in {@link #pointwise}, the same operations), then, when {@code res} is non-null, y ← res + y.
      */
     static void biasActColumns(int rows, int c0, int c1, float[] y, int yo, int ld, float[] bias, int bo, int act,
                                float[] res, int ro) {
         for (int r = 0; r < rows; r++) {
             float bv = bias[bo + r];
             int yr = yo + r * ld, rr = ro + r * ld;
+            if (act == 2) { // GELU in place over the row's run, between the bias and the residual (see expInPlace)
+                for (int j = c0; j < c1; j += VL) FloatVector.fromArray(S, y, yr + j).add(bv).intoArray(y, yr + j);
+                geluVectors(y, yr + c0, y, yr + c0, null, 0, c1 - c0);
+                if (res != null) {
+                    for (int j = c0; j < c1; j += VL) FloatVector.fromArray(S, res, rr + j).add(FloatVector.fromArray(S, y, yr + j)).intoArray(y, yr + j);
+                }
+                continue;
+            }
             for (int j = c0; j < c1; j += VL) {
                 FloatVector v = FloatVector.fromArray(S, y, yr + j).add(bv);
                 if (act == 1) v = v.max(0f);
-                else if (act == 2) v = v.mul(geluHalf1pErf(v));
                 if (res != null) v = FloatVector.fromArray(S, res, rr + j).add(v);
                 v.intoArray(y, yr + j);
             }
         }
-    }
-
-    /** ½(1 + erf(v/√2)): GELU(v) = v·this (the same operations as {@link #pointwise}'s GELU). */
-    private static FloatVector geluHalf1pErf(FloatVector v) {
-        FloatVector u = v.mul(INV_SQRT2);
-        FloatVector z = u.abs();
-        FloatVector t = FloatVector.broadcast(S, 1f).div(z.mul(0.5f).add(1f));
-        FloatVector poly = t.mul(0.17087277f).add(-0.82215223f);
-        poly = t.mul(poly).add(1.48851587f);
-        poly = t.mul(poly).add(-1.13520398f);
-        poly = t.mul(poly).add(0.27886807f);
-        poly = t.mul(poly).add(-0.18628806f);
-        poly = t.mul(poly).add(0.09678418f);
-        poly = t.mul(poly).add(0.37409196f);
-        poly = t.mul(poly).add(1.00002368f);
-        poly = t.mul(poly).add(-1.26551223f);
-        FloatVector erfc = t.mul(exp(z.mul(z).neg().add(poly)));
-        FloatVector erfAbs = erfc.neg().add(1f);
-        FloatVector erf = erfAbs.blend(erfAbs.neg(), u.compare(VectorOperators.LT, 0f));
-        return erf.add(1f).mul(0.5f);
     }
 
     /**
@@ -1106,16 +1161,21 @@ final class VectorKernels {
      * x ← exp(scale·x − max_r scale·x) / Σ_r exp(...), the sum taken over r in order.
      */
     static void softmaxColumns(int n, int c0, int c1, float scale, float[] x, int xo, int ld) {
+        int w = c1 - c0;
+        float[] m = scratch(w);
+        for (int j = 0; j < w; j += VL) {
+            FloatVector mj = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (int r = 0; r < n; r++) mj = mj.max(FloatVector.fromArray(S, x, xo + r * ld + c0 + j).mul(scale));
+            mj.intoArray(m, j);
+        }
+        for (int r = 0; r < n; r++) { // row by row, so that each row's columns are one contiguous run for expInPlace
+            int o = xo + r * ld + c0;
+            for (int j = 0; j < w; j += VL) FloatVector.fromArray(S, x, o + j).mul(scale).sub(FloatVector.fromArray(S, m, j)).intoArray(x, o + j);
+            expInPlace(x, o, w);
+        }
         for (int j = c0; j < c1; j += VL) {
-            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (int r = 0; r < n; r++) m = m.max(FloatVector.fromArray(S, x, xo + r * ld + j).mul(scale));
             FloatVector acc = FloatVector.zero(S);
-            for (int r = 0; r < n; r++) {
-                int o = xo + r * ld + j;
-                FloatVector e = exp(FloatVector.fromArray(S, x, o).mul(scale).sub(m));
-                e.intoArray(x, o);
-                acc = acc.add(e);
-            }
+            for (int r = 0; r < n; r++) acc = acc.add(FloatVector.fromArray(S, x, xo + r * ld + j));
             FloatVector inv = FloatVector.broadcast(S, 1f).div(acc);
             for (int r = 0; r < n; r++) {
                 int o = xo + r * ld + j;
