@@ -188,7 +188,7 @@ final class VectorKernels {
      * <p>Why over an array and not as a {@code FloatVector → FloatVector} helper: C2 declined to inline such a helper
      * (185 bytes of bytecode) into its larger callers ("callee is too large", "already compiled into a medium
      * method"), and a vector handed to a method that is not inlined is boxed on the heap — the pointwise GELU allocated
-     * 12 bytes per element for it and ran several times slower. Callers therefore write exp's argument to memory (a
+     * 12 bytes per element for it (docs/benchmarks.md, "e^x boxed its vectors"). Callers therefore write exp's argument to memory (a
      * per-thread block in L1, {@link #scratch}), call this once per block, and read the result back: a call per block
      * of floats instead of one per vector, with nothing boxed whatever the JIT decides.
      */
