@@ -25,7 +25,7 @@ import java.util.SplittableRandom;
  */
 public enum ArmTask {
     LIFT("lift", "cube", 300, 0.021, new double[] {-0.03, 0.03, -0.03, 0.03}, null,
-            new Script(0.0, 0.15, 0, Math.PI / 2, 0, 0, 1.0, 0.5, 1.0, false), """
+            new Script(0.0, 0.15, 0, Math.PI / 2, 0, 0, 1.0, 0.5, 1.0, false, 0.08, 0.012), """
             <body name="cube" pos="0 0 0.021">
               <joint name="cube_joint" type="free" damping="0" armature="0"/>
               <geom name="cube" class="collide" type="box" size="0.021 0.021 0.021" mass="0.074" rgba="0.85 0.12 0.1 1"/>
@@ -37,7 +37,7 @@ public enum ArmTask {
         }
     },
     CAN("can", "can", 500, 0.055, new double[] {-0.08, 0.08, -0.25, -0.12}, new double[] {0, 0.22},
-            new Script(0.015, 0.25, 0, 0, 0, 0.01 + 0.055 + 0.005, 1.0, 0.5, 1.0, false), """
+            new Script(0.015, 0.25, 0, 0, 0, 0.01 + 0.055 + 0.005, 1.0, 0.5, 1.0, false, 0.12, 0.005), """
             <body name="bin" pos="0 0.22 0">
               <geom name="bin_floor" class="collide" type="box" pos="0 0 0.005" size="0.1 0.1 0.005" rgba="0.35 0.45 0.6 1"/>
               <geom class="collide" type="box" pos="0.095 0 0.045" size="0.005 0.1 0.035" rgba="0.35 0.45 0.6 1"/>
@@ -59,7 +59,7 @@ public enum ArmTask {
     // the handle's middle, so the fingers close along the nut's x axis, as on a cube's faces); the peg is part of the
     // table (no joint), at (PEG_X, PEG_Y)
     SQUARE("square", "nut", 400, 0.012, new double[] {-0.115, -0.11, 0.11, 0.225}, new double[] {ArmTask.PEG_X, ArmTask.PEG_Y},
-            new Script(0.004, 0.17, 0.072, Math.PI, Math.PI / 2, 0.035, 0.5, 0.3, 0.5, true), """
+            new Script(0.004, 0.17, 0.072, Math.PI, Math.PI / 2, 0.035, 0.5, 0.3, 0.5, true, 0.08, 0.012), """
             <body name="peg" pos="0.15 0.1 0">
               <geom name="peg" class="collide" type="box" pos="0 0 0.05" size="0.016 0.016 0.05" rgba="0.55 0.35 0.2 1"/>
             </body>
@@ -94,11 +94,17 @@ public enum ArmTask {
      *   <li>{@code carryNoise}: the fraction of the noise added while carrying (a nut held by its handle swings and
      *       slips under full noise);</li>
      *   <li>{@code retryPlace}: whether a lowering that stalls (the nut on the peg's top) lifts and realigns rather
-     *       than letting go.</li>
+     *       than letting go;</li>
+     *   <li>{@code approachClearance}: the grip point's height above the grasp height at the end of the approach;
+     *       {@code approachTolerance}: how close to that point (horizontally, and within 12 mm overall) the hand
+     *       must come before it descends. The can's approach ends 12 cm above the grasp height (the hand's home
+     *       height: the hand crosses the table level and then comes straight down) and within 5 mm of the can's axis,
+     *       because its open fingers leave about 8 mm per side and below 8.5 cm a finger lands on the rim.</li>
      * </ul>
      */
     record Script(double graspHeight, double liftHeight, double graspOffset, double graspPeriod, double placePeriod,
-                  double placeHeight, double descendSpeed, double lowerSpeed, double carryNoise, boolean retryPlace) {}
+                  double placeHeight, double descendSpeed, double lowerSpeed, double carryNoise, boolean retryPlace,
+                  double approachClearance, double approachTolerance) {}
 
     public final String id, objectBody, objectsXml;
     public final int horizon;

@@ -58,9 +58,10 @@ public final class ScriptedDemonstrator {
         phaseSteps++;
         switch (phase) {
             case APPROACH -> {
-                target = new double[] {handle[0], handle[1], handle[2] + graspHeight + 0.08};
+                target = new double[] {handle[0], handle[1], handle[2] + graspHeight + script.approachClearance()};
                 gripper = -1;
-                if (distance(grip, target) < 0.012 && yawError() < 0.05) next(Phase.DESCEND);
+                boolean above = Math.hypot(grip[0] - target[0], grip[1] - target[1]) < script.approachTolerance();
+                if (above && distance(grip, target) < 0.012 && yawError() < 0.05) next(Phase.DESCEND);
             }
             case DESCEND -> {
                 target = new double[] {handle[0], handle[1], handle[2] + graspHeight};
