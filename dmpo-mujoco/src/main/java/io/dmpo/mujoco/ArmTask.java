@@ -98,8 +98,9 @@ public enum ArmTask {
      *   <li>{@code approachClearance}: the grip point's height above the grasp height at the end of the approach;
      *       {@code approachTolerance}: how close to that point (horizontally, and within 12 mm overall) the hand
      *       must come before it descends. The can's approach ends 12 cm above the grasp height (the hand's home
-     *       height: the hand crosses the table level and then comes straight down) and within 5 mm of the can's axis,
-     *       because its open fingers leave about 8 mm per side and below 8.5 cm a finger lands on the rim.</li>
+     *       height: it moves level over the table, then comes straight down) and within 5 mm of the can's axis: the
+     *       open fingers leave about 8 mm per side, and once the grip point is less than ~8.5 cm above the can's
+     *       centre a finger off the axis lands on the rim and tips the can (docs/manipulation.md, "Demonstrations").</li>
      * </ul>
      */
     record Script(double graspHeight, double liftHeight, double graspOffset, double graspPeriod, double placePeriod,
