@@ -307,9 +307,13 @@ public final class ReportCommand implements Runnable {
     }
 
     private static CategoryChart effectiveRank(SweepSummary s) {
-        CategoryChart c = new CategoryChartBuilder().width(900).height(560).title("Effective rank of the conditional embedding")
+        // a grid's method names are long ("MeanFlow+InfoNCE-cosine λ0.5 τ0.5"): beyond four bars they are written
+        // slanted, on a taller chart, so they do not overprint one another
+        boolean many = s.methods().size() > 4;
+        CategoryChart c = new CategoryChartBuilder().width(900).height(many ? 760 : 560).title("Effective rank of the conditional embedding")
                 .xAxisTitle("method").yAxisTitle("effective rank (mean ± stderr over seeds)").build();
         c.getStyler().setLegendVisible(false);
+        if (many) c.getStyler().setXAxisLabelRotation(60);
         List<String> names = new ArrayList<>();
         List<Double> y = new ArrayList<>(), e = new ArrayList<>();
         for (String m : s.methods()) {
