@@ -238,7 +238,7 @@ class ArmTest {
 
     /**
      * The can's approach ends at the hand's home height over the can's axis and comes straight down (docs/manipulation.md,
-     * "The scripted demonstrator"): a finger that lands on the rim tips the can, and an imitation of a diagonal approach
+     * "Demonstrations"): a finger that lands on the rim tips the can, and an imitation of a diagonal approach
      * does that more often than its demonstrations. Measured over 100 seeded episodes: with the earlier approach (8 cm
      * above the grasp, within 12 mm) 45 tilted the can past 3° before the fingers closed, with this one 30.
      */
