@@ -29,6 +29,9 @@ public final class DemosCommand implements Runnable {
     String image;
     @Option(names = "--noise", description = "Gaussian noise σ on the demonstrator's arm actions (default: ${DEFAULT-VALUE})")
     double noise = 0.1;
+    @Option(names = "--labels", description = "the action each sample stores: executed (the demonstrator's noise included) or "
+            + "intended (before the noise; the env still runs the noisy one) (default: ${DEFAULT-VALUE})")
+    String labels = "intended";
     @Option(names = "--seed", description = "attempt i resets with seed + i (default: ${DEFAULT-VALUE})")
     long seed = 0;
     @Option(names = "--out", required = true, description = "output .h5 file (written atomically)")
@@ -44,6 +47,8 @@ public final class DemosCommand implements Runnable {
         if (t == null) throw new UserError("--task must be lift, can or square, got '" + task + "'", 2);
         Check.atLeast("--demos", demos, 1);
         if (!(noise >= 0 && noise <= 1)) throw new UserError("--noise must be in [0, 1], got " + noise, 2);
+        DemoRecorder.Labels label = DemoRecorder.Labels.of(labels);
+        if (label == null) throw new UserError("--labels must be executed or intended, got '" + labels + "'", 2);
         int size = 0;
         if (image != null) {
             io.dmpo.mujoco.Camera c;
@@ -58,7 +63,7 @@ public final class DemosCommand implements Runnable {
         String problem = AtomicFiles.outputProblem(out, force);
         if (problem != null) throw new UserError(problem, 2);
         Progress progress = new Progress(demos, 0);
-        DemoRecorder.Result r = DemoRecorder.record(t, demos, 2 * demos + 20, size, noise, seed,
+        DemoRecorder.Result r = DemoRecorder.record(t, demos, 2 * demos + 20, size, noise, label, seed,
                 n -> progress.update(n, "demos", false));
         progress.finish();
         if (r.demos().size() < demos) {
@@ -69,7 +74,7 @@ public final class DemosCommand implements Runnable {
         attrs.put("env", t.id);
         attrs.put("env_args", Json.write(Map.of("env_name", t.id, "horizon", t.horizon, "control_freq", 20,
                 "image_size", size, "cameras", size > 0 ? "agentview,wrist" : "")));
-        attrs.put("demonstrator", "dmpo scripted waypoints, noise " + noise);
+        attrs.put("demonstrator", "dmpo scripted waypoints, noise " + noise + ", " + label.name().toLowerCase(Locale.ROOT) + " actions");
         attrs.put("seed", seed);
         attrs.put("attempts", r.attempts());
         attrs.put("git_commit", Provenance.gitCommit());

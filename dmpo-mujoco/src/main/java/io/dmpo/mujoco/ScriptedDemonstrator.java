@@ -24,6 +24,7 @@ public final class ScriptedDemonstrator {
     private int phaseSteps;
     private double[] homeQuaternion, grasp;
     private double targetYaw;
+    private double[] intended;
 
     /** {@code noise}: standard deviation added to each arm action dimension (before clipping to [-1, 1]). */
     public ScriptedDemonstrator(ArmEnv env, double noise, long seed) {
@@ -125,9 +126,23 @@ public final class ScriptedDemonstrator {
         for (int i = 0; i < 3; i++) a[i] = Math.max(-speed, Math.min(speed, (target[i] - grip[i]) / ArmController.POSITION_SCALE));
         double[] rot = ArmController.rotationBetween(env.handQuaternion(), desiredQuaternion());
         for (int i = 0; i < 3; i++) a[3 + i] = rot[i] / ArmController.ROTATION_SCALE;
-        for (int i = 0; i < 6; i++) a[i] = Math.max(-1, Math.min(1, a[i] + jitter * rng.nextGaussian()));
         a[6] = gripper;
+        intended = a.clone();
+        for (int i = 0; i < 6; i++) {
+            intended[i] = Math.max(-1, Math.min(1, a[i]));
+            a[i] = Math.max(-1, Math.min(1, a[i] + jitter * rng.nextGaussian()));
+        }
         return a;
+    }
+
+    /**
+     * The action the last {@link #act()} meant before its noise was added (clipped the same way): the label a
+     * recording can store instead of the executed action, so that a learner sees the noisy states but imitates the
+     * correction, not the noise (DART's labelling; docs/manipulation.md, "Demonstrations").
+     */
+    public double[] intendedAction() {
+        if (intended == null) throw new IllegalStateException("act() has not been called");
+        return intended.clone();
     }
 
     /** Where the fingers grasp: the object's centre, or {@code graspOffset} along its +y axis (the nut's handle). */

@@ -19,7 +19,7 @@ class DemoRecorderTest {
     @Test
     void demosRoundTripAndMatchThePixelEnv(@TempDir Path dir) throws Exception {
         int size = 32;
-        DemoRecorder.Result r = DemoRecorder.record(ArmTask.LIFT, 2, 6, size, 0.1, 40, n -> { });
+        DemoRecorder.Result r = DemoRecorder.record(ArmTask.LIFT, 2, 6, size, 0.1, DemoRecorder.Labels.INTENDED, 40, n -> { });
         assertEquals(2, r.demos().size());
         Path file = dir.resolve("lift.h5");
         Robomimic.write(file, r.demos(), java.util.Map.of("env", "lift"));
@@ -60,6 +60,52 @@ class DemoRecorderTest {
             int nonzero = 0;
             for (int i = 0; i < 3 * size * size; i++) if (o[i] > 0) nonzero++;
             assertTrue(nonzero > size * size, "the image is not blank");
+        }
+    }
+
+    /**
+     * Intended labels: the same episodes (the env runs the same noisy actions), only the stored actions differ, by
+     * the demonstrator's noise on the six arm dimensions and not at all on the gripper; replaying the executed actions
+     * reproduces the states, so they are what drove the env.
+     */
+    @Test
+    void intendedLabelsKeepTheStatesAndDropTheNoise() {
+        var executed = DemoRecorder.record(ArmTask.CAN, 2, 6, 0, 0.1, DemoRecorder.Labels.EXECUTED, 5, n -> { });
+        var intended = DemoRecorder.record(ArmTask.CAN, 2, 6, 0, 0.1, DemoRecorder.Labels.INTENDED, 5, n -> { });
+        assertEquals(2, intended.demos().size());
+        for (int d = 0; d < 2; d++) {
+            Robomimic.Demo x = executed.demos().get(d), y = intended.demos().get(d);
+            assertEquals(x.actions().length, y.actions().length);
+            for (String key : x.observations().keySet()) {
+                assertTrue(java.util.Arrays.deepEquals((Object[]) x.observations().get(key), (Object[]) y.observations().get(key)), key + " differs");
+            }
+            double squared = 0;
+            int n = 0;
+            for (int t = 0; t < x.actions().length; t++) {
+                assertEquals(x.actions()[t][6], y.actions()[t][6], 0f, "the gripper has no noise");
+                for (int j = 0; j < 6; j++) {
+                    assertTrue(Math.abs(y.actions()[t][j]) <= 1f, "clipped like the executed action");
+                    double diff = x.actions()[t][j] - y.actions()[t][j];
+                    squared += diff * diff;
+                    n++;
+                }
+            }
+            double rms = Math.sqrt(squared / n);
+            assertTrue(rms > 0.02 && rms < 0.1, "executed - intended is the noise (σ 0.1 at most, scaled per phase): rms " + rms);
+        }
+        // replaying the executed actions retraces the hand over the first steps (free motion, before any contact;
+        // the file's float32 actions differ from the doubles the recorder ran by rounding only)
+        try (ArmEnv env = new ArmEnv(ArmTask.CAN, Camera.NONE)) {
+            env.reset(5);
+            float[][] actions = executed.demos().get(0).actions(), hand = (float[][]) executed.demos().get(0).observations().get("robot0_eef_pos");
+            double[] proprio = new double[ArmEnv.PROPRIO];
+            for (int t = 0; t < 15; t++) {
+                env.proprioception(proprio, 0);
+                for (int i = 0; i < 3; i++) assertEquals(hand[t][i], proprio[i], 1e-5, "step " + t);
+                double[] a = new double[actions[t].length];
+                for (int i = 0; i < a.length; i++) a[i] = actions[t][i];
+                env.step(a);
+            }
         }
     }
 }
