@@ -128,6 +128,7 @@ class ExpertDataCommandsTest {
     @Test
     void bundledManipulationDatasetsAreTheirRecordedCommands(@TempDir Path tmp) {
         Map<String, Integer> demos = Map.of("lift", 50, "can", 200, "square", 100);
+        Map<String, String> labels = Map.of("lift", "executed", "can", "intended", "square", "intended"); // data/README.md
         for (var e : demos.entrySet()) {
             Path bundled = Path.of("..", "data", e.getKey() + "-state.h5");
             var info = run("dataset", "info", bundled.toString(), "--json");
@@ -138,7 +139,7 @@ class ExpertDataCommandsTest {
             assertEquals(19L, m.get("obs_dim"), e.getKey());
             assertEquals(7L, m.get("act_dim"), e.getKey());
             Path again = tmp.resolve(e.getKey() + ".h5");
-            var r = run("demos", "--task", e.getKey(), "--demos", "2", "--out", again.toString());
+            var r = run("demos", "--task", e.getKey(), "--demos", "2", "--labels", labels.get(e.getKey()), "--out", again.toString());
             assertEquals(0, r.code(), r.err());
             io.dmpo.data.Dataset a = io.dmpo.data.Datasets.open(bundled), b = io.dmpo.data.Datasets.open(again);
             int n = b.size();
