@@ -56,6 +56,10 @@ class FaultsTest {
         }
         oneLine(run("collect", "--env", "hopper", "--quality", "random", "--noise", "NaN", "--out", tmp.resolve("x.h5").toString()),
                 2, "--noise must be a finite number");
+        Path demos = tmp.resolve("demos.h5");
+        oneLine(run("demos", "--task", "can", "--demos", "1", "--labels", "noisy", "--out", demos.toString()), 2,
+                "--labels must be executed or intended, got 'noisy'");
+        assertFalse(Files.exists(demos), "nothing written for a rejected --labels");
         oneLine(run("expert", "--env", "hopper", "--bogus"), 2, "Unknown option: '--bogus' (see 'dmpo expert --help')");
         oneLine(run("env", "check", "hopper", "--steps", "0"), 2, "must be >= 1");
         oneLine(run("export", "w.safetensors", "--onnx", "x.onnx", "--steps", "0"), 2, "--steps must be in [1, 1000]");
