@@ -44,6 +44,7 @@ public final class ScriptedDemonstrator {
         phaseSteps = 0;
         homeQuaternion = env.handQuaternion();
         targetYaw = graspYaw();
+        intended = null; // the last episode's action is no label for this one
     }
 
     /** The next action for the env's current state. */
